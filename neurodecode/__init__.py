@@ -1,0 +1,19 @@
+"""neurodecode: reconstruct seen images from fMRI and decode their semantic category.
+
+Implements the self-supervised encoder/decoder method of Gaziv et al. (NeuroImage 2022)
+with a scikit-learn API.
+"""
+from ._io import load
+from ._validation import Unpaired
+from ._version import __version__
+from ._weights import WeightsNotFoundError
+from .estimators import ImageEncoder, SelfSupervisedDecoder
+
+__all__ = [
+    "ImageEncoder",
+    "SelfSupervisedDecoder",
+    "Unpaired",
+    "WeightsNotFoundError",
+    "__version__",
+    "load",
+]

@@ -1,0 +1,212 @@
+"""Input checks: every error names the argument, what was expected and what was received."""
+import numbers
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+class Unpaired:
+    """Mark an array as unpaired data so that scikit-learn never slices it.
+
+    scikit-learn's cross-validation helpers (``cross_val_score``, ``cross_validate``,
+    ``GridSearchCV``...) slice every fit parameter that is array-like with as many rows as
+    ``X``, which would silently subsample the unpaired fMRI or images to the training fold
+    whenever their length happens to equal that of the paired data. Wrapping them in
+    ``Unpaired`` makes them opaque to that logic; :meth:`SelfSupervisedDecoder.fit` unwraps
+    them.
+
+    Parameters
+    ----------
+    data : array-like or Niimg-like
+        Unpaired fMRI (n, n_voxels) or unpaired images (n, H, W, 3).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodecode import Unpaired
+    >>> Unpaired(np.zeros((3, 2))).data.shape
+    (3, 2)
+    """
+
+    __slots__ = ("data",)
+
+    def __init__(self, data):
+        if isinstance(data, Unpaired):
+            data = data.data
+        self.data = data
+
+    def __repr__(self):
+        shape = getattr(self.data, "shape", None)
+        return f"Unpaired({'shape=' + str(shape) if shape is not None else type(self.data).__name__})"
+
+
+def unwrap(data):
+    return data.data if isinstance(data, Unpaired) else data
+
+
+def is_niimg_like(data):
+    """True for NIfTI paths, nibabel images, or lists of them."""
+    import nibabel
+
+    if isinstance(data, (str, Path, nibabel.spatialimages.SpatialImage)):
+        return True
+    if isinstance(data, (list, tuple)) and data:
+        return all(isinstance(d, (str, Path, nibabel.spatialimages.SpatialImage)) for d in data)
+    return False
+
+
+def _as_float_array(data, name):
+    if isinstance(data, torch.Tensor):
+        data = data.detach().cpu().numpy()
+    try:
+        array = np.asarray(data)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"{name} must be a numeric array; could not convert it ({exc}).") from exc
+    if array.dtype == object or not (
+        np.issubdtype(array.dtype, np.number) or array.dtype == bool
+    ):
+        raise TypeError(
+            f"{name} must be a numeric array; got dtype {array.dtype} "
+            f"(type {type(data).__name__})."
+        )
+    return array
+
+
+def check_fmri(X, name="X", n_voxels=None, min_samples=1):
+    """Validate fMRI samples: a finite float32 (n_samples, n_voxels) array.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_voxels)
+    name : str
+        Argument name used in error messages.
+    n_voxels : int or None
+        Expected number of voxels (the one seen in ``fit``).
+    min_samples : int, default=1
+    """
+    if X is None:
+        raise ValueError(f"{name} is None; expected an array of shape (n_samples, n_voxels).")
+    array = _as_float_array(X, name)
+    if array.ndim != 2:
+        raise ValueError(
+            f"{name} must be 2D, (n_samples, n_voxels); got an array of shape {array.shape}. "
+            "For a single sample use X.reshape(1, -1); for 4D images pass Niimg-like input "
+            "with a mask."
+        )
+    if array.shape[0] < min_samples:
+        raise ValueError(
+            f"{name} must hold at least {min_samples} sample(s); got {array.shape[0]}."
+        )
+    if array.shape[1] == 0:
+        raise ValueError(f"{name} has 0 voxels (shape {array.shape}).")
+    array = array.astype(np.float32, copy=False)
+    bad = ~np.isfinite(array)
+    if bad.any():
+        raise ValueError(
+            f"{name} contains {int(bad.sum())} NaN or infinite values, in "
+            f"{int(bad.any(axis=0).sum())} voxel(s) and {int(bad.any(axis=1).sum())} "
+            f"sample(s) (first bad sample {int(np.flatnonzero(bad.any(axis=1))[0])}, first "
+            f"bad voxel {int(np.flatnonzero(bad.any(axis=0))[0])}). Drop those voxels or "
+            "samples, or impute them, before fitting."
+        )
+    if n_voxels is not None and array.shape[1] != n_voxels:
+        raise ValueError(
+            f"{name} has {array.shape[1]} voxels, but this estimator was fitted with "
+            f"{n_voxels} voxels. Use the same voxel selection (mask) as in fit."
+        )
+    return array
+
+
+def resize_images(images, size):
+    """Resize (n, H, W, 3) float images to (n, size, size, 3), antialiased bilinear."""
+    if images.shape[1] == size and images.shape[2] == size:
+        return images
+    t = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2)
+    out = []
+    for chunk in torch.split(t, 256):
+        out.append(F.interpolate(chunk, size=(size, size), mode="bilinear",
+                                 align_corners=False, antialias=True).clamp_(0, 1))
+    return np.ascontiguousarray(torch.cat(out).permute(0, 2, 3, 1).numpy())
+
+
+def check_images(images, name="images", size=None, min_samples=1):
+    """Validate images: float32 (n, H, W, 3) in [0, 1].
+
+    uint8 images are divided by 255; single-channel images (n, H, W, 1) are repeated to RGB.
+    With ``size``, images are resized (antialiased bilinear) to ``size x size``.
+    """
+    if images is None:
+        raise ValueError(f"{name} is None; expected an array of shape (n, H, W, 3).")
+    array = _as_float_array(images, name)
+    if array.ndim != 4 or array.shape[-1] not in (1, 3):
+        hint = ""
+        if array.ndim == 3:
+            hint = (" For grayscale images add a channel axis (images[..., None]); for a "
+                    "single RGB image add a sample axis (image[None]).")
+        elif array.ndim == 4 and array.shape[1] in (1, 3):
+            hint = " It looks channels-first: use images.transpose(0, 2, 3, 1)."
+        raise ValueError(
+            f"{name} must have shape (n, H, W, 3) (or (n, H, W, 1) for grayscale); got "
+            f"shape {array.shape}.{hint}"
+        )
+    if array.shape[0] < min_samples:
+        raise ValueError(
+            f"{name} must hold at least {min_samples} image(s); got {array.shape[0]}."
+        )
+    if array.dtype == np.uint8:
+        array = array.astype(np.float32) / 255.0
+    else:
+        array = array.astype(np.float32, copy=False)
+        if not np.isfinite(array).all():
+            raise ValueError(
+                f"{name} contains {int((~np.isfinite(array)).sum())} NaN or infinite values."
+            )
+        lo, hi = float(array.min()), float(array.max())
+        if lo < 0.0 or hi > 1.0:
+            raise ValueError(
+                f"float {name} must lie in [0, 1]; got values in [{lo:.4g}, {hi:.4g}]. Pass "
+                "uint8 images as uint8, or divide 0-255 floats by 255."
+            )
+    if array.shape[-1] == 1:
+        array = np.repeat(array, 3, axis=-1)
+    if size is not None:
+        array = resize_images(array, int(size))
+    return np.ascontiguousarray(array)
+
+
+def check_same_length(a, b, name_a, name_b):
+    if len(a) != len(b):
+        raise ValueError(
+            f"{name_a} has {len(a)} samples but {name_b} has {len(b)}; they must be paired "
+            "one to one."
+        )
+
+
+def check_number(value, name, kind=numbers.Real, low=None, high=None, low_inclusive=True,
+                 high_inclusive=True, allow_none=False):
+    """Check a scalar hyper-parameter's type and range."""
+    if value is None and allow_none:
+        return value
+    if isinstance(value, bool) or not isinstance(value, kind):
+        expected = "an int" if kind is numbers.Integral else "a number"
+        raise TypeError(f"{name} must be {expected}; got {value!r} of type {type(value).__name__}.")
+    bad_low = low is not None and (value < low if low_inclusive else value <= low)
+    bad_high = high is not None and (value > high if high_inclusive else value >= high)
+    if bad_low or bad_high:
+        lo = "-inf" if low is None else f"{low}"
+        hi = "inf" if high is None else f"{high}"
+        br_l = "[" if low_inclusive and low is not None else "("
+        br_h = "]" if high_inclusive and high is not None else ")"
+        raise ValueError(f"{name} must be in {br_l}{lo}, {hi}{br_h}; got {value!r}.")
+    return value
+
+
+def check_tuple(value, name, length, kind=numbers.Real, low=None):
+    """Check a fixed-length tuple of numbers (e.g. ``loss_weights``)."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != length:
+        raise ValueError(f"{name} must be a sequence of {length} numbers; got {value!r}.")
+    for i, v in enumerate(value):
+        check_number(v, f"{name}[{i}]", kind=kind, low=low)
+    return tuple(value)

@@ -1,0 +1,18 @@
+"""Device selection, mixed precision, seeding and tensor <-> numpy conversion.
+
+Nothing here runs at import time: the device is chosen when an estimator is fitted.
+"""
+from ._device import autocast, resolve_device
+from ._seed import seeded, seed_from_random_state
+from ._convert import images_to_tensor, tensor_to_images, to_numpy, to_tensor
+
+__all__ = [
+    "autocast",
+    "images_to_tensor",
+    "resolve_device",
+    "seed_from_random_state",
+    "seeded",
+    "tensor_to_images",
+    "to_numpy",
+    "to_tensor",
+]

@@ -1,0 +1,436 @@
+"""SelfSupervisedDecoder: the scikit-learn face of the decoder D (voxels -> image, phase II)."""
+import copy
+import numbers
+import warnings
+
+import numpy as np
+import torch
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
+
+from .._docs import fill_doc
+from .._validation import (
+    Unpaired,
+    check_images,
+    check_number,
+    check_same_length,
+    check_tuple,
+    resize_images,
+    unwrap,
+)
+from .._weights import resolve_weights
+from ..backend import images_to_tensor, seed_from_random_state, seeded, to_tensor
+from ..models import DecoderNet, ImageLoss, build_feature_extractor, get_backbone_spec
+from ..training import CheckpointManager, Phase2Config, fingerprint, train_decoder
+from ._base import NeuralEstimator, default_image_size
+from ._encoder import ImageEncoder
+
+DECODER_MULTIPLE = 8
+
+
+def image_correlations(pred, images):
+    """Pearson r between each pair of flattened RGB images (PixCorr per image)."""
+    p = pred.reshape(len(pred), -1).astype(np.float64)
+    t = images.reshape(len(images), -1).astype(np.float64)
+    p -= p.mean(axis=1, keepdims=True)
+    t -= t.mean(axis=1, keepdims=True)
+    denom = np.sqrt((p**2).sum(axis=1) * (t**2).sum(axis=1))
+    r = np.zeros(len(p))
+    ok = denom > 0
+    r[ok] = (p[ok] * t[ok]).sum(axis=1) / denom[ok]
+    return r
+
+
+@fill_doc
+class SelfSupervisedDecoder(NeuralEstimator):
+    """Decoder D: reconstruct seen images from fMRI, with self-supervision on unpaired data.
+
+    Implements Gaziv et al. (2022). Phase I fits an encoder E (image -> fMRI) on the pairs,
+    unless a fitted one is given. Phase II trains D with E frozen; each step mixes image-fMRI
+    pairs, unpaired natural images and unpaired fMRI, minimising
+    ``w_D L_D + w_ED L_ED + w_DE L_DE`` with ``L_D = L_s(D(r), s)``,
+    ``L_ED = L_s(D(E(s')), s')`` and ``L_DE = L_r(E(D(r')), r')``; ``L_s`` is L1 +
+    channel-normalised perceptual distance + TV, ``L_r`` the fMRI loss. Each term is divided
+    by its value at initialisation so that all start at 1.
+
+    **Unpaired fMRI and leakage.** The paper draws the unpaired fMRI from the *test* cohort
+    (its images are never used): a transductive protocol, legitimate only when test images
+    stay unseen. Which fMRI is passed as ``X_unpaired_fmri`` is the user's explicit choice;
+    for a leakage-free evaluation pass fMRI of other trials or sessions, or none.
+
+    Parameters
+    ----------
+    encoder : ImageEncoder or None, default=None
+        A fitted encoder is used as is (copied, frozen). An unfitted one is cloned and fitted
+        on the pairs in phase I. None fits ``ImageEncoder()`` with this decoder's
+        ``weights``, ``image_size``, ``device``, ``random_state``, ``verbose`` and checkpoint
+        settings, when L_ED or L_DE is on.
+    perceptual_net : {"vgg16", "vgg19", "alexnet", "efficientnet_lite0"}, default="vgg16"
+        Network of the perceptual loss (its 5 blocks).
+    %(weights)s
+    %(image_size)s
+        Must be a multiple of 8.
+    loss_weights : "auto" or tuple of 3 floats, default="auto"
+        Weights ``(w_D, w_ED, w_DE)``. "auto" is 1 for each term whose data is given. A zero
+        switches a term off: ``(1, 0, 0)`` is the supervised-only baseline, ``(1, 1, 0)`` and
+        ``(1, 0, 1)`` the paper's ablations.
+    image_loss_weights : tuple of 3 floats, default=(1.0, 10.0, 0.3)
+        Weights of L1, perceptual and TV in the image loss (the authors' values).
+    %(alpha)s
+    n_epochs : int, default=150
+        An epoch is one pass over the pairs.
+    batch_sizes : tuple of 3 ints, default=(16, 16, 16)
+        Pairs, unpaired images and unpaired fMRI per step.
+    learning_rate : float, default=1e-3
+    lr_step : int, default=30
+        The learning rate is multiplied by ``lr_gamma`` every ``lr_step`` epochs.
+    lr_gamma : float, default=0.2
+    %(max_shift)s
+        Applied to the unpaired images fed to E (targets are not shifted).
+    decoder_l1 : float, default=20.0
+        l1 weight of the dense layer's group-lasso penalty.
+    decoder_group_lasso : float, default=400.0
+        Group weight of the dense layer's group-lasso penalty.
+    normalize_losses : bool, default=True
+        Divide each term by its value at initialisation.
+    %(mask)s
+    %(device)s
+    %(random_state)s
+    %(verbose)s
+    %(checkpoint)s
+
+    Attributes
+    ----------
+    encoder_ : ImageEncoder or None
+        The frozen encoder of phase II (None when only L_D is on and no encoder was given).
+    decoder_module_ : DecoderNet
+    history_ : dict of lists
+        Phase II, per epoch: ``loss`` (normalised total), raw ``L_D``, ``L_ED``, ``L_DE``
+        (NaN when off), ``regularization``, ``lr``, ``seconds``. Phase I's is in
+        ``encoder_.history_``.
+    loss_weights_ : tuple
+        The weights used (after "auto").
+    loss_scales_ : ndarray of shape (3,)
+        The normalisation constants of L_D, L_ED, L_DE.
+    n_unpaired_images_, n_unpaired_fmri_ : int
+        Sizes of the unpaired sets used.
+    n_features_in_ : int
+    image_shape_ : tuple
+    masker_ : NiftiMasker or None
+
+    See Also
+    --------
+    ImageEncoder
+    Unpaired : keeps scikit-learn's CV helpers from slicing the unpaired data.
+
+    References
+    ----------
+    .. [1] Gaziv, Beliy, Granot et al. (2022). Self-supervised natural image reconstruction
+       and large-scale semantic classification from brain activity. NeuroImage 254, 119121.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodecode import ImageEncoder, SelfSupervisedDecoder
+    >>> rng = np.random.default_rng(0)
+    >>> images = rng.random((24, 32, 32, 3), dtype=np.float32)
+    >>> X = rng.standard_normal((24, 40)).astype(np.float32)
+    >>> enc = ImageEncoder(weights=None, n_epochs=1, batch_size=8, random_state=0)
+    >>> dec = SelfSupervisedDecoder(encoder=enc, weights=None, n_epochs=1,
+    ...                             batch_sizes=(8, 8, 8), random_state=0)
+    >>> dec.fit(X[:16], images[:16], X_unpaired_fmri=X[16:],
+    ...         unpaired_images=images[16:]).predict(X[16:]).shape
+    (8, 32, 32, 3)
+    """
+
+    _fitted_attribute = "decoder_module_"
+
+    def __init__(self, encoder=None, perceptual_net="vgg16", weights="imagenet",
+                 image_size=None, loss_weights="auto", image_loss_weights=(1.0, 10.0, 0.3),
+                 alpha=0.9, n_epochs=150, batch_sizes=(16, 16, 16), learning_rate=1e-3,
+                 lr_step=30, lr_gamma=0.2, max_shift=5, decoder_l1=20.0,
+                 decoder_group_lasso=400.0, normalize_losses=True, mask=None, device="auto",
+                 random_state=None, verbose=0, checkpoint_dir=None, checkpoint_every=10,
+                 resume=False):
+        self.encoder = encoder
+        self.perceptual_net = perceptual_net
+        self.weights = weights
+        self.image_size = image_size
+        self.loss_weights = loss_weights
+        self.image_loss_weights = image_loss_weights
+        self.alpha = alpha
+        self.n_epochs = n_epochs
+        self.batch_sizes = batch_sizes
+        self.learning_rate = learning_rate
+        self.lr_step = lr_step
+        self.lr_gamma = lr_gamma
+        self.max_shift = max_shift
+        self.decoder_l1 = decoder_l1
+        self.decoder_group_lasso = decoder_group_lasso
+        self.normalize_losses = normalize_losses
+        self.mask = mask
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.checkpoint_dir = checkpoint_dir
+        self.checkpoint_every = checkpoint_every
+        self.resume = resume
+
+    # -- parameters ------------------------------------------------------------------------
+    def _check_params(self):
+        if self.encoder is not None and not isinstance(self.encoder, ImageEncoder):
+            raise TypeError(
+                "encoder must be a neurodecode.ImageEncoder (fitted or not) or None; got "
+                f"{type(self.encoder).__name__}."
+            )
+        get_backbone_spec(self.perceptual_net, "perceptual_net")
+        self._check_common_params()
+        if not (isinstance(self.loss_weights, str) and self.loss_weights == "auto"):
+            check_tuple(self.loss_weights, "loss_weights", 3, low=0.0)
+            if not any(self.loss_weights):
+                raise ValueError(f"loss_weights are all zero ({self.loss_weights!r}); "
+                                 "switch at least one term on.")
+        check_tuple(self.image_loss_weights, "image_loss_weights", 3, low=0.0)
+        check_tuple(self.batch_sizes, "batch_sizes", 3, kind=numbers.Integral, low=1)
+        check_number(self.lr_step, "lr_step", kind=numbers.Integral, low=1)
+        check_number(self.lr_gamma, "lr_gamma", low=0.0, low_inclusive=False)
+        check_number(self.decoder_l1, "decoder_l1", low=0.0)
+        check_number(self.decoder_group_lasso, "decoder_group_lasso", low=0.0)
+        if not isinstance(self.normalize_losses, (bool, np.bool_)):
+            raise TypeError(f"normalize_losses must be True or False; got {self.normalize_losses!r}.")
+
+    def _resolve_loss_weights(self, X_unpaired_fmri, unpaired_images):
+        if isinstance(self.loss_weights, str):
+            return (1.0, 1.0 if unpaired_images is not None else 0.0,
+                    1.0 if X_unpaired_fmri is not None else 0.0)
+        w = tuple(float(v) for v in self.loss_weights)
+        if w[1] > 0 and unpaired_images is None:
+            raise ValueError(
+                f"loss_weights[1] (L_ED) is {w[1]} but unpaired_images was not given; pass "
+                "unpaired images or set loss_weights[1] = 0."
+            )
+        if w[2] > 0 and X_unpaired_fmri is None:
+            raise ValueError(
+                f"loss_weights[2] (L_DE) is {w[2]} but X_unpaired_fmri was not given; pass "
+                "unpaired fMRI or set loss_weights[2] = 0."
+            )
+        return w
+
+    def _warn_sliceable(self, data, name, n_paired):
+        if isinstance(data, Unpaired) or data is None:
+            return
+        if hasattr(data, "__len__") and len(data) == n_paired:
+            warnings.warn(
+                f"{name} has as many rows as X_paired ({n_paired}). scikit-learn's "
+                "cross-validation helpers slice such fit parameters to the training fold; "
+                f"wrap it as neurodecode.Unpaired({name}) to keep it whole.",
+                UserWarning, stacklevel=3,
+            )
+
+    def _get_encoder(self, images, X, size, needed):
+        enc = self.encoder
+        if enc is not None:
+            try:
+                check_is_fitted(enc)
+                fitted = True
+            except NotFittedError:
+                fitted = False
+            if fitted:
+                if enc.n_features_in_ != X.shape[1]:
+                    raise ValueError(
+                        f"encoder was fitted with {enc.n_features_in_} voxels but X_paired has "
+                        f"{X.shape[1]}."
+                    )
+                return copy.deepcopy(enc)
+            return clone(enc).fit(images, X)
+        if not needed:
+            return None
+        enc = ImageEncoder(
+            weights=self.weights, image_size=size, device=self.device,
+            random_state=self.random_state, verbose=self.verbose,
+            checkpoint_dir=self.checkpoint_dir, checkpoint_every=self.checkpoint_every,
+            resume=self.resume,
+        )
+        return enc.fit(images, X)
+
+    # -- fit / predict -----------------------------------------------------------------------
+    def fit(self, X_paired, images, X_unpaired_fmri=None, unpaired_images=None,
+            voxel_snr=None):
+        """Fit the decoder (and, if needed, the encoder) on paired and unpaired data.
+
+        Parameters
+        ----------
+        X_paired : array-like of shape (n_pairs, n_voxels) or Niimg-like
+            fMRI of the training pairs.
+        images : array-like of shape (n_pairs, H, W, 3)
+            The images seen, float in [0, 1] or uint8.
+        X_unpaired_fmri : array-like of shape (n_fmri, n_voxels), Niimg-like, Unpaired or None
+            fMRI without images, for L_DE. See the class notes on leakage.
+        unpaired_images : array-like of shape (n_images, H', W', 3), Unpaired or None
+            Natural images without fMRI, for L_ED; resized to the paired images' size.
+        voxel_snr : array-like of shape (n_voxels,) or None
+            Per-voxel SNR; the dense layer's l1 penalty is weighted by 1/SNR (normalised to
+            mean 1).
+
+        Returns
+        -------
+        self : SelfSupervisedDecoder
+
+        Notes
+        -----
+        Inside ``cross_val_score``/``GridSearchCV``, pass the unpaired data wrapped in
+        :class:`neurodecode.Unpaired`: scikit-learn slices any fit parameter with as many rows
+        as ``X_paired``.
+        """
+        self._check_params()
+        n_paired_raw = len(X_paired) if hasattr(X_paired, "__len__") else None
+        self._warn_sliceable(X_unpaired_fmri, "X_unpaired_fmri", n_paired_raw)
+        self._warn_sliceable(unpaired_images, "unpaired_images", n_paired_raw)
+        X_unpaired_fmri, unpaired_images = unwrap(X_unpaired_fmri), unwrap(unpaired_images)
+
+        X = self._fit_masker(X_paired, "X_paired")
+        X = self._check_fmri(X, "X_paired", n_voxels=None, min_samples=2)
+        n_voxels = int(X.shape[1])
+        images = check_images(images, "images", min_samples=2)
+        size = default_image_size(images.shape, self.image_size, DECODER_MULTIPLE, "images")
+        images = resize_images(images, size)
+        check_same_length(X, images, "X_paired", "images")
+
+        weights = self._resolve_loss_weights(X_unpaired_fmri, unpaired_images)
+        b_p, b_u, b_f = (int(b) for b in self.batch_sizes)
+        Xu = U = None
+        if weights[2] > 0:
+            Xu = self._check_fmri(X_unpaired_fmri, "X_unpaired_fmri", n_voxels=n_voxels)
+            if len(Xu) < b_f:
+                raise ValueError(
+                    f"X_unpaired_fmri holds {len(Xu)} samples, fewer than the "
+                    f"{b_f} drawn per step (batch_sizes[2]); pass more unpaired fMRI or "
+                    "lower batch_sizes[2]."
+                )
+        if weights[1] > 0:
+            U = check_images(unpaired_images, "unpaired_images", size=size, min_samples=1)
+            if len(U) < b_u:
+                raise ValueError(
+                    f"unpaired_images holds {len(U)} images, fewer than the {b_u} drawn per "
+                    "step (batch_sizes[1]); pass more unpaired images or lower "
+                    "batch_sizes[1]."
+                )
+        voxel_weights = None
+        if voxel_snr is not None:
+            snr = np.asarray(voxel_snr, dtype=np.float64).ravel()
+            if snr.shape != (X.shape[1],) or not np.all(np.isfinite(snr)) or np.any(snr <= 0):
+                raise ValueError(
+                    f"voxel_snr must be {X.shape[1]} finite positive values (one per voxel); "
+                    f"got shape {np.shape(voxel_snr)}, min {np.nanmin(snr) if snr.size else 'n/a'}."
+                )
+            inv = 1.0 / snr
+            voxel_weights = inv / inv.mean()
+
+        encoder = self._get_encoder(images, X, size, needed=weights[1] > 0 or weights[2] > 0)
+        device = self._device()
+        seed = seed_from_random_state(self.random_state)
+        config = Phase2Config(
+            n_epochs=int(self.n_epochs), batch_sizes=(b_p, b_u, b_f),
+            learning_rate=float(self.learning_rate), lr_step=int(self.lr_step),
+            lr_gamma=float(self.lr_gamma), loss_weights=weights, alpha=float(self.alpha),
+            max_shift=int(self.max_shift), decoder_l1=float(self.decoder_l1),
+            decoder_group_lasso=float(self.decoder_group_lasso),
+            normalize_losses=bool(self.normalize_losses),
+        )
+        enc_net = None
+        enc_print = None
+        if encoder is not None:
+            self._module_on_device(encoder.module_)
+            enc_net = encoder.module_
+            enc_print = torch.cat([p.detach().flatten().cpu()
+                                   for p in enc_net.trainable_parameters()]).numpy()
+        spec = get_backbone_spec(self.perceptual_net)
+        perceptual_state = resolve_weights(self.perceptual_net, self.weights, "weights")
+        with seeded(seed, device):
+            generator = torch.Generator().manual_seed(seed + 1)
+            decoder = DecoderNet(X.shape[1], size).to(device)
+            features = build_feature_extractor(self.perceptual_net, spec.perceptual_taps,
+                                               perceptual_state).to(device)
+            image_loss = ImageLoss(features, tuple(float(w) for w in self.image_loss_weights))
+            checkpoint = CheckpointManager(
+                self.checkpoint_dir, "decoder.ckpt", self.checkpoint_every,
+                fingerprint({"estimator": "SelfSupervisedDecoder", "seed": seed,
+                             "loss_weights": list(weights), **self._fingerprint_params()},
+                            images, X, Xu, U, enc_print,
+                            None if voxel_weights is None else voxel_weights),
+            )
+            history, scales = train_decoder(
+                decoder, enc_net, image_loss, to_tensor(X, device),
+                images_to_tensor(images, device),
+                None if U is None else images_to_tensor(U, device),
+                None if Xu is None else to_tensor(Xu, device),
+                config, device, generator,
+                voxel_weights=None if voxel_weights is None else to_tensor(voxel_weights, device),
+                checkpoint=checkpoint, resume=bool(self.resume), verbose=int(self.verbose),
+            )
+        if enc_net is not None:
+            enc_net.requires_grad_(False)
+        self.encoder_ = encoder
+        self.decoder_module_ = decoder.eval()
+        self.history_ = history
+        self.loss_weights_ = weights
+        self.loss_scales_ = scales.numpy().astype(np.float64)
+        self.n_unpaired_images_ = 0 if U is None else len(U)
+        self.n_unpaired_fmri_ = 0 if Xu is None else len(Xu)
+        self.n_features_in_ = n_voxels
+        self.image_shape_ = (size, size, 3)
+        return self
+
+    def predict(self, X):
+        """Reconstruct the images seen from fMRI.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_voxels) or Niimg-like
+
+        Returns
+        -------
+        images : ndarray of shape (n_samples, H, W, 3), float32 in [0, 1]
+        """
+        check_is_fitted(self)
+        X = self._check_fmri(X, "X")
+        device = self._module_on_device(self.decoder_module_)
+        self.decoder_module_.eval()
+        out = self._batched(self.decoder_module_, torch.from_numpy(X), 64, device)
+        return np.ascontiguousarray(out.permute(0, 2, 3, 1).numpy())
+
+    def score(self, X, images):
+        """Mean pixel correlation (PixCorr) between reconstructions and the images seen."""
+        pred = self.predict(X)
+        images = check_images(images, "images", size=self.image_shape_[0])
+        check_same_length(pred, images, "X", "images")
+        return float(np.mean(image_correlations(pred, images)))
+
+    # -- persistence -----------------------------------------------------------------------
+    def _fitted_state(self):
+        meta = {
+            "history_": self.history_,
+            "loss_weights_": list(self.loss_weights_),
+            "loss_scales_": [float(s) for s in self.loss_scales_],
+            "n_unpaired_images_": self.n_unpaired_images_,
+            "n_unpaired_fmri_": self.n_unpaired_fmri_,
+            "n_features_in_": self.n_features_in_,
+            "image_shape_": list(self.image_shape_),
+        }
+        tensors = {f"decoder.{k}": v.detach().cpu()
+                   for k, v in self.decoder_module_.state_dict().items()}
+        return meta, tensors
+
+    def _restore_fitted_state(self, meta, tensors):
+        net = DecoderNet(int(meta["n_features_in_"]), int(meta["image_shape_"][0]))
+        net.load_state_dict({k[len("decoder."):]: v for k, v in tensors.items()
+                             if k.startswith("decoder.")})
+        self.decoder_module_ = net.eval()
+        self.history_ = meta["history_"]
+        self.loss_weights_ = tuple(meta["loss_weights_"])
+        self.loss_scales_ = np.asarray(meta["loss_scales_"], dtype=np.float64)
+        self.n_unpaired_images_ = int(meta["n_unpaired_images_"])
+        self.n_unpaired_fmri_ = int(meta["n_unpaired_fmri_"])
+        self.n_features_in_ = int(meta["n_features_in_"])
+        self.image_shape_ = tuple(meta["image_shape_"])

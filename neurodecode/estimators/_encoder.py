@@ -1,0 +1,331 @@
+"""ImageEncoder: the scikit-learn face of the encoder E (image -> voxels, phase I)."""
+import numbers
+
+import numpy as np
+import torch
+from sklearn.utils.validation import check_is_fitted
+
+from .._docs import fill_doc
+from .._validation import (
+    check_images,
+    check_number,
+    check_same_length,
+    check_tuple,
+    resize_images,
+)
+from .._weights import resolve_weights
+from ..backend import images_to_tensor, seed_from_random_state, seeded, to_tensor
+from ..models import PAPER_BRANCH_STRIDES, EncoderNet, build_feature_extractor, get_backbone_spec
+from ..training import CheckpointManager, Phase1Config, fingerprint, train_encoder
+from ._base import NeuralEstimator, default_image_size
+
+#: Cache frozen features (max_shift=0 only) when they take less than this many bytes.
+CACHE_LIMIT_BYTES = 2 * 1024**3
+
+
+def voxel_correlations(pred, X):
+    """Pearson r between columns of ``pred`` and ``X``; 0 where either column is constant."""
+    pc = pred - pred.mean(axis=0)
+    xc = X - X.mean(axis=0)
+    denom = np.sqrt((pc**2).sum(axis=0) * (xc**2).sum(axis=0))
+    r = np.zeros(X.shape[1], dtype=np.float64)
+    ok = denom > 0
+    r[ok] = (pc[:, ok] * xc[:, ok]).sum(axis=0) / denom[ok]
+    return r
+
+
+@fill_doc
+class ImageEncoder(NeuralEstimator):
+    """Encoder E: predict voxel responses from images (Gaziv et al. 2022, phase I).
+
+    Four branches on a frozen ImageNet backbone feed a space-feature locally-connected
+    readout (per-voxel spatial map x per-voxel channel mix) and a per-voxel non-negative
+    branch mix; trained with the fMRI loss ``alpha * MSE - (1 - alpha) * cos`` on randomly
+    shifted images, Adam with a step schedule.
+
+    Parameters
+    ----------
+    backbone : {"vgg19", "vgg16", "alexnet", "efficientnet_lite0"}, default="vgg19"
+        Frozen feature network; the paper uses VGG19 blocks 1-4.
+    %(weights)s
+    %(image_size)s
+    n_epochs : int, default=50
+    batch_size : int, default=64
+    learning_rate : float, default=1e-3
+        Adam's initial learning rate.
+    lr_milestones : tuple of int, default=(20, 30, 35)
+        Epochs at which the learning rate is multiplied by ``lr_gamma``.
+    lr_gamma : float, default=0.1
+    %(alpha)s
+    %(max_shift)s
+    branch_channels : int, default=32
+        Channels of each branch's convolution.
+    branch3_subsample : bool, default=True
+        Subsample branch 3 (the paper: 14x14 at 112 px). False keeps it at 28x28 as the
+        authors' Keras code does.
+    dropout : float in [0, 1), default=0.5
+        Dropout before the channel mix during training (the authors' code).
+    spatial_l1 : float, default=5e-6
+        l1 penalty on the spatial maps (sum over weights).
+    spatial_smoothness : float, default=1e-5
+        Neighbourhood group-lasso penalty keeping each spatial map compact.
+    channel_l1 : float, default=5e-6
+        l1 penalty on the channel mixes.
+    branch_l1 : float, default=5e-2
+        l1 penalty on the branch mix.
+    cache_features : {"auto", True, False}, default="auto"
+        Compute the frozen backbone features once and train on them. Exact only without
+        augmentation, so it requires ``max_shift=0``; "auto" caches then when the cache
+        takes under 2 GiB.
+    %(mask)s
+    %(device)s
+    %(random_state)s
+    %(verbose)s
+    %(checkpoint)s
+
+    Attributes
+    ----------
+    module_ : EncoderNet
+        The trained network (backbone included).
+    history_ : dict of lists
+        Per-epoch ``loss``, ``fmri_loss``, ``regularization``, ``lr``, ``seconds``.
+    n_features_in_ : int
+        Number of voxels.
+    image_shape_ : tuple
+        (H, W, 3) of the images the network works on.
+    masker_ : NiftiMasker or None
+        Fitted masker when ``X`` was Niimg-like.
+
+    See Also
+    --------
+    SelfSupervisedDecoder : the decoder trained against this encoder.
+
+    References
+    ----------
+    .. [1] Gaziv, Beliy, Granot et al. (2022). Self-supervised natural image reconstruction
+       and large-scale semantic classification from brain activity. NeuroImage 254, 119121.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodecode import ImageEncoder
+    >>> rng = np.random.default_rng(0)
+    >>> images = rng.random((20, 32, 32, 3), dtype=np.float32)
+    >>> X = rng.standard_normal((20, 30)).astype(np.float32)
+    >>> enc = ImageEncoder(weights=None, n_epochs=2, batch_size=10, random_state=0)
+    >>> enc.fit(images, X).predict(images).shape
+    (20, 30)
+    """
+
+    def __init__(self, backbone="vgg19", weights="imagenet", image_size=None, n_epochs=50,
+                 batch_size=64, learning_rate=1e-3, lr_milestones=(20, 30, 35), lr_gamma=0.1,
+                 alpha=0.9, max_shift=5, branch_channels=32, branch3_subsample=True,
+                 dropout=0.5, spatial_l1=5e-6, spatial_smoothness=1e-5, channel_l1=5e-6,
+                 branch_l1=5e-2, cache_features="auto", mask=None, device="auto",
+                 random_state=None, verbose=0, checkpoint_dir=None, checkpoint_every=10,
+                 resume=False):
+        self.backbone = backbone
+        self.weights = weights
+        self.image_size = image_size
+        self.n_epochs = n_epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.lr_milestones = lr_milestones
+        self.lr_gamma = lr_gamma
+        self.alpha = alpha
+        self.max_shift = max_shift
+        self.branch_channels = branch_channels
+        self.branch3_subsample = branch3_subsample
+        self.dropout = dropout
+        self.spatial_l1 = spatial_l1
+        self.spatial_smoothness = spatial_smoothness
+        self.channel_l1 = channel_l1
+        self.branch_l1 = branch_l1
+        self.cache_features = cache_features
+        self.mask = mask
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.checkpoint_dir = checkpoint_dir
+        self.checkpoint_every = checkpoint_every
+        self.resume = resume
+
+    # -- parameters ------------------------------------------------------------------------
+    def _check_params(self):
+        get_backbone_spec(self.backbone, "backbone")
+        self._check_common_params()
+        check_number(self.batch_size, "batch_size", kind=numbers.Integral, low=1)
+        check_number(self.lr_gamma, "lr_gamma", low=0.0, low_inclusive=False)
+        if not hasattr(self.lr_milestones, "__len__") or isinstance(self.lr_milestones, str):
+            raise TypeError(f"lr_milestones must be a sequence of ints; got {self.lr_milestones!r}.")
+        check_tuple(self.lr_milestones, "lr_milestones", len(self.lr_milestones),
+                    kind=numbers.Integral, low=1)
+        check_number(self.branch_channels, "branch_channels", kind=numbers.Integral, low=1)
+        check_number(self.dropout, "dropout", low=0.0, high=1.0, high_inclusive=False)
+        for name in ("spatial_l1", "spatial_smoothness", "channel_l1", "branch_l1"):
+            check_number(getattr(self, name), name, low=0.0)
+        if self.cache_features not in ("auto", True, False):
+            raise ValueError(
+                f"cache_features must be 'auto', True or False; got {self.cache_features!r}.")
+        if self.cache_features is True and self.max_shift:
+            raise ValueError(
+                "cache_features=True needs max_shift=0: with random shifts the backbone "
+                f"features change every epoch (got max_shift={self.max_shift})."
+            )
+
+    def _branch_strides(self):
+        strides = list(PAPER_BRANCH_STRIDES)
+        if not self.branch3_subsample:
+            strides[2] = strides[1]
+        return tuple(strides)
+
+    def _net_config(self, n_voxels, image_size):
+        return {
+            "backbone": self.backbone,
+            "n_voxels": int(n_voxels),
+            "image_size": int(image_size),
+            "branch_channels": int(self.branch_channels),
+            "branch_strides": list(self._branch_strides()),
+            "dropout": float(self.dropout),
+        }
+
+    @staticmethod
+    def _build_net(config, state_dict=None):
+        spec = get_backbone_spec(config["backbone"])
+        backbone = build_feature_extractor(config["backbone"], spec.encoder_taps, state_dict)
+        return EncoderNet(backbone, config["n_voxels"], config["image_size"],
+                          branch_channels=config["branch_channels"],
+                          branch_strides=tuple(config["branch_strides"]),
+                          dropout=config["dropout"])
+
+    def _use_cache(self, net, n_images, device):
+        if self.max_shift:
+            return False
+        if self.cache_features is not True and self.cache_features != "auto":
+            return False
+        if self.cache_features is True:
+            return True
+        with torch.no_grad():
+            probe = net.extract(torch.zeros(1, 3, net.image_size, net.image_size, device=device))
+        nbytes = 4 * n_images * sum(p.numel() for p in probe)
+        return nbytes <= CACHE_LIMIT_BYTES
+
+    # -- fit / predict -----------------------------------------------------------------------
+    def fit(self, images, X):
+        """Train the encoder on image-fMRI pairs (phase I).
+
+        Parameters
+        ----------
+        images : array-like of shape (n_samples, H, W, 3)
+            Float in [0, 1] or uint8.
+        X : array-like of shape (n_samples, n_voxels) or Niimg-like
+            Responses to the images.
+
+        Returns
+        -------
+        self : ImageEncoder
+        """
+        self._check_params()
+        X = self._fit_masker(X, "X")
+        X = self._check_fmri(X, "X", n_voxels=None, min_samples=2)
+        images = check_images(images, "images", min_samples=2)
+        size = default_image_size(images.shape, self.image_size, 1, "images")
+        images = resize_images(images, size)
+        check_same_length(images, X, "images", "X")
+        device = self._device()
+        seed = seed_from_random_state(self.random_state)
+        config = self._net_config(X.shape[1], size)
+        phase1 = Phase1Config(
+            n_epochs=int(self.n_epochs), batch_size=int(self.batch_size),
+            learning_rate=float(self.learning_rate),
+            lr_milestones=tuple(int(m) for m in self.lr_milestones),
+            lr_gamma=float(self.lr_gamma), alpha=float(self.alpha),
+            max_shift=int(self.max_shift),
+            regularization={"spatial_l1": self.spatial_l1,
+                            "spatial_smoothness": self.spatial_smoothness,
+                            "channel_l1": self.channel_l1, "branch_l1": self.branch_l1},
+        )
+        state_dict = resolve_weights(self.backbone, self.weights, "weights")
+        with seeded(seed, device):
+            generator = torch.Generator().manual_seed(seed + 1)
+            net = self._build_net(config, state_dict).to(device)
+            phase1.cache_features = self._use_cache(net, len(images), device)
+            checkpoint = CheckpointManager(
+                self.checkpoint_dir, "encoder.ckpt", self.checkpoint_every,
+                fingerprint({"estimator": "ImageEncoder", "seed": seed,
+                             **self._fingerprint_params()}, images, X),
+            )
+            history = train_encoder(
+                net, images_to_tensor(images, device), to_tensor(X, device), phase1, device,
+                generator, checkpoint=checkpoint, resume=bool(self.resume),
+                verbose=int(self.verbose),
+            )
+        self.module_ = net.eval()
+        self.history_ = history
+        self.n_features_in_ = int(X.shape[1])
+        self.image_shape_ = (size, size, 3)
+        return self
+
+    def _prepare_images(self, images, name="images"):
+        return check_images(images, name, size=self.image_shape_[0])
+
+    def predict(self, images):
+        """Predict voxel responses.
+
+        Parameters
+        ----------
+        images : array-like of shape (n_samples, H, W, 3)
+
+        Returns
+        -------
+        X_pred : ndarray of shape (n_samples, n_voxels), float32
+        """
+        check_is_fitted(self)
+        images = self._prepare_images(images)
+        device = self._module_on_device(self.module_)
+        self.module_.eval()
+        t = torch.from_numpy(images).permute(0, 3, 1, 2)
+        out = self._batched(self.module_, t, int(self.batch_size), device)
+        return out.numpy()
+
+    def voxel_scores(self, images, X):
+        """Pearson r between predicted and measured responses, per voxel.
+
+        Parameters
+        ----------
+        images : array-like of shape (n_samples, H, W, 3)
+        X : array-like of shape (n_samples, n_voxels) or Niimg-like
+            Measured responses (e.g. test responses averaged over repeats).
+
+        Returns
+        -------
+        r : ndarray of shape (n_voxels,)
+            0 where the prediction or the measurement is constant. With a masker,
+            ``masker_.inverse_transform(r)`` is the NIfTI map.
+        """
+        check_is_fitted(self)
+        X = self._check_fmri(X, "X", min_samples=2)
+        pred = self.predict(images)
+        check_same_length(pred, X, "images", "X")
+        return voxel_correlations(pred.astype(np.float64), X.astype(np.float64))
+
+    def score(self, images, X):
+        """Mean voxel Pearson r between predicted and measured responses."""
+        return float(np.mean(self.voxel_scores(images, X)))
+
+    # -- persistence -----------------------------------------------------------------------
+    def _fitted_state(self):
+        config = self._net_config(self.n_features_in_, self.image_shape_[0])
+        meta = {"net": config, "history_": self.history_,
+                "n_features_in_": self.n_features_in_, "image_shape_": list(self.image_shape_)}
+        tensors = {f"module.{k}": v.detach().cpu() for k, v in self.module_.state_dict().items()}
+        return meta, tensors
+
+    def _restore_fitted_state(self, meta, tensors):
+        net = self._build_net(meta["net"])
+        net.load_state_dict({k[len("module."):]: v for k, v in tensors.items()
+                             if k.startswith("module.")})
+        self.module_ = net.eval()
+        self.history_ = meta["history_"]
+        self.n_features_in_ = int(meta["n_features_in_"])
+        self.image_shape_ = tuple(meta["image_shape_"])

@@ -1,0 +1,48 @@
+"""Pure torch modules: backbones, the encoder E, the decoder D and the losses.
+
+No I/O, no numpy, no device choice here; the estimators in :mod:`neurodecode.estimators`
+convert at the edge.
+"""
+from ._backbones import (
+    BACKBONES,
+    BackboneSpec,
+    FeatureExtractor,
+    Tap,
+    build_feature_extractor,
+    get_backbone_spec,
+)
+from ._decoder_net import DecoderNet
+from ._encoder_net import (
+    PAPER_BRANCH_STRIDES,
+    EncoderBranch,
+    EncoderNet,
+    SpaceFeatureReadout,
+)
+from ._losses import (
+    ImageLoss,
+    fmri_loss,
+    l1_image_loss,
+    normalize_channels,
+    perceptual_distance,
+    total_variation,
+)
+
+__all__ = [
+    "BACKBONES",
+    "BackboneSpec",
+    "DecoderNet",
+    "EncoderBranch",
+    "EncoderNet",
+    "FeatureExtractor",
+    "ImageLoss",
+    "PAPER_BRANCH_STRIDES",
+    "SpaceFeatureReadout",
+    "Tap",
+    "build_feature_extractor",
+    "fmri_loss",
+    "get_backbone_spec",
+    "l1_image_loss",
+    "normalize_channels",
+    "perceptual_distance",
+    "total_variation",
+]

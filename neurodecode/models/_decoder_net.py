@@ -1,0 +1,99 @@
+"""The decoder D: voxels -> image (paper, "Deep Architecture and Runtime details").
+
+A dense layer (the paper's "locally connected" layer) maps the voxels to 64 feature maps of
+s/8 x s/8 (14 x 14 at 112 px); three blocks of [x2 upsampling, 5x5 convolution with 64
+channels, ReLU, group normalisation with 16 groups] bring them to s x s; a last 5x5
+convolution to 3 channels and a sigmoid give the image in [0, 1]. Glorot-normal init.
+"""
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ._encoder_net import _glorot_
+
+
+class DecoderNet(nn.Module):
+    """D: (n, n_voxels) -> (n, 3, s, s) images in [0, 1].
+
+    Parameters
+    ----------
+    n_voxels : int
+    image_size : int
+        Output side ``s``; must be divisible by ``2 ** n_blocks`` (8).
+    channels : int, default=64
+    n_blocks : int, default=3
+    groups : int, default=16
+        Groups of the group normalisation.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from neurodecode.models import DecoderNet
+    >>> DecoderNet(n_voxels=50, image_size=32)(torch.randn(4, 50)).shape
+    torch.Size([4, 3, 32, 32])
+    """
+
+    def __init__(self, n_voxels, image_size, channels=64, n_blocks=3, groups=16):
+        super().__init__()
+        factor = 2**n_blocks
+        if image_size % factor or image_size < factor:
+            raise ValueError(
+                f"image_size must be a positive multiple of {factor}; got {image_size}."
+            )
+        self.n_voxels = int(n_voxels)
+        self.image_size = int(image_size)
+        self.channels = channels
+        self.seed_size = image_size // factor
+        self.dense = nn.Linear(n_voxels, channels * self.seed_size**2)
+        blocks = []
+        for _ in range(n_blocks):
+            conv = nn.Conv2d(channels, channels, 5, padding=2, padding_mode="reflect")
+            blocks.append(nn.Sequential(
+                nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False),
+                conv,
+                nn.ReLU(),
+                nn.GroupNorm(groups, channels),
+            ))
+        self.blocks = nn.Sequential(*blocks)
+        self.to_rgb = nn.Conv2d(channels, 3, 5, padding=2, padding_mode="reflect")
+        _glorot_(self.dense.weight, n_voxels, channels * self.seed_size**2)
+        nn.init.zeros_(self.dense.bias)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                _glorot_(m.weight, m.in_channels * 25, m.out_channels * 25)
+                nn.init.zeros_(m.bias)
+
+    def forward(self, voxels):
+        x = self.dense(voxels).view(-1, self.channels, self.seed_size, self.seed_size)
+        return torch.sigmoid(self.to_rgb(self.blocks(x)))
+
+    def dense_weight_maps(self):
+        """Dense weights as (n_voxels, channels, s/8, s/8): each voxel's projective field."""
+        w = self.dense.weight.view(self.channels, self.seed_size, self.seed_size, self.n_voxels)
+        return w.permute(3, 0, 1, 2)
+
+    def regularization(self, l1=20.0, group_lasso=400.0, neighbour=0.5, voxel_weights=None,
+                       eps=1e-12):
+        """Group-lasso penalty of the dense layer (the authors' ``GroupLasso``).
+
+        ``l1 * mean_v(w_v * mean|W_v|) + group_lasso * mean_{v,x,y} sqrt(mean_c Q)`` with
+        ``Q = (W^2 + neighbour * N(W^2)) / (1 + neighbour)``, ``N`` the mean of the four
+        spatial neighbours (edge-replicated). ``voxel_weights`` (e.g. 1/SNR normalised to
+        mean 1) weight the l1 term per voxel.
+        """
+        w = self.dense_weight_maps()  # (V, C, h, w)
+        total = w.new_zeros(())
+        if l1:
+            per_voxel = w.abs().mean(dim=(1, 2, 3))
+            if voxel_weights is not None:
+                per_voxel = per_voxel * voxel_weights
+            total = total + l1 * per_voxel.mean()
+        if group_lasso:
+            sq = w**2
+            if neighbour:
+                pad = F.pad(sq, (1, 1, 1, 1), mode="replicate")
+                neigh = (pad[..., :-2, 1:-1] + pad[..., 2:, 1:-1] + pad[..., 1:-1, :-2]
+                         + pad[..., 1:-1, 2:]) / 4
+                sq = (sq + neighbour * neigh) / (1 + neighbour)
+            total = total + group_lasso * (sq.mean(dim=1) + eps).sqrt().mean()
+        return total

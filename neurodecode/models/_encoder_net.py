@@ -1,0 +1,233 @@
+"""The encoder E: image -> voxels (paper, "Deep Architecture and Runtime details").
+
+Four parallel branches on a frozen backbone (VGG19 blocks 1-4 in the paper). Each branch is
+BN -> 3x3 conv (32) -> ReLU -> x2 subsample -> BN; branch 1 starts with an extra x2 max-pool,
+branch 4 is not subsampled (112 px: 28x28x32, 28x28x32, 14x14x32, 14x14x32). A space-feature
+locally-connected readout then maps each branch to the voxels: the 3x3 neighbourhood of every
+location is stacked along channels (32 * 9 = 288; 26x26 or 12x12 after dropping the boundary),
+weighted by a per-voxel spatial map (one per voxel and grid size, shared by the branches on
+that grid) and mixed across the 288 channels per voxel. A per-voxel, non-negative branch mix
+initialised to 1 sums the four branch predictions.
+"""
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+#: Stride (w.r.t. the input image) at which each branch ends in the paper: 112 px ->
+#: 28, 28, 14, 14. ``branch3_subsample=False`` gives the authors' Keras variant (28 for
+#: branch 3).
+PAPER_BRANCH_STRIDES = (4, 4, 8, 8)
+PATCH = 3
+
+
+def _glorot_(weight, fan_in, fan_out, generator=None):
+    std = math.sqrt(2.0 / (fan_in + fan_out))
+    with torch.no_grad():
+        return weight.normal_(0.0, std, generator=generator)
+
+
+class EncoderBranch(nn.Module):
+    """One branch: [max-pools] -> BN -> 3x3 conv -> ReLU -> x2 subsample -> BN.
+
+    Parameters
+    ----------
+    in_channels : int
+        Channels of the backbone tap.
+    out_channels : int, default=32
+    downsample : int, default=1
+        Total spatial reduction, a power of 2. 1: no subsampling; 2: the conv subsamples;
+        4: a max-pool first, then the subsampling conv (paper branch 1), and so on.
+    """
+
+    def __init__(self, in_channels, out_channels=32, downsample=1):
+        super().__init__()
+        if downsample < 1 or downsample & (downsample - 1):
+            raise ValueError(f"downsample must be a power of 2; got {downsample}.")
+        n_pool = max(int(math.log2(downsample)) - 1, 0)
+        self.downsample = downsample
+        # The max-pools come first and hold no parameters: frozen features can be cached
+        # after them (see EncoderNet.extract).
+        self.pool = nn.Sequential(*[nn.MaxPool2d(2) for _ in range(n_pool)])
+        self.head = nn.Sequential(
+            nn.BatchNorm2d(in_channels),
+            nn.Conv2d(in_channels, out_channels, 3, stride=2 if downsample > 1 else 1, padding=1),
+            nn.ReLU(),
+            nn.BatchNorm2d(out_channels),
+        )
+        conv = self.head[1]
+        _glorot_(conv.weight, in_channels * 9, out_channels * 9)
+        nn.init.zeros_(conv.bias)
+
+    def output_size(self, size):
+        """Spatial size of the branch output for a tap of spatial size ``size``."""
+        for _ in self.pool:
+            size //= 2
+        stride = 2 if self.downsample > 1 else 1
+        return (size - 1) // stride + 1
+
+
+class SpaceFeatureReadout(nn.Module):
+    """Space-feature locally-connected layer plus the per-voxel branch mix.
+
+    For branch k with output ``x_k`` (n, C, H, W), let ``P_k`` stack every 3x3 neighbourhood
+    along channels, (n, 9C, (H-2)(W-2)). With ``S_g`` the (n_voxels, (H-2)(W-2)) spatial maps
+    of grid g and ``M_k`` the (n_voxels, 9C) channel mix,
+
+        y_k[n, v] = sum_c M_k[v, c] * sum_p S_g[v, p] * P_k[n, c, p] + b_k[v]
+        y[n, v] = sum_k |B[v, k]| * y_k[n, v]
+
+    Parameters
+    ----------
+    n_voxels : int
+    in_channels : int
+        Channels of every branch output (32 in the paper).
+    grid_sizes : sequence of int
+        Spatial size of each branch output (28, 28, 14, 14 at 112 px).
+    dropout : float, default=0.0
+        Dropout on the spatially pooled features before the channel mix (the authors' code
+        uses 0.5 during phase I).
+    """
+
+    def __init__(self, n_voxels, in_channels, grid_sizes, dropout=0.0):
+        super().__init__()
+        if min(grid_sizes) < PATCH:
+            raise ValueError(
+                f"every branch must end on a grid of at least {PATCH}x{PATCH} for the 3x3 "
+                f"neighbourhood stacking; got branch grids {list(grid_sizes)}. Use larger "
+                "images (image_size) or another backbone."
+            )
+        self.n_voxels = n_voxels
+        self.grid_sizes = tuple(int(g) for g in grid_sizes)
+        self.n_features = in_channels * PATCH * PATCH
+        # One spatial map per voxel and grid size, shared by the branches on that grid.
+        self.space_maps = nn.ParameterDict()
+        for g in sorted(set(self.grid_sizes), reverse=True):
+            p = g - PATCH + 1
+            weight = nn.Parameter(torch.empty(n_voxels, p, p))
+            _glorot_(weight, p * p, n_voxels)
+            self.space_maps[str(g)] = weight
+        n_branches = len(self.grid_sizes)
+        self.channel_mix = nn.Parameter(torch.empty(n_branches, n_voxels, self.n_features))
+        for k in range(n_branches):
+            _glorot_(self.channel_mix[k], self.n_features, n_voxels)
+        self.bias = nn.Parameter(torch.zeros(n_branches, n_voxels))
+        self.branch_mix = nn.Parameter(torch.ones(n_voxels, n_branches))
+        self.dropout = nn.Dropout(dropout)
+
+    def _grid_groups(self):
+        groups = {}
+        for k, g in enumerate(self.grid_sizes):
+            groups.setdefault(g, []).append(k)
+        return groups
+
+    def forward(self, branch_outputs):
+        n = branch_outputs[0].shape[0]
+        per_branch = [None] * len(branch_outputs)
+        for g, ks in self._grid_groups().items():
+            # Branches on the same grid share the spatial maps: one matmul for all of them.
+            patches = torch.cat([F.unfold(branch_outputs[k], PATCH) for k in ks], dim=1)
+            space = self.space_maps[str(g)].reshape(self.n_voxels, -1)
+            pooled = torch.matmul(patches, space.t())  # (n, 9C * len(ks), V)
+            pooled = self.dropout(pooled)
+            for j, k in enumerate(ks):
+                block = pooled[:, j * self.n_features:(j + 1) * self.n_features]
+                per_branch[k] = torch.einsum("ncv,vc->nv", block, self.channel_mix[k])
+        y = torch.stack(per_branch, dim=-1) + self.bias.t().unsqueeze(0)
+        return (y * self.branch_mix.abs().unsqueeze(0)).sum(-1).reshape(n, self.n_voxels)
+
+    def regularization(self, spatial_l1=5e-6, spatial_smoothness=1e-5, channel_l1=5e-6,
+                       branch_l1=5e-2, eps=1e-12):
+        """The encoder's penalties (DESIGN.md; the authors' ``gl`` regulariser).
+
+        ``spatial_l1 * sum|S| + spatial_smoothness * sum sqrt(N(S^2))`` where ``N``
+        averages each weight's four neighbours (reflect padding): a neighbourhood group
+        lasso that keeps each voxel's spatial map compact; plus ``channel_l1 * sum|M|``
+        and ``branch_l1 * sum|B|``.
+        """
+        total = self.branch_mix.new_zeros(())
+        for weight in self.space_maps.values():
+            if spatial_l1:
+                total = total + spatial_l1 * weight.abs().sum()
+            if spatial_smoothness:
+                sq = F.pad(weight.unsqueeze(1) ** 2, (1, 1, 1, 1), mode="reflect").squeeze(1)
+                neigh = (sq[:, :-2, 1:-1] + sq[:, 2:, 1:-1] + sq[:, 1:-1, :-2]
+                         + sq[:, 1:-1, 2:]) / 4
+                total = total + spatial_smoothness * (neigh + eps).sqrt().sum()
+        if channel_l1:
+            total = total + channel_l1 * self.channel_mix.abs().sum()
+        if branch_l1:
+            total = total + branch_l1 * self.branch_mix.abs().sum()
+        return total
+
+
+class EncoderNet(nn.Module):
+    """E: images in [0, 1] (n, 3, s, s) -> voxel responses (n, n_voxels).
+
+    Parameters
+    ----------
+    backbone : FeatureExtractor
+        Frozen backbone returning the four encoder taps.
+    n_voxels : int
+    image_size : int
+        Side of the (square) input images.
+    branch_channels : int, default=32
+    branch_strides : sequence of int, default=(4, 4, 8, 8)
+        Stride w.r.t. the image at which each branch ends (never finer than its tap).
+    dropout : float, default=0.0
+
+    Examples
+    --------
+    >>> import torch
+    >>> from neurodecode.models import EncoderNet, build_feature_extractor
+    >>> taps = ["block1_conv2", "block2_conv2", "block3_conv4", "block4_conv4"]
+    >>> net = EncoderNet(build_feature_extractor("vgg19", taps), n_voxels=10, image_size=32)
+    >>> net(torch.rand(2, 3, 32, 32)).shape
+    torch.Size([2, 10])
+    """
+
+    def __init__(self, backbone, n_voxels, image_size, branch_channels=32,
+                 branch_strides=PAPER_BRANCH_STRIDES, dropout=0.0):
+        super().__init__()
+        if len(branch_strides) != len(backbone.taps):
+            raise ValueError(
+                f"branch_strides has {len(branch_strides)} entries for "
+                f"{len(backbone.taps)} backbone taps."
+            )
+        self.backbone = backbone
+        self.image_size = int(image_size)
+        with torch.no_grad():
+            probe = backbone(torch.zeros(1, 3, self.image_size, self.image_size,
+                                         device=backbone.mean.device))
+        self.tap_sizes = tuple(int(f.shape[-1]) for f in probe)
+        branches, grids = [], []
+        for tap, size, stride in zip(backbone.taps, self.tap_sizes, branch_strides):
+            down = max(1, int(stride) // tap.stride)
+            branch = EncoderBranch(tap.channels, branch_channels, down)
+            branches.append(branch)
+            grids.append(branch.output_size(size))
+        self.branches = nn.ModuleList(branches)
+        self.readout = SpaceFeatureReadout(n_voxels, branch_channels, grids, dropout=dropout)
+
+    @property
+    def n_voxels(self):
+        return self.readout.n_voxels
+
+    def extract(self, images):
+        """Frozen part: backbone taps followed by each branch's parameter-free max-pools."""
+        feats = self.backbone(images)
+        return [branch.pool(f) for branch, f in zip(self.branches, feats)]
+
+    def head(self, pooled):
+        """Trainable part: branch convolutions and the space-feature readout."""
+        return self.readout([branch.head(f) for branch, f in zip(self.branches, pooled)])
+
+    def forward(self, images):
+        return self.head(self.extract(images))
+
+    def trainable_parameters(self):
+        return [p for name, p in self.named_parameters() if not name.startswith("backbone.")]
+
+    def regularization(self, **coefs):
+        return self.readout.regularization(**coefs)

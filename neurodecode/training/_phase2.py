@@ -1,0 +1,268 @@
+"""Phase II: the decoder D trained with E frozen (paper, Eq. 2 and "Decoder training").
+
+Each step mixes three batches: image-fMRI pairs (L_D = L_s(D(r), s)), unpaired images
+(L_ED = L_s(D(E(s')), s'), input shifted, target not) and unpaired fMRI
+(L_DE = L_r(E(D(r')), r')). The three decoder passes run as one batch; the two image terms
+share one pass of the perceptual network. Terms are divided by their value at
+initialisation, so that each starts at 1 ("normalised to the same order of magnitude").
+"""
+import time
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from ..backend import autocast
+from ..models import fmri_loss
+from ._augment import random_shift
+from ._checkpoint import rng_state, set_rng_state
+from ._phase1 import epoch_batches
+
+TERMS = ("L_D", "L_ED", "L_DE")
+
+
+@dataclass
+class Phase2Config:
+    """Hyper-parameters of phase II (defaults: the paper's)."""
+
+    n_epochs: int = 150
+    batch_sizes: tuple = (16, 16, 16)
+    learning_rate: float = 1e-3
+    lr_step: int = 30
+    lr_gamma: float = 0.2
+    loss_weights: tuple = (1.0, 1.0, 1.0)
+    alpha: float = 0.9
+    max_shift: int = 5
+    decoder_l1: float = 20.0
+    decoder_group_lasso: float = 400.0
+    normalize_losses: bool = True
+
+
+class _Cycler:
+    """Endless random sampling without replacement: reshuffle when the pool is used up."""
+
+    def __init__(self, n, batch_size, generator):
+        self.n, self.batch_size, self.generator = n, batch_size, generator
+        self.perm = torch.randperm(n, generator=generator)
+        self.pos = 0
+
+    def next(self):
+        if self.pos + self.batch_size > self.n:
+            self.perm = torch.randperm(self.n, generator=self.generator)
+            self.pos = 0
+        idx = self.perm[self.pos:self.pos + self.batch_size]
+        self.pos += self.batch_size
+        return idx
+
+    def state(self):
+        return {"perm": self.perm.clone(), "pos": self.pos}
+
+    def load(self, state):
+        self.perm, self.pos = state["perm"], int(state["pos"])
+
+
+def _fit_size(images, size):
+    if images.shape[-1] == size:
+        return images
+    return F.interpolate(images, size=(size, size), mode="bilinear", align_corners=False,
+                         antialias=False)
+
+
+class Phase2Step:
+    """Loss of one phase-II step; also used to measure the loss scales at initialisation."""
+
+    def __init__(self, decoder, encoder, image_loss, config, voxel_weights, device, generator):
+        self.decoder, self.encoder, self.image_loss = decoder, encoder, image_loss
+        self.config, self.voxel_weights = config, voxel_weights
+        self.device, self.generator = device, generator
+        self.scales = torch.ones(3)
+
+    def terms(self, paired, unpaired_images, unpaired_fmri, shift=True):
+        """Raw L_D, L_ED, L_DE (None where a batch is None) for one set of batches."""
+        cfg, dev = self.config, self.device
+        voxels, n = [], {}
+        with autocast(dev):
+            if paired is not None:
+                voxels.append(paired[0])
+                n["D"] = len(paired[0])
+            if unpaired_images is not None:
+                with torch.no_grad():
+                    src = unpaired_images
+                    if shift:
+                        src = random_shift(src, cfg.max_shift, self.generator)
+                    src = _fit_size(src, self.encoder.image_size)
+                    voxels.append(self.encoder(src).float())
+                n["ED"] = len(unpaired_images)
+            if unpaired_fmri is not None:
+                voxels.append(unpaired_fmri)
+                n["DE"] = len(unpaired_fmri)
+            recon = self.decoder(torch.cat(voxels)).float()
+        parts = dict(zip(n, torch.split(recon, list(n.values()))))
+        out = {"L_D": None, "L_ED": None, "L_DE": None}
+        preds = [parts[k] for k in ("D", "ED") if k in parts]
+        if preds:
+            targets = [t for t in (paired[1] if paired is not None else None, unpaired_images)
+                       if t is not None]
+            with autocast(dev):
+                per_image = self.image_loss(torch.cat(preds), torch.cat(targets),
+                                            reduction="none").float()
+            split = torch.split(per_image, [len(p) for p in preds])
+            keys = [k for k in ("D", "ED") if k in parts]
+            for k, v in zip(keys, split):
+                out["L_" + k] = v.mean()
+        if "DE" in parts:
+            with autocast(dev):
+                r_hat = self.encoder(_fit_size(parts["DE"], self.encoder.image_size)).float()
+            out["L_DE"] = fmri_loss(r_hat, unpaired_fmri, alpha=cfg.alpha)
+        return out
+
+    @torch.no_grad()
+    def measure_scales(self, paired, unpaired_images, unpaired_fmri):
+        """Loss values at initialisation (positive, offset-free) used to normalise the terms."""
+        terms = self.terms(paired, unpaired_images, unpaired_fmri, shift=False)
+        scales = torch.ones(3)
+        for i, key in enumerate(TERMS):
+            value = terms[key]
+            if value is None:
+                continue
+            value = float(value)
+            if key == "L_DE":  # offset-free: alpha * MSE + (1 - alpha) * (1 - cos) >= 0
+                value += 1.0 - self.config.alpha
+            scales[i] = max(value, 1e-6)
+        self.scales = scales
+        return scales
+
+    def total(self, terms):
+        total = 0.0
+        for i, key in enumerate(TERMS):
+            if terms[key] is not None and self.config.loss_weights[i]:
+                total = total + self.config.loss_weights[i] * terms[key] / float(self.scales[i])
+        reg = self.decoder.regularization(
+            l1=self.config.decoder_l1, group_lasso=self.config.decoder_group_lasso,
+            voxel_weights=self.voxel_weights)
+        return total + reg, reg
+
+
+def train_decoder(decoder, encoder, image_loss, fmri, images, unpaired_images, unpaired_fmri,
+                  config, device, generator, voxel_weights=None, checkpoint=None, resume=False,
+                  verbose=0):
+    """Train ``decoder`` (a :class:`DecoderNet`) in place with ``encoder`` frozen.
+
+    Parameters
+    ----------
+    decoder : DecoderNet
+    encoder : EncoderNet or None
+        Frozen, in eval mode. Needed when L_ED or L_DE is on.
+    image_loss : ImageLoss
+    fmri, images : Tensors (n, V) and (n, 3, s, s): the pairs, on ``device``.
+    unpaired_images : Tensor (m, 3, s, s) or None
+    unpaired_fmri : Tensor (k, V) or None
+    config : Phase2Config
+    generator : torch.Generator (CPU)
+    voxel_weights : Tensor (V,) or None
+        Per-voxel weights of the decoder's l1 penalty.
+    checkpoint, resume, verbose
+        As in :func:`train_encoder`.
+
+    Returns
+    -------
+    history : dict of lists
+    scales : Tensor (3,)
+        The normalisation constants of L_D, L_ED, L_DE (1 where off or not normalised).
+    """
+    w_d, w_ed, w_de = config.loss_weights
+    use_d = w_d > 0
+    use_ed = w_ed > 0 and unpaired_images is not None
+    use_de = w_de > 0 and unpaired_fmri is not None
+    b_p, b_u, b_f = config.batch_sizes
+    if encoder is not None:
+        encoder.eval()
+        encoder.requires_grad_(False)
+
+    step = Phase2Step(decoder, encoder, image_loss, config, voxel_weights, device, generator)
+    optimizer = torch.optim.Adam(decoder.parameters(), lr=config.learning_rate)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=config.lr_step,
+                                                gamma=config.lr_gamma)
+    history = {"epoch": [], "loss": [], "L_D": [], "L_ED": [], "L_DE": [],
+               "regularization": [], "lr": [], "seconds": []}
+    cyc_img = _Cycler(len(unpaired_images), b_u, generator) if use_ed else None
+    cyc_fmri = _Cycler(len(unpaired_fmri), b_f, generator) if use_de else None
+
+    start_epoch = 0
+    state = checkpoint.load() if (checkpoint is not None and resume) else None
+    if state is not None and state.get("phase") == "phase2":
+        decoder.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        history = {k: list(v) for k, v in state["history"].items()}
+        step.scales = state["scales"].clone()
+        if cyc_img is not None:
+            cyc_img.load(state["cycler_images"])
+        if cyc_fmri is not None:
+            cyc_fmri.load(state["cycler_fmri"])
+        set_rng_state(state["rng"], generator, device)
+        start_epoch = int(state["epoch"])
+    elif config.normalize_losses:
+        ref = torch.arange(min(b_p, len(fmri)))
+        step.measure_scales(
+            (fmri[ref], images[ref]) if use_d else None,
+            unpaired_images[:b_u] if use_ed else None,
+            unpaired_fmri[:b_f] if use_de else None,
+        )
+
+    n = len(fmri)
+    bar = tqdm(range(start_epoch, config.n_epochs), desc="phase II (decoder)", unit="epoch",
+               disable=verbose < 1, initial=start_epoch, total=config.n_epochs,
+               leave=verbose > 1)
+    for epoch in bar:
+        decoder.train()
+        t0 = time.perf_counter()
+        sums = dict.fromkeys(["loss", "L_D", "L_ED", "L_DE", "regularization"], 0.0)
+        batches = epoch_batches(n, b_p, generator)
+        for idx in tqdm(batches, desc=f"epoch {epoch + 1}", leave=False, disable=verbose < 2):
+            paired = None
+            if use_d:
+                idx_dev = idx.to(device)
+                paired = (fmri[idx_dev], images[idx_dev])
+            u_img = unpaired_images[cyc_img.next().to(device)] if use_ed else None
+            u_fmri = unpaired_fmri[cyc_fmri.next().to(device)] if use_de else None
+            terms = step.terms(paired, u_img, u_fmri)
+            loss, reg = step.total(terms)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            w = 1.0 / len(batches)
+            sums["loss"] += w * loss.detach()
+            sums["regularization"] += w * reg.detach()
+            for key in TERMS:
+                if terms[key] is not None:
+                    sums[key] += w * terms[key].detach()
+        sums = {k: float(v) for k, v in sums.items()}  # one device sync per epoch
+        history["epoch"].append(epoch + 1)
+        history["lr"].append(optimizer.param_groups[0]["lr"])
+        scheduler.step()
+        for key, value in sums.items():
+            used = {"L_D": use_d, "L_ED": use_ed, "L_DE": use_de}.get(key, True)
+            history[key].append(value if used else float("nan"))
+        history["seconds"].append(time.perf_counter() - t0)
+        bar.set_postfix(loss=f"{sums['loss']:.4f}")
+        if checkpoint is not None and checkpoint.due(epoch + 1, config.n_epochs):
+            payload = {
+                "phase": "phase2",
+                "epoch": epoch + 1,
+                "model": decoder.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "history": history,
+                "scales": step.scales,
+                "rng": rng_state(generator, device),
+            }
+            if cyc_img is not None:
+                payload["cycler_images"] = cyc_img.state()
+            if cyc_fmri is not None:
+                payload["cycler_fmri"] = cyc_fmri.state()
+            checkpoint.save(payload)
+    bar.close()
+    decoder.eval()
+    return history, step.scales

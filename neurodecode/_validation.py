@@ -109,7 +109,7 @@ def check_fmri(X, name="X", n_voxels=None, min_samples=1):
             f"{int(bad.any(axis=0).sum())} voxel(s) and {int(bad.any(axis=1).sum())} "
             f"sample(s) (first bad sample {int(np.flatnonzero(bad.any(axis=1))[0])}, first "
             f"bad voxel {int(np.flatnonzero(bad.any(axis=0))[0])}). Drop those voxels or "
-            "samples, or impute them, before fitting."
+            "samples, or impute them."
         )
     if n_voxels is not None and array.shape[1] != n_voxels:
         raise ValueError(

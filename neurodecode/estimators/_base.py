@@ -9,6 +9,14 @@ from .._validation import check_fmri, check_number, is_niimg_like
 from ..backend import autocast, resolve_device
 
 
+def _nilearn_no_standardize():
+    """``standardize`` value meaning "leave the signal as is" for this nilearn version."""
+    import nilearn
+    from packaging.version import Version
+
+    return None if Version(nilearn.__version__) >= Version("0.14") else False
+
+
 class NeuralEstimator(BaseEstimator):
     """Base of neurodecode's torch-backed estimators."""
 
@@ -20,8 +28,12 @@ class NeuralEstimator(BaseEstimator):
         from nilearn.maskers import NiftiMasker
 
         mask = getattr(self, "mask", None)
-        masker = clone(mask) if isinstance(mask, NiftiMasker) else NiftiMasker(mask_img=mask)
-        self.masker_ = masker.fit(X)
+        if isinstance(mask, NiftiMasker):
+            masker = clone(mask)
+        else:
+            masker = NiftiMasker(mask_img=mask, standardize=_nilearn_no_standardize())
+        # A given mask is used as is; only without one does the masker compute it from X.
+        self.masker_ = masker.fit() if masker.mask_img is not None else masker.fit(X)
         return self.masker_.transform(X)
 
     def _apply_masker(self, X, name):

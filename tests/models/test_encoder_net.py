@@ -1,0 +1,124 @@
+import numpy as np
+import pytest
+import torch
+
+from neurodecode.models import (
+    BACKBONES,
+    EncoderBranch,
+    EncoderNet,
+    SpaceFeatureReadout,
+    build_feature_extractor,
+)
+
+
+@pytest.fixture(scope="module")
+def vgg19_taps():
+    return build_feature_extractor("vgg19", BACKBONES["vgg19"].encoder_taps)
+
+
+def test_branch_shapes_at_112px_follow_the_paper(vgg19_taps):
+    net = EncoderNet(vgg19_taps, n_voxels=7, image_size=112)
+    x = torch.rand(2, 3, 112, 112)
+    pooled = net.extract(x)
+    outs = [b.head(p) for b, p in zip(net.branches, pooled)]
+    assert [tuple(o.shape[1:]) for o in outs] == [(32, 28, 28), (32, 28, 28), (32, 14, 14),
+                                                  (32, 14, 14)]
+    # branch 1 max-pools once before its subsampling conv; branch 4 is not subsampled
+    assert [len(b.pool) for b in net.branches] == [1, 0, 0, 0]
+    assert [b.head[1].stride for b in net.branches] == [(2, 2), (2, 2), (2, 2), (1, 1)]
+    patches = [torch.nn.functional.unfold(o, 3) for o in outs]
+    assert [tuple(p.shape[1:]) for p in patches] == [(288, 676), (288, 676), (288, 144),
+                                                     (288, 144)]
+    assert {k: tuple(v.shape) for k, v in net.readout.space_maps.items()} == {
+        "28": (7, 26, 26), "14": (7, 12, 12)}
+    assert net(x).shape == (2, 7)
+
+
+def test_keras_variant_keeps_branch_3_at_28(vgg19_taps):
+    net = EncoderNet(vgg19_taps, n_voxels=3, image_size=112, branch_strides=(4, 4, 4, 8))
+    assert net.readout.grid_sizes == (28, 28, 28, 14)
+
+
+def test_space_feature_layer_parameter_count(vgg19_taps):
+    V = 11
+    net = EncoderNet(vgg19_taps, n_voxels=V, image_size=112)
+    counts = {n: p.numel() for n, p in net.readout.named_parameters()}
+    # one spatial map per voxel and grid size, 288 channel weights + 1 bias per voxel and
+    # branch, 4 branch weights per voxel
+    assert counts == {
+        "space_maps.28": V * 26 * 26,
+        "space_maps.14": V * 12 * 12,
+        "channel_mix": 4 * V * 288,
+        "bias": 4 * V,
+        "branch_mix": 4 * V,
+    }
+    assert sum(counts.values()) == V * (26 * 26 + 12 * 12 + 4 * 289 + 4)
+
+
+def test_branch_mix_starts_at_one_and_acts_non_negatively():
+    readout = SpaceFeatureReadout(5, 2, [5, 5])
+    assert torch.equal(readout.branch_mix, torch.ones(5, 2))
+    x = [torch.rand(3, 2, 5, 5), torch.rand(3, 2, 5, 5)]
+    y = readout(x)
+    with torch.no_grad():
+        readout.branch_mix.mul_(-1)
+    torch.testing.assert_close(readout(x), y)
+
+
+def test_readout_equals_a_per_voxel_loop():
+    torch.manual_seed(0)
+    readout = SpaceFeatureReadout(4, 2, [6, 6, 4]).double()
+    with torch.no_grad():
+        readout.bias.normal_()
+        readout.branch_mix.uniform_(-2, 2)
+    x = [torch.rand(3, 2, 6, 6, dtype=torch.float64), torch.rand(3, 2, 6, 6, dtype=torch.float64),
+         torch.rand(3, 2, 4, 4, dtype=torch.float64)]
+    got = readout(x).detach().numpy()
+    expected = np.zeros((3, 4))
+    for v in range(4):
+        for k, xk in enumerate(x):
+            xk = xk.numpy()
+            g = xk.shape[-1]
+            S = readout.space_maps[str(g)][v].detach().numpy()
+            M = readout.channel_mix[k, v].detach().numpy().reshape(2, 3, 3)  # (c, dy, dx)
+            acc = np.zeros(3)
+            for i in range(g - 2):
+                for j in range(g - 2):
+                    patch = xk[:, :, i:i + 3, j:j + 3]  # (n, c, 3, 3)
+                    acc += S[i, j] * (patch * M).sum(axis=(1, 2, 3))
+            b = abs(readout.branch_mix[v, k].item())
+            expected[:, v] += b * (acc + readout.bias[k, v].item())
+    np.testing.assert_allclose(got, expected, rtol=1e-10)
+
+
+def test_readout_regularization_by_hand():
+    readout = SpaceFeatureReadout(2, 1, [5])  # 3x3 spatial maps
+    with torch.no_grad():
+        readout.space_maps["5"].copy_(torch.arange(18.0).view(2, 3, 3) - 9)
+        readout.channel_mix.fill_(0.5)
+        readout.branch_mix.fill_(-2.0)
+    S = readout.space_maps["5"].detach().numpy()
+    sq = np.pad(S**2, ((0, 0), (1, 1), (1, 1)), mode="reflect")
+    neigh = (sq[:, :-2, 1:-1] + sq[:, 2:, 1:-1] + sq[:, 1:-1, :-2] + sq[:, 1:-1, 2:]) / 4
+    expected = (0.1 * np.abs(S).sum() + 0.2 * np.sqrt(neigh).sum()
+                + 0.3 * 0.5 * 2 * 9 + 0.4 * 2.0 * 2)
+    got = readout.regularization(spatial_l1=0.1, spatial_smoothness=0.2, channel_l1=0.3,
+                                 branch_l1=0.4)
+    assert got.item() == pytest.approx(expected, rel=1e-5)
+
+
+def test_too_small_images_are_refused(vgg19_taps):
+    with pytest.raises(ValueError, match="at least 3x3"):
+        EncoderNet(vgg19_taps, n_voxels=3, image_size=16)
+
+
+def test_branch_downsampling_must_be_a_power_of_two():
+    with pytest.raises(ValueError, match="power of 2"):
+        EncoderBranch(8, downsample=3)
+
+
+def test_only_heads_are_trainable(vgg19_taps):
+    net = EncoderNet(vgg19_taps, n_voxels=3, image_size=32)
+    trainable = {id(p) for p in net.trainable_parameters()}
+    assert not trainable & {id(p) for p in net.backbone.parameters()}
+    assert trainable == {id(p) for n, p in net.named_parameters() if not n.startswith("backbone")}

@@ -3,6 +3,7 @@
 Nothing here runs at import time: the device is chosen when an estimator is fitted.
 """
 from ._device import autocast, resolve_device
+from ._memory import reuse_freed_memory
 from ._seed import seeded, seed_from_random_state
 from ._convert import images_to_tensor, tensor_to_images, to_numpy, to_tensor
 
@@ -10,6 +11,7 @@ __all__ = [
     "autocast",
     "images_to_tensor",
     "resolve_device",
+    "reuse_freed_memory",
     "seed_from_random_state",
     "seeded",
     "tensor_to_images",

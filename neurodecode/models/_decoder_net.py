@@ -12,6 +12,36 @@ from torch import nn
 from ._encoder_net import _glorot_
 
 
+class _ColumnStats(torch.autograd.Function):
+    """Per column of W (R, V): mean |W| over rows, and mean W^2 over channel groups.
+
+    ``W`` is viewed as (C, R / C, V); returns ``(mean_r |W|, mean_c W^2)`` of shapes (V,) and
+    (R / C, V). The backward pass writes the gradient into one tensor, in place, instead of
+    the several full-size temporaries autograd would create for the same expression.
+    """
+
+    @staticmethod
+    def forward(ctx, weight, channels):
+        rows, cols = weight.shape
+        grouped = weight.view(channels, rows // channels, cols)
+        abs_mean = torch.linalg.vector_norm(weight, ord=1, dim=0) / rows
+        sq_mean = torch.linalg.vector_norm(grouped, ord=2, dim=0).square_() / channels
+        ctx.save_for_backward(weight)
+        ctx.channels = channels
+        return abs_mean, sq_mean
+
+    @staticmethod
+    def backward(ctx, grad_abs, grad_sq):
+        (weight,) = ctx.saved_tensors
+        rows, cols = weight.shape
+        c = ctx.channels
+        grad = torch.sign(weight)
+        grad.mul_(grad_abs / rows)
+        grad.view(c, rows // c, cols).addcmul_(weight.view(c, rows // c, cols),
+                                               grad_sq.unsqueeze(0), value=2.0 / c)
+        return grad, None
+
+
 class DecoderNet(nn.Module):
     """D: (n, n_voxels) -> (n, 3, s, s) images in [0, 1].
 
@@ -81,19 +111,24 @@ class DecoderNet(nn.Module):
         spatial neighbours (edge-replicated). ``voxel_weights`` (e.g. 1/SNR normalised to
         mean 1) weight the l1 term per voxel.
         """
-        w = self.dense_weight_maps()  # (V, C, h, w)
-        total = w.new_zeros(())
+        # Work on the dense weight as stored, (C * h * w, V). The two reductions over its
+        # large rows go through _ColumnStats (one temporary in backward); the neighbourhood
+        # average is taken after the channel mean (both are linear, so
+        # mean_c N(W^2) = N(mean_c W^2)) on the small (V, h, w) maps.
+        abs_mean, sq_mean = _ColumnStats.apply(self.dense.weight, self.channels)
+        total = abs_mean.new_zeros(())
         if l1:
-            per_voxel = w.abs().mean(dim=(1, 2, 3))
+            per_voxel = abs_mean
             if voxel_weights is not None:
                 per_voxel = per_voxel * voxel_weights
             total = total + l1 * per_voxel.mean()
         if group_lasso:
-            sq = w**2
+            s = self.seed_size
+            sq = sq_mean.t().reshape(self.n_voxels, s, s)
             if neighbour:
-                pad = F.pad(sq, (1, 1, 1, 1), mode="replicate")
-                neigh = (pad[..., :-2, 1:-1] + pad[..., 2:, 1:-1] + pad[..., 1:-1, :-2]
-                         + pad[..., 1:-1, 2:]) / 4
+                pad = F.pad(sq.unsqueeze(0), (1, 1, 1, 1), mode="replicate").squeeze(0)
+                neigh = (pad[:, :-2, 1:-1] + pad[:, 2:, 1:-1] + pad[:, 1:-1, :-2]
+                         + pad[:, 1:-1, 2:]) / 4
                 sq = (sq + neighbour * neigh) / (1 + neighbour)
-            total = total + group_lasso * (sq.mean(dim=1) + eps).sqrt().mean()
+            total = total + group_lasso * (sq + eps).sqrt().mean()
         return total

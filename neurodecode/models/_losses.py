@@ -70,13 +70,15 @@ def normalize_channels(features, eps=1e-10):
     return features / torch.sqrt((features**2).sum(dim=1, keepdim=True) + eps**2)
 
 
-def perceptual_distance(pred_features, target_features, reduction="mean"):
+def perceptual_distance(pred_features, target_features, reduction="mean", eps=1e-10):
     """Channel-normalised multi-block perceptual distance (Eq. 4).
 
     Per block, features are L2-normalised over channels at each location, and the block
     contributes the spatial mean of ``1 - cos``; the blocks are averaged. ``1 - cos`` is
     computed as ``0.5 * ||f_hat - g_hat||^2``, equal to it for non-zero features and 0 for
-    identical ones, even where a ReLU silenced every channel.
+    identical ones, even where a ReLU silenced every channel. It is expanded as
+    ``0.5 * (|f_hat|^2 + |g_hat|^2) - f.g / sqrt((|f|^2 + eps^2)(|g|^2 + eps^2))`` so that
+    only three channel reductions touch the (large) feature maps.
 
     Parameters
     ----------
@@ -84,9 +86,16 @@ def perceptual_distance(pred_features, target_features, reduction="mean"):
     """
     if len(pred_features) != len(target_features):
         raise ValueError("pred_features and target_features must have as many blocks.")
+    e2 = eps**2
     per_block = []
     for f, g in zip(pred_features, target_features):
-        d = 0.5 * ((normalize_channels(f) - normalize_channels(g)) ** 2).sum(dim=1)
+        # half-precision features (autocast) are summed in float32
+        dtype = torch.promote_types(f.dtype, torch.float32)
+        f, g = f.to(dtype), g.to(dtype)
+        nf = (f * f).sum(dim=1) + e2
+        ng = (g * g).sum(dim=1) + e2
+        dot = (f * g).sum(dim=1)
+        d = 0.5 * ((nf - e2) / nf + (ng - e2) / ng) - dot / torch.sqrt(nf * ng)
         per_block.append(d.flatten(1).mean(dim=1))
     return _reduce(torch.stack(per_block, dim=1).mean(dim=1), reduction)
 

@@ -5,10 +5,11 @@ from dataclasses import dataclass, field
 import torch
 from tqdm.auto import tqdm
 
-from ..backend import autocast
+from ..backend import autocast, reuse_freed_memory
 from ..models import fmri_loss
 from ._augment import random_shift
 from ._checkpoint import rng_state, set_rng_state
+from ._optim import adam
 
 
 @dataclass
@@ -44,6 +45,25 @@ def _extract_in_chunks(net, images, chunk, device):
     return [torch.cat(lst) for lst in out]
 
 
+def extract_shifted(net, images, max_shift, generator, device):
+    """Frozen features of randomly shifted images (no gradient needed: E's input is data)."""
+    with torch.no_grad(), autocast(device):
+        return net.extract(random_shift(images, max_shift, generator))
+
+
+def phase1_update(net, optimizer, pooled, fmri, config, device):
+    """One optimisation step of the encoder heads; returns (loss, fMRI loss, penalty)."""
+    with autocast(device):
+        pred = net.head(pooled).float()
+    loss_fit = fmri_loss(pred, fmri, alpha=config.alpha)
+    reg = net.regularization(**config.regularization)
+    loss = loss_fit + reg
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return loss, loss_fit, reg
+
+
 def train_encoder(net, images, fmri, config, device, generator, checkpoint=None, resume=False,
                   verbose=0):
     """Train the trainable part of ``net`` (an :class:`EncoderNet`) in place.
@@ -68,8 +88,16 @@ def train_encoder(net, images, fmri, config, device, generator, checkpoint=None,
     history : dict of lists
         Per epoch: ``loss`` (total), ``fmri_loss``, ``regularization``, ``lr``, ``seconds``.
     """
+    with reuse_freed_memory(device):
+        return _train_encoder(net, images, fmri, config, device, generator,
+                              checkpoint=checkpoint, resume=resume, verbose=verbose)
+
+
+def _train_encoder(net, images, fmri, config, device, generator, checkpoint=None, resume=False,
+                   verbose=0):
+
     params = net.trainable_parameters()
-    optimizer = torch.optim.Adam(params, lr=config.learning_rate)
+    optimizer = adam(params, config.learning_rate)
     scheduler = torch.optim.lr_scheduler.MultiStepLR(
         optimizer, milestones=list(config.lr_milestones), gamma=config.lr_gamma)
     history = {"epoch": [], "loss": [], "fmri_loss": [], "regularization": [], "lr": [],
@@ -101,20 +129,13 @@ def train_encoder(net, images, fmri, config, device, generator, checkpoint=None,
         batches = epoch_batches(n, config.batch_size, generator)
         for idx in tqdm(batches, desc=f"epoch {epoch + 1}", leave=False, disable=verbose < 2):
             idx_dev = idx.to(device)
-            with autocast(device):
-                if cached is not None:
-                    pooled = [f[idx_dev] for f in cached]
-                else:
-                    x = random_shift(images[idx_dev], config.max_shift, generator)
-                    with torch.no_grad():
-                        pooled = net.extract(x)
-                pred = net.head(pooled).float()
-            loss_fit = fmri_loss(pred, fmri[idx_dev], alpha=config.alpha)
-            reg = net.regularization(**config.regularization)
-            loss = loss_fit + reg
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            if cached is not None:
+                pooled = [f[idx_dev] for f in cached]
+            else:
+                pooled = extract_shifted(net, images[idx_dev], config.max_shift, generator,
+                                         device)
+            loss, loss_fit, reg = phase1_update(net, optimizer, pooled, fmri[idx_dev], config,
+                                                device)
             w = len(idx) / n
             sums["loss"] += w * loss.detach()
             sums["fmri_loss"] += w * loss_fit.detach()

@@ -13,10 +13,11 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from ..backend import autocast
+from ..backend import autocast, reuse_freed_memory
 from ..models import fmri_loss
 from ._augment import random_shift
 from ._checkpoint import rng_state, set_rng_state
+from ._optim import adam
 from ._phase1 import epoch_batches
 
 TERMS = ("L_D", "L_ED", "L_DE")
@@ -133,6 +134,15 @@ class Phase2Step:
         self.scales = scales
         return scales
 
+    def update(self, optimizer, paired, unpaired_images, unpaired_fmri):
+        """One optimisation step; returns (total loss, regularisation, raw terms)."""
+        terms = self.terms(paired, unpaired_images, unpaired_fmri)
+        loss, reg = self.total(terms)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        return loss, reg, terms
+
     def total(self, terms):
         total = 0.0
         for i, key in enumerate(TERMS):
@@ -171,6 +181,17 @@ def train_decoder(decoder, encoder, image_loss, fmri, images, unpaired_images, u
     scales : Tensor (3,)
         The normalisation constants of L_D, L_ED, L_DE (1 where off or not normalised).
     """
+    with reuse_freed_memory(device):
+        return _train_decoder(decoder, encoder, image_loss, fmri, images, unpaired_images,
+                              unpaired_fmri, config, device, generator,
+                              voxel_weights=voxel_weights, checkpoint=checkpoint,
+                              resume=resume, verbose=verbose)
+
+
+def _train_decoder(decoder, encoder, image_loss, fmri, images, unpaired_images, unpaired_fmri,
+                   config, device, generator, voxel_weights=None, checkpoint=None,
+                   resume=False, verbose=0):
+
     w_d, w_ed, w_de = config.loss_weights
     use_d = w_d > 0
     use_ed = w_ed > 0 and unpaired_images is not None
@@ -181,7 +202,7 @@ def train_decoder(decoder, encoder, image_loss, fmri, images, unpaired_images, u
         encoder.requires_grad_(False)
 
     step = Phase2Step(decoder, encoder, image_loss, config, voxel_weights, device, generator)
-    optimizer = torch.optim.Adam(decoder.parameters(), lr=config.learning_rate)
+    optimizer = adam(decoder.parameters(), config.learning_rate)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=config.lr_step,
                                                 gamma=config.lr_gamma)
     history = {"epoch": [], "loss": [], "L_D": [], "L_ED": [], "L_DE": [],
@@ -227,11 +248,7 @@ def train_decoder(decoder, encoder, image_loss, fmri, images, unpaired_images, u
                 paired = (fmri[idx_dev], images[idx_dev])
             u_img = unpaired_images[cyc_img.next().to(device)] if use_ed else None
             u_fmri = unpaired_fmri[cyc_fmri.next().to(device)] if use_de else None
-            terms = step.terms(paired, u_img, u_fmri)
-            loss, reg = step.total(terms)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            loss, reg, terms = step.update(optimizer, paired, u_img, u_fmri)
             w = 1.0 / len(batches)
             sums["loss"] += w * loss.detach()
             sums["regularization"] += w * reg.detach()

@@ -53,3 +53,28 @@ def test_group_lasso_by_hand():
     got = net.regularization(l1=20.0, group_lasso=400.0, neighbour=0.5,
                              voxel_weights=torch.tensor(weights, dtype=torch.float32))
     assert got.item() == pytest.approx(20 * l1 + 400 * gl, rel=1e-5)
+
+
+def test_group_lasso_gradient_matches_autograd_of_the_plain_formula():
+    torch.manual_seed(2)
+    net = DecoderNet(n_voxels=5, image_size=16, channels=16).double()
+    vw = torch.rand(5, dtype=torch.float64) + 0.5
+
+    def plain(weight):  # the penalty written naively, differentiated by autograd
+        W = weight.view(16, 2, 2, 5).permute(3, 0, 1, 2)
+        l1 = (W.abs().mean(dim=(1, 2, 3)) * vw).mean()
+        sq = W**2
+        pad = torch.nn.functional.pad(sq, (1, 1, 1, 1), mode="replicate")
+        neigh = (pad[..., :-2, 1:-1] + pad[..., 2:, 1:-1] + pad[..., 1:-1, :-2]
+                 + pad[..., 1:-1, 2:]) / 4
+        q = (sq + 0.5 * neigh) / 1.5
+        return 20 * l1 + 400 * torch.sqrt(q.mean(dim=1) + 1e-12).mean()
+
+    w = net.dense.weight
+    expected = torch.autograd.grad(plain(w), w)[0]
+    got = torch.autograd.grad(net.regularization(voxel_weights=vw), w)[0]
+    torch.testing.assert_close(got, expected)
+    from neurodecode.models._decoder_net import _ColumnStats
+
+    W = torch.randn(8, 3, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda weight: _ColumnStats.apply(weight, 4), (W,))

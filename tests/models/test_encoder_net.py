@@ -122,3 +122,42 @@ def test_only_heads_are_trainable(vgg19_taps):
     trainable = {id(p) for p in net.trainable_parameters()}
     assert not trainable & {id(p) for p in net.backbone.parameters()}
     assert trainable == {id(p) for n, p in net.named_parameters() if not n.startswith("backbone")}
+
+
+def test_frozen_readout_uses_effective_weights_equal_to_the_patch_path():
+    torch.manual_seed(0)
+    readout = SpaceFeatureReadout(6, 4, [7, 7, 5], dropout=0.5).double()
+    x = [torch.rand(3, 4, 7, 7, dtype=torch.float64), torch.rand(3, 4, 7, 7, dtype=torch.float64),
+         torch.rand(3, 4, 5, 5, dtype=torch.float64)]
+    readout.eval()
+    patch_path = readout(x)  # grad enabled, parameters require grad: patch path
+    assert getattr(readout, "_frozen_cache", None) is None
+    with torch.no_grad():
+        frozen = readout(x)
+    assert readout._frozen_cache is not None
+    torch.testing.assert_close(frozen, patch_path.detach(), rtol=1e-12, atol=1e-12)
+    # frozen parameters with input gradients (phase II's E(D(r))): same values, input grads
+    readout.requires_grad_(False)
+    xg = [t.clone().requires_grad_(True) for t in x]
+    out = readout(xg)
+    torch.testing.assert_close(out.detach(), frozen)
+    out.sum().backward()
+    assert all(t.grad is not None for t in xg)
+    # the cache follows in-place parameter updates
+    with torch.no_grad():
+        readout.space_maps["7"].mul_(2.0)
+        updated = readout(x)
+    readout.requires_grad_(True)
+    torch.testing.assert_close(updated, readout(x).detach(), rtol=1e-12, atol=1e-12)
+    assert not torch.allclose(updated, frozen)
+
+
+def test_effective_weights_cache_is_not_pickled():
+    import pickle
+
+    readout = SpaceFeatureReadout(3, 2, [5]).eval()
+    with torch.no_grad():
+        readout([torch.rand(1, 2, 5, 5)])
+    assert readout._frozen_cache is not None
+    clone = pickle.loads(pickle.dumps(readout))
+    assert getattr(clone, "_frozen_cache", None) is None

@@ -1,0 +1,232 @@
+"""Training speed and memory: phase I and phase II step times, peak RSS, phase II overhead.
+
+For each configuration, in a fresh subprocess (so that peak RSS is that configuration's):
+
+* phase I step: shifted batch -> frozen backbone -> heads -> fMRI loss + penalties -> Adam;
+* phase II step: the real training step (three batches, one decoder pass, perceptual and
+  encoder passes, backward, Adam);
+* the unavoidable passes of one phase II step, alone, on the same tensors: the decoder
+  forward+backward on the 48 fMRI vectors, the perceptual network forward+backward on the 32
+  decoded images plus forward on their 32 targets, and the encoder backbone forward on the 16
+  unpaired images plus forward+backward on the 16 decoded ones. ``overhead`` = phase II step
+  time / their sum (target <= 1.25 on CPU).
+
+Medians over ``--repeats`` timed steps after one warm-up step. Random weights (timing only).
+On CUDA it also extrapolates the GOD-scale schedule (1200 pairs; 50 epochs of phase I at batch
+64 and 150 epochs of phase II at 16/16/16).
+
+Run::
+
+    python benchmarks/bench_training.py                 # paper + demo configurations
+    python benchmarks/bench_training.py --config demo   # one of them
+"""
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+CONFIGS = {
+    # the paper: 112 px, 4500 voxels, batches 16/16/16, VGG19 encoder, VGG16 perceptual net
+    "paper": dict(image_size=112, n_voxels=4500, phase1_batch=64, batches=(16, 16, 16)),
+    # the CPU demo scale
+    "demo": dict(image_size=32, n_voxels=500, phase1_batch=64, batches=(16, 16, 16)),
+}
+GOD_PAIRS, PHASE1_EPOCHS, PHASE2_EPOCHS = 1200, 50, 150
+
+
+def _sync(device):
+    import torch
+
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _median_time(fn, repeats, device):
+    fn()  # warm-up
+    _sync(device)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        _sync(device)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), times
+
+
+def run_config(name, repeats, device_name, memory_reuse=True):
+    import contextlib
+
+    from neurodecode.backend import resolve_device, reuse_freed_memory
+
+    device = resolve_device(device_name)
+    # training runs inside reuse_freed_memory (see neurodecode/backend/_memory.py)
+    ctx = reuse_freed_memory(device) if memory_reuse else contextlib.nullcontext()
+    with ctx:
+        result = _run_config(name, repeats, device)
+    result["memory_reuse"] = memory_reuse
+    return result
+
+
+def _run_config(name, repeats, device):
+    import torch
+
+    from neurodecode.backend import autocast
+    from neurodecode.models import (
+        BACKBONES,
+        DecoderNet,
+        EncoderNet,
+        ImageLoss,
+        build_feature_extractor,
+    )
+    from neurodecode.training import Phase1Config, Phase2Config
+    from neurodecode.training._phase1 import extract_shifted, phase1_update
+    from neurodecode.training._phase2 import Phase2Step
+
+    cfg = CONFIGS[name]
+    torch.manual_seed(0)
+    s, V = cfg["image_size"], cfg["n_voxels"]
+    b_p, b_u, b_f = cfg["batches"]
+    gen = torch.Generator().manual_seed(0)
+
+    encoder = EncoderNet(build_feature_extractor("vgg19", BACKBONES["vgg19"].encoder_taps),
+                         V, s, dropout=0.5).to(device)
+    decoder = DecoderNet(V, s).to(device)
+    image_loss = ImageLoss(build_feature_extractor("vgg16", BACKBONES["vgg16"].perceptual_taps)
+                           ).to(device)
+
+    # ---- phase I -------------------------------------------------------------------------
+    p1 = Phase1Config(regularization={})
+    opt1 = torch.optim.Adam(encoder.trainable_parameters(), lr=1e-3)
+    imgs1 = torch.rand(cfg["phase1_batch"], 3, s, s, device=device)
+    fmri1 = torch.randn(cfg["phase1_batch"], V, device=device)
+    encoder.train()
+
+    def phase1_step():
+        pooled = extract_shifted(encoder, imgs1, p1.max_shift, gen, device)
+        phase1_update(encoder, opt1, pooled, fmri1, p1, device)
+
+    t_p1, _ = _median_time(phase1_step, repeats, device)
+
+    # ---- phase II ------------------------------------------------------------------------
+    encoder.eval().requires_grad_(False)
+    p2 = Phase2Config(batch_sizes=cfg["batches"])
+    step = Phase2Step(decoder, encoder, image_loss, p2, None, device, gen)
+    opt2 = torch.optim.Adam(decoder.parameters(), lr=1e-3)
+    r_p = torch.randn(b_p, V, device=device)
+    s_p = torch.rand(b_p, 3, s, s, device=device)
+    u_img = torch.rand(b_u, 3, s, s, device=device)
+    u_fmri = torch.randn(b_f, V, device=device)
+    step.measure_scales((r_p, s_p), u_img, u_fmri)
+    t_p2, all_p2 = _median_time(lambda: step.update(opt2, (r_p, s_p), u_img, u_fmri),
+                                repeats, device)
+
+    # ---- unavoidable passes of that step, alone, on the same tensors ------------------------
+    voxels = torch.cat([r_p, torch.randn(b_u, V, device=device), u_fmri])
+    backbone = encoder.backbone
+
+    def decoder_pass():
+        decoder.zero_grad(set_to_none=True)
+        with autocast(device):
+            out = decoder(voxels)
+        out.float().mean().backward()
+
+    recon = torch.rand(b_p + b_u, 3, s, s, device=device)
+    targets = torch.cat([s_p, u_img])
+
+    def perceptual_pass():
+        x = recon.clone().requires_grad_(True)
+        with autocast(device):
+            with torch.no_grad():
+                image_loss.features(targets)
+            feats = image_loss.features(x)
+        sum(f.float().mean() for f in feats).backward()
+
+    de_images = torch.rand(b_f, 3, s, s, device=device)
+
+    def backbone_pass():
+        x = de_images.clone().requires_grad_(True)
+        with autocast(device):
+            with torch.no_grad():
+                backbone(u_img)
+            feats = backbone(x)
+        sum(f.float().mean() for f in feats).backward()
+
+    t_dec, _ = _median_time(decoder_pass, repeats, device)
+    t_perc, _ = _median_time(perceptual_pass, repeats, device)
+    t_bb, _ = _median_time(backbone_pass, repeats, device)
+    unavoidable = t_dec + t_perc + t_bb
+
+    result = {
+        "config": name, **{k: list(v) if isinstance(v, tuple) else v for k, v in cfg.items()},
+        "device": str(device),
+        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda"
+        else platform.processor() or platform.machine(),
+        "torch_threads": torch.get_num_threads(),
+        "repeats": repeats,
+        "phase1_step_s": t_p1,
+        "phase2_step_s": t_p2,
+        "phase2_step_all_s": all_p2,
+        "unavoidable": {"decoder_fwd_bwd_s": t_dec, "perceptual_fwd_bwd_s": t_perc,
+                        "encoder_backbone_fwd_bwd_s": t_bb, "sum_s": unavoidable},
+        "phase2_overhead": t_p2 / unavoidable,
+        "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2,
+    }
+    if device.type == "cuda":
+        result["peak_gpu_gb"] = torch.cuda.max_memory_allocated(device) / 1024**3
+        steps1 = PHASE1_EPOCHS * -(-GOD_PAIRS // cfg["phase1_batch"])
+        steps2 = PHASE2_EPOCHS * -(-GOD_PAIRS // b_p)
+        result["god_schedule_minutes"] = (steps1 * t_p1 + steps2 * t_p2) / 60
+    return result
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--config", choices=sorted(CONFIGS), action="append")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--out", default=None, help="write the results as JSON here")
+    parser.add_argument("--no-memory-reuse", action="store_true",
+                        help="time with glibc's default allocation behaviour (the baseline)")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    configs = args.config or ["demo", "paper"]
+    if args.child:
+        print(json.dumps(run_config(configs[0], args.repeats, args.device,
+                                    memory_reuse=not args.no_memory_reuse)))
+        return 0
+    results = []
+    for name in configs:
+        cmd = [sys.executable, os.path.abspath(__file__), "--child", "--config", name,
+               "--repeats", str(args.repeats), "--device", args.device]
+        if args.no_memory_reuse:
+            cmd.append("--no-memory-reuse")
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+        res = json.loads(out.strip().splitlines()[-1])
+        results.append(res)
+        u = res["unavoidable"]
+        print(f"[{name}{'' if res['memory_reuse'] else ', no memory reuse'}] "
+              f"{res['image_size']} px, {res['n_voxels']} voxels on {res['device']} "
+              f"({res['torch_threads']} threads), median of {res['repeats']}:\n"
+              f"  phase I step (batch {res['phase1_batch']}): {res['phase1_step_s']:.3f} s\n"
+              f"  phase II step (16/16/16):    {res['phase2_step_s']:.3f} s\n"
+              f"  unavoidable passes: decoder {u['decoder_fwd_bwd_s']:.3f} s + perceptual "
+              f"{u['perceptual_fwd_bwd_s']:.3f} s + encoder backbone "
+              f"{u['encoder_backbone_fwd_bwd_s']:.3f} s = {u['sum_s']:.3f} s\n"
+              f"  phase II overhead: {res['phase2_overhead']:.3f} (target <= 1.25)\n"
+              f"  peak RSS: {res['peak_rss_gb']:.2f} GB", flush=True)
+        if "god_schedule_minutes" in res:
+            print(f"  GOD-scale schedule (extrapolated): {res['god_schedule_minutes']:.1f} min; "
+                  f"peak GPU memory {res['peak_gpu_gb']:.2f} GB")
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump(results, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

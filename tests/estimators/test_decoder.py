@@ -298,3 +298,38 @@ def test_no_warning_for_well_formed_unpaired_data(data):
         warnings.simplefilter("error")
         SelfSupervisedDecoder(encoder=ImageEncoder(**ENC), **DEC).fit(
             X, S, X_unpaired_fmri=Unpaired(Xu), unpaired_images=Unpaired(U))
+
+
+def test_niimg_fmri_with_a_mask(data):
+    nibabel = pytest.importorskip("nibabel")
+    X, S, Xu, U, _ = data
+    shape = (4, 5, 3)
+    idx = np.unravel_index(np.arange(40) + 5, shape)
+    mask = np.zeros(shape, dtype=np.int8)
+    mask[idx] = 1
+    affine = np.diag([3.0, 3.0, 3.0, 1.0])
+
+    def to_img(A):
+        vol = np.zeros(shape + (len(A),), dtype=np.float32)
+        vol[idx] = A.T
+        return nibabel.Nifti1Image(vol, affine)
+
+    kw = dict(loss_weights=(1, 0, 1), encoder=ImageEncoder(**ENC))
+    dec = SelfSupervisedDecoder(mask=nibabel.Nifti1Image(mask, affine), **DEC, **kw)
+    dec.fit(to_img(X), S, X_unpaired_fmri=to_img(Xu))
+    ref = SelfSupervisedDecoder(**DEC, **kw).fit(X, S, X_unpaired_fmri=Xu)
+    assert dec.n_features_in_ == 40 and dec.masker_ is not None
+    assert np.array_equal(dec.predict(to_img(Xu)), ref.predict(Xu))
+    assert np.array_equal(dec.predict(Xu), ref.predict(Xu))  # arrays still accepted
+
+
+def test_fitted_estimators_pickle_for_joblib(data):
+    import pickle
+
+    X, S, Xu, U, _ = data
+    dec = SelfSupervisedDecoder(encoder=ImageEncoder(**ENC), **DEC).fit(
+        X, S, X_unpaired_fmri=Xu, unpaired_images=U)
+    dec.encoder_.predict(S[:2])  # builds the frozen readout cache, which is not pickled
+    again = pickle.loads(pickle.dumps(dec))
+    assert np.array_equal(again.predict(Xu), dec.predict(Xu))
+    assert np.array_equal(again.encoder_.predict(S), dec.encoder_.predict(S))

@@ -199,9 +199,7 @@ class ImageEncoder(NeuralEstimator):
                           dropout=config["dropout"])
 
     def _use_cache(self, net, n_images, device):
-        if self.max_shift:
-            return False
-        if self.cache_features is not True and self.cache_features != "auto":
+        if self.max_shift or self.cache_features is False:
             return False
         if self.cache_features is True:
             return True

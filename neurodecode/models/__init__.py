@@ -6,8 +6,10 @@ convert at the edge.
 from ._backbones import (
     BACKBONES,
     BackboneSpec,
+    Classifier,
     FeatureExtractor,
     Tap,
+    build_classifier,
     build_feature_extractor,
     get_backbone_spec,
 )
@@ -30,6 +32,7 @@ from ._losses import (
 __all__ = [
     "BACKBONES",
     "BackboneSpec",
+    "Classifier",
     "DecoderNet",
     "EncoderBranch",
     "EncoderNet",
@@ -38,6 +41,7 @@ __all__ = [
     "PAPER_BRANCH_STRIDES",
     "SpaceFeatureReadout",
     "Tap",
+    "build_classifier",
     "build_feature_extractor",
     "fmri_loss",
     "get_backbone_spec",

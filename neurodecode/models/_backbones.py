@@ -274,3 +274,53 @@ def build_feature_extractor(name, taps, state_dict=None):
             )
         body.load_state_dict({k: wanted[k] for k in own}, strict=True)
     return FeatureExtractor(body, tap_objs)
+
+
+class Classifier(nn.Module):
+    """A frozen ImageNet classifier on [0, 1] images: (n, 3, H, W) -> (n, 1000) logits."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
+        self.requires_grad_(False)
+        super().train(False)
+
+    def train(self, mode=True):  # noqa: D102 - frozen: always eval
+        return super().train(False)
+
+    def forward(self, images):
+        return self.model((images - self.mean) / self.std)
+
+
+def build_classifier(name, state_dict=None):
+    """Build the full ImageNet classifier of backbone ``name`` (for the MinD-Vis protocol).
+
+    Parameters
+    ----------
+    name : str
+    state_dict : dict or None
+        The published model's state dict; None initialises at random (tests only).
+
+    Returns
+    -------
+    Classifier
+    """
+    spec = get_backbone_spec(name, "classifier")
+    if spec.source == "torchvision":
+        import torchvision
+
+        with torch.device("meta"):
+            model = getattr(torchvision.models, name)(weights=None)
+    else:
+        from efficientnet_lite_pytorch import EfficientNet
+
+        with torch.device("meta"):
+            model = EfficientNet.from_name("efficientnet-lite0")
+    model = model.to_empty(device="cpu")
+    if state_dict is None:
+        _init_fresh(model)
+    else:
+        model.load_state_dict(state_dict, strict=True)
+    return Classifier(model)

@@ -64,7 +64,8 @@ class ImageEncoder(NeuralEstimator):
         Subsample branch 3 (the paper: 14x14 at 112 px). False keeps it at 28x28 as the
         authors' Keras code does.
     dropout : float in [0, 1), default=0.5
-        Dropout before the channel mix during training (the authors' code).
+        Dropout on the branch features entering the space-feature readout during training
+        (the authors' code uses 0.5, on the per-voxel pooled features).
     spatial_l1 : float, default=5e-6
         l1 penalty on the spatial maps (sum over weights).
     spatial_smoothness : float, default=1e-5

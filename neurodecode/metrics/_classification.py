@@ -97,28 +97,46 @@ class ClassGallery:
         ----------
         images : array-like of shape (n, H, W, 3)
         labels : array-like of shape (n,)
-            Class of each image (any hashable values; sorted into ``classes_``).
+            Class of each image (any sortable values; sorted into ``classes_``).
+        """
+        for attr in ("_sums", "centroids_", "classes_", "counts_", "image_size_"):
+            self.__dict__.pop(attr, None)
+        return self.partial_fit(images, labels)
+
+    def partial_fit(self, images, labels):
+        """Add images to the representatives (chunk by chunk for galleries too large for
+        memory); each class keeps its first ``max_per_class`` images.
         """
         labels = np.asarray(labels)
-        images = check_images(images, "images", size=self.image_size)
+        images = check_images(images, "images",
+                              size=getattr(self, "image_size_", None) or self.image_size)
         if labels.shape != (len(images),):
             raise ValueError(
                 f"labels must hold one class per image: {len(images)} images, labels of "
                 f"shape {labels.shape}.")
         if not isinstance(self.max_per_class, numbers.Integral) or self.max_per_class < 1:
             raise ValueError(f"max_per_class must be a positive int; got {self.max_per_class!r}.")
-        self.image_size_ = images.shape[1]
-        self._feature_model = None
-        classes = np.unique(labels)
-        keep = np.concatenate([np.flatnonzero(labels == c)[: self.max_per_class]
-                               for c in classes])
-        keep.sort()
-        emb = self.embed(images[keep])
-        kept_labels = labels[keep]
-        self.classes_ = classes
-        self.centroids_ = np.stack([emb[kept_labels == c].mean(axis=0) for c in classes]
+        if not hasattr(self, "_sums"):
+            self.image_size_ = images.shape[1]
+            self._feature_model = None
+            self._sums, self._counts = {}, {}
+        keep = []
+        for c in np.unique(labels):
+            room = self.max_per_class - self._counts.get(c.item(), 0)
+            keep.extend(np.flatnonzero(labels == c)[:max(room, 0)].tolist())
+        keep = np.sort(np.asarray(keep, dtype=int))
+        if len(keep):
+            emb = self.embed(images[keep]).astype(np.float64)
+            for c in np.unique(labels[keep]):
+                rows = emb[labels[keep] == c]
+                key = c.item()
+                self._sums[key] = self._sums.get(key, 0.0) + rows.sum(axis=0)
+                self._counts[key] = self._counts.get(key, 0) + len(rows)
+        classes = sorted(self._sums)
+        self.classes_ = np.asarray(classes)
+        self.counts_ = np.array([self._counts[c] for c in classes])
+        self.centroids_ = np.stack([self._sums[c] / self._counts[c] for c in classes]
                                    ).astype(np.float32)
-        self.counts_ = np.array([(kept_labels == c).sum() for c in classes])
         return self
 
     def _check_fitted(self):
@@ -188,6 +206,10 @@ class ClassGallery:
             gallery.centroids_ = f["centroids"]
             gallery.counts_ = f["counts"]
             gallery.image_size_ = image_size_
+        # partial_fit can go on adding images to a loaded gallery
+        gallery._counts = {c.item(): int(n) for c, n in zip(gallery.classes_, gallery.counts_)}
+        gallery._sums = {c.item(): gallery.centroids_[i].astype(np.float64) * gallery.counts_[i]
+                         for i, c in enumerate(gallery.classes_)}
         return gallery
 
 

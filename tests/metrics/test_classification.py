@@ -109,3 +109,19 @@ def test_mindvis_protocol_is_perfect_for_the_ground_truth_and_named():
     gt = rng.random((4, 64, 64, 3))
     res = mindvis_classification(gt, gt, n=50, n_trials=100, image_size=96)
     assert res.mean == 1.0 and "MinD-Vis" in res.protocol and res.classifier
+
+
+def test_partial_fit_in_chunks_equals_fit(gallery_data, tmp_path):
+    images, labels = gallery_data
+    whole = ClassGallery(net="efficientnet_lite0", max_per_class=4).fit(images, labels)
+    chunked = ClassGallery(net="efficientnet_lite0", max_per_class=4)
+    for part in np.array_split(np.arange(20), 3):
+        chunked.partial_fit(images[part], labels[part])
+    np.testing.assert_array_equal(chunked.counts_, [4, 4, 4, 4])
+    np.testing.assert_allclose(chunked.centroids_, whole.centroids_, rtol=1e-5, atol=1e-6)
+    # a saved gallery keeps growing after loading
+    first = ClassGallery(net="efficientnet_lite0").fit(images[:10], labels[:10])
+    first.save(tmp_path / "g.npz")
+    resumed = ClassGallery.load(tmp_path / "g.npz").partial_fit(images[10:], labels[10:])
+    full = ClassGallery(net="efficientnet_lite0").fit(images, labels)
+    np.testing.assert_allclose(resumed.centroids_, full.centroids_, rtol=1e-5, atol=1e-6)

@@ -1,0 +1,270 @@
+"""The simulated subject: a seeded stand-in for one GOD subject with a known ground truth.
+
+DATA.md, "The simulated subject". Voxels in V1, V2, V3, hV4, LOC, FFA and PPA each have a 2D
+Gaussian population receptive field (pRF) whose size grows with eccentricity and along the
+hierarchy. Early areas sum local Gabor energy (several orientations and spatial frequencies)
+and colour inside their pRF; higher areas add coarse, category-level features (a descriptor
+of each class's recipe: palette, texture, outline) that generalise to novel classes. Responses
+are per-trial (no haemodynamics) with Gaussian noise at a chosen SNR. The protocol follows GOD:
+150 training classes x 8 images seen once, 50 novel test classes x 1 image x 35 repeats, an
+unpaired image pool from other classes (never the test classes), and a class gallery.
+"""
+import numpy as np
+from sklearn.utils import Bunch
+
+from ._images import TEXTURES, _seed, class_recipe, make_class_images
+
+ROIS = ("V1", "V2", "V3", "hV4", "LOC", "FFA", "PPA")
+COMPOSITES = {"LVC": ("V1", "V2", "V3"), "HVC": ("LOC", "FFA", "PPA"), "VC": ROIS}
+DEFAULT_VOXELS = {"V1": 160, "V2": 130, "V3": 110, "hV4": 80, "LOC": 80, "FFA": 40, "PPA": 40}
+
+# pRF size (deg) = intercept + slope * eccentricity; weight of category-level features
+_AREA = {
+    "V1": (0.25, 0.10, 0.0), "V2": (0.35, 0.15, 0.05), "V3": (0.5, 0.22, 0.1),
+    "hV4": (0.8, 0.3, 0.3), "LOC": (1.5, 0.45, 0.7), "FFA": (2.0, 0.5, 0.85),
+    "PPA": (2.0, 0.55, 0.85),
+}
+N_ORIENTATIONS = 4
+SPATIAL_FREQUENCIES = (0.5, 1.0, 2.0)  # cycles per degree
+
+# Class-id blocks: test classes first, then training, then unpaired-pool classes; the gallery
+# takes the test classes and others. Image ranges keep the sets disjoint within a class.
+GALLERY_FIRST_IMAGE = 100_000
+UNPAIRED_FIRST_IMAGE = 50_000
+
+
+def class_descriptor(seed, class_id):
+    """Category-level features of a class: a fixed-length summary of its recipe."""
+    r = class_recipe(seed, int(class_id))
+    texture = np.zeros(len(TEXTURES))
+    texture[TEXTURES.index(r["texture"])] = 1.0
+    return np.concatenate([
+        r["colors"][0], r["colors"][1], r["background"][0], r["background"][1],
+        texture, [np.log(r["texture_freq"]), np.cos(2 * r["texture_angle"]),
+                  np.sin(2 * r["texture_angle"])],
+        r["fourier"][1:] * np.cos(r["phases"][1:]), r["fourier"][1:] * np.sin(r["phases"][1:]),
+        [np.log(r["aspect"]), float(r["hollow"]), r["scale"], r["n_objects"] / 3.0],
+    ])
+
+
+def gabor_energy(images, degrees, orientations=N_ORIENTATIONS,
+                 frequencies=SPATIAL_FREQUENCIES):
+    """Gabor energy maps of image luminance: (n, n_orientations * n_frequencies, H, W).
+
+    Quadrature (complex) log-Gabor-like filters in the Fourier domain, one octave wide; the
+    energy is the modulus of the complex response.
+    """
+    n, size = images.shape[:2]
+    lum = images @ np.array([0.299, 0.587, 0.114])
+    lum = lum - lum.mean(axis=(1, 2), keepdims=True)
+    spectrum = np.fft.fft2(lum)
+    fy = np.fft.fftfreq(size)[:, None] * size / degrees  # cycles per degree
+    fx = np.fft.fftfreq(size)[None, :] * size / degrees
+    out = np.empty((n, orientations * len(frequencies), size, size))
+    k = 0
+    for f0 in frequencies:
+        for o in range(orientations):
+            theta = np.pi * o / orientations
+            along = fx * np.cos(theta) + fy * np.sin(theta)
+            across = -fx * np.sin(theta) + fy * np.cos(theta)
+            sigma = f0 / 2.355  # one octave full width at half maximum
+            H = np.exp(-((along - f0) ** 2 + across**2) / (2 * sigma**2)) * 2.0
+            out[:, k] = np.abs(np.fft.ifft2(spectrum * H))
+            k += 1
+    return out
+
+
+def _prf_weights(centers, sizes, size, degrees):
+    coords = ((np.arange(size) + 0.5) / size - 0.5) * degrees
+    x = coords[None, None, :]
+    y = -coords[None, :, None]  # +y up
+    g = np.exp(-((x - centers[:, 0, None, None]) ** 2 + (y - centers[:, 1, None, None]) ** 2)
+               / (2 * sizes[:, None, None] ** 2))
+    g = g.reshape(len(centers), -1)
+    return g / np.maximum(g.sum(axis=1, keepdims=True), 1e-12)
+
+
+class _VoxelModel:
+    """Noiseless responses of the simulated voxels to any images of known classes."""
+
+    def __init__(self, seed, n_voxels, degrees, image_size):
+        rng = np.random.default_rng([seed, 104729])
+        self.seed, self.degrees, self.image_size = seed, degrees, image_size
+        counts = {**DEFAULT_VOXELS, **(n_voxels or {})}
+        self.roi = np.concatenate([[name] * int(counts[name]) for name in ROIS])
+        V = len(self.roi)
+        max_ecc = degrees / 2 * 1.05
+        ecc = max_ecc * rng.random(V) ** 1.5  # denser near the fovea
+        angle = rng.uniform(0, 2 * np.pi, V)
+        self.prf_center = np.stack([ecc * np.cos(angle), ecc * np.sin(angle)], axis=1)
+        area = np.array([_AREA[r] for r in self.roi])
+        self.prf_size = area[:, 0] + area[:, 1] * ecc
+        self.category_weight = area[:, 2]
+        n_gabor = N_ORIENTATIONS * len(SPATIAL_FREQUENCIES)
+        # early features: Gabor channels (tuned) + colour (R, G, B) inside the pRF
+        sf_pref = np.where(np.isin(self.roi, ["V1", "V2"]), 2, np.where(self.roi == "V3", 1, 0))
+        tuning = rng.gamma(0.7, 1.0, (V, n_gabor))
+        sf_index = np.repeat(np.arange(len(SPATIAL_FREQUENCIES)), N_ORIENTATIONS)
+        tuning *= np.exp(-0.8 * np.abs(sf_index[None, :] - sf_pref[:, None]))
+        self.gabor_weights = tuning / tuning.sum(axis=1, keepdims=True)
+        self.colour_weights = rng.normal(0, 1, (V, 3)) * np.where(self.roi == "hV4", 1.5, 0.6)[:, None]
+        self.category_weights = rng.normal(0, 1, (V, len(class_descriptor(seed, 0))))
+        self.prf = _prf_weights(self.prf_center, self.prf_size, image_size, degrees)
+        self.mean = self.scale = None
+
+    def components(self, images, labels):
+        """Unscaled early (Gabor energy), colour and category drives, each (n, V)."""
+        n = len(images)
+        energy = gabor_energy(images, self.degrees).reshape(n, -1, self.image_size**2)
+        local = np.einsum("nfp,vp->nvf", energy, self.prf)  # pRF-weighted energy (n, V, F)
+        early = (local * self.gabor_weights[None]).sum(-1)
+        colour = images.reshape(n, -1, 3).transpose(0, 2, 1) @ self.prf.T  # (n, 3, V)
+        colour = (colour * self.colour_weights.T[None]).sum(1)
+        desc = np.stack([class_descriptor(self.seed, c) for c in labels])
+        desc = (desc - self._desc_mean) / self._desc_std
+        category = desc @ self.category_weights.T / np.sqrt(desc.shape[1])
+        return early, colour, category
+
+    def _combine(self, early, colour, category):
+        s = self._scales
+        low = early / s["early"] + 0.5 * colour / s["colour"]
+        w = self.category_weight[None]
+        return (1 - w) * low / s["low"] + w * category / s["category"]
+
+    def calibrate(self, images, labels, reference_classes):
+        """Fix every scale on the training images: responses are then a fixed function."""
+        desc = np.stack([class_descriptor(self.seed, c) for c in reference_classes])
+        self._desc_mean, self._desc_std = desc.mean(0), desc.std(0) + 1e-6
+        early, colour, category = self.components(images, labels)
+        sd = lambda a: a.std(axis=0) + 1e-12  # noqa: E731
+        self._scales = {"early": sd(early), "colour": sd(colour), "category": sd(category)}
+        self._scales["low"] = sd(early / self._scales["early"]
+                                 + 0.5 * colour / self._scales["colour"])
+        signal = self._combine(early, colour, category)
+        self.mean, self.scale = signal.mean(axis=0), signal.std(axis=0) + 1e-12
+
+    def __call__(self, images, labels):
+        """Noiseless responses, standardised on the training images (unit signal variance)."""
+        return (self._combine(*self.components(images, labels)) - self.mean) / self.scale
+
+
+def make_synthetic_subject(n_train_classes=150, n_train_per_class=8, n_test_classes=50,
+                           n_test_repeats=35, n_unpaired_classes=400, n_unpaired_per_class=5,
+                           n_gallery_classes=1000, n_voxels=None, snr=0.5, image_size=32,
+                           stimulus_degrees=12.0, random_state=0):
+    """Simulate one subject of a GOD-like experiment, with its ground truth.
+
+    Parameters
+    ----------
+    n_train_classes, n_train_per_class : int, default=150, 8
+        Training pairs: images seen once each.
+    n_test_classes, n_test_repeats : int, default=50, 35
+        One image per novel class, each shown ``n_test_repeats`` times.
+    n_unpaired_classes, n_unpaired_per_class : int, default=400, 5
+        The unpaired image pool: classes other than the test classes (and the training
+        classes), images without fMRI.
+    n_gallery_classes : int, default=1000
+        Classes of the semantic-classification gallery, the test classes included; draw its
+        images with ``subject.gallery_images(classes, n_per_class)``.
+    n_voxels : dict or None
+        Voxels per ROI, e.g. ``{"V1": 160, ..., "PPA": 40}`` (defaults: 630 voxels).
+    snr : float, default=0.5
+        Mean single-trial SNR (signal variance / noise variance); per-voxel SNRs spread
+        log-normally around it and fall along the hierarchy.
+    image_size : int, default=32
+    stimulus_degrees : float, default=12.0
+        Visual angle spanned by the images (GOD: 12 deg).
+    random_state : int, default=0
+
+    Returns
+    -------
+    subject : Bunch
+        ``images_train``, ``X_train``, ``labels_train``; ``images_test``, ``X_test`` (mean
+        over repeats), ``X_test_repeats`` (n_repeats, n_test, n_voxels), ``labels_test``;
+        ``images_unpaired``, ``labels_unpaired``; ``gallery_classes`` and
+        ``gallery_images(classes, n_per_class)``; ``roi`` (per voxel) and ``roi_masks``
+        (ROIs plus LVC, HVC, VC); ground truth ``prf_center`` (deg, +x right, +y up),
+        ``prf_size`` (deg), ``snr`` (per voxel), ``Y_train_clean``, ``Y_test_clean``,
+        ``noise_ceiling`` (true correlation ceiling of ``X_test``) and
+        ``noise_ceiling_single_trial``; ``meta``.
+
+    Examples
+    --------
+    >>> from neurodecode.datasets import make_synthetic_subject
+    >>> s = make_synthetic_subject(n_train_classes=4, n_train_per_class=2, n_test_classes=3,
+    ...                            n_test_repeats=2, n_unpaired_classes=2,
+    ...                            n_unpaired_per_class=2, n_gallery_classes=10,
+    ...                            n_voxels={"V1": 5, "V2": 0, "V3": 0, "hV4": 0, "LOC": 5,
+    ...                                      "FFA": 0, "PPA": 0}, image_size=16)
+    >>> s.X_train.shape, s.X_test_repeats.shape, s.images_unpaired.shape
+    ((8, 10), (2, 3, 10), (4, 16, 16, 3))
+    """
+    seed = _seed(random_state)
+    for name, value in (("n_train_classes", n_train_classes), ("n_test_classes", n_test_classes),
+                        ("n_train_per_class", n_train_per_class),
+                        ("n_test_repeats", n_test_repeats)):
+        if int(value) < 1:
+            raise ValueError(f"{name} must be >= 1; got {value}.")
+    if snr <= 0:
+        raise ValueError(f"snr must be > 0; got {snr}.")
+    test_classes = np.arange(n_test_classes)
+    train_classes = n_test_classes + np.arange(n_train_classes)
+    unpaired_classes = n_test_classes + n_train_classes + np.arange(n_unpaired_classes)
+    n_other = max(int(n_gallery_classes) - n_test_classes, 0)
+    gallery_classes = np.concatenate([test_classes, n_test_classes + np.arange(n_other)])
+
+    images_train, labels_train = make_class_images(
+        n_per_class=n_train_per_class, image_size=image_size, random_state=seed,
+        classes=train_classes)
+    images_test, labels_test = make_class_images(
+        n_per_class=1, image_size=image_size, random_state=seed, classes=test_classes)
+    images_unpaired, labels_unpaired = make_class_images(
+        n_per_class=n_unpaired_per_class, image_size=image_size, random_state=seed,
+        classes=unpaired_classes, first_image=UNPAIRED_FIRST_IMAGE) if n_unpaired_classes \
+        else (np.zeros((0, image_size, image_size, 3), np.float32), np.zeros(0, int))
+
+    model = _VoxelModel(seed, n_voxels, stimulus_degrees, image_size)
+    model.calibrate(images_train, labels_train, train_classes)
+    Y_train = model(images_train, labels_train)
+    Y_test = model(images_test, labels_test)
+    V = Y_train.shape[1]
+    rng = np.random.default_rng([seed, 15485863])
+    hierarchy = np.array([ROIS.index(r) for r in model.roi])
+    voxel_snr = snr * np.exp(rng.normal(0, 0.5, V) - 0.08 * hierarchy)
+    voxel_snr *= snr / np.exp(np.log(voxel_snr).mean())  # geometric mean = snr
+    noise_sd = 1.0 / np.sqrt(voxel_snr)
+    X_train = Y_train + noise_sd * rng.standard_normal(Y_train.shape)
+    X_test_repeats = Y_test[None] + noise_sd * rng.standard_normal((n_test_repeats,) + Y_test.shape)
+    var_signal = Y_test.var(axis=0)
+    noise_ceiling = np.sqrt(var_signal / (var_signal + noise_sd**2 / n_test_repeats))
+    noise_ceiling_single = np.sqrt(var_signal / (var_signal + noise_sd**2))
+
+    roi_masks = {name: model.roi == name for name in ROIS}
+    roi_masks.update({k: np.isin(model.roi, v) for k, v in COMPOSITES.items()})
+
+    def gallery_images(classes=None, n_per_class=100):
+        """Gallery images of ``classes`` (default: all gallery classes), never used elsewhere."""
+        classes = gallery_classes if classes is None else np.asarray(classes)
+        return make_class_images(n_per_class=n_per_class, image_size=image_size,
+                                 random_state=seed, classes=classes,
+                                 first_image=GALLERY_FIRST_IMAGE)
+
+    f32 = np.float32
+    return Bunch(
+        images_train=images_train, X_train=X_train.astype(f32), labels_train=labels_train,
+        images_test=images_test, X_test=X_test_repeats.mean(0).astype(f32),
+        X_test_repeats=X_test_repeats.astype(f32), labels_test=labels_test,
+        images_unpaired=images_unpaired, labels_unpaired=labels_unpaired,
+        gallery_classes=gallery_classes, gallery_images=gallery_images,
+        roi=model.roi, roi_masks=roi_masks,
+        prf_center=model.prf_center, prf_size=model.prf_size, snr=voxel_snr,
+        Y_train_clean=Y_train.astype(f32), Y_test_clean=Y_test.astype(f32),
+        noise_ceiling=noise_ceiling, noise_ceiling_single_trial=noise_ceiling_single,
+        meta={"random_state": seed, "image_size": int(image_size),
+              "stimulus_degrees": float(stimulus_degrees), "snr": float(snr),
+              "n_voxels": int(V), "n_train": len(labels_train), "n_test": len(labels_test),
+              "n_test_repeats": int(n_test_repeats), "n_unpaired": len(labels_unpaired),
+              "n_gallery_classes": len(gallery_classes),
+              "coordinates": "degrees of visual angle, +x right, +y up, origin at fixation",
+              "description": "neurodecode simulated GOD-like subject"},
+    )

@@ -19,7 +19,7 @@ from ._identification import (
     pixel_correlation_distance,
 )
 from ._image import pixel_correlation, ssim
-from ._stats import bootstrap_ci, mann_whitney, sem, summarize, wilcoxon
+from ._stats import bootstrap_ci, bootstrap_se, mann_whitney, sem, summarize, wilcoxon
 
 __all__ = [
     "ClassGallery",
@@ -28,6 +28,7 @@ __all__ = [
     "MINDVIS_PROTOCOL",
     "PerceptualDistance",
     "bootstrap_ci",
+    "bootstrap_se",
     "class_ranks",
     "mann_whitney",
     "mindvis_classification",

@@ -58,6 +58,14 @@ def bootstrap_ci(values, statistic=np.mean, n_boot=10000, confidence=0.95, rando
     return float(np.quantile(boots, alpha)), float(np.quantile(boots, 1 - alpha))
 
 
+def bootstrap_se(values, statistic=np.median, n_boot=10000, random_state=0):
+    """Bootstrap standard error of ``statistic`` (e.g. of the median rank, paper Table 1)."""
+    a = _as_scores(values, "values")
+    rng = check_random_state(random_state)
+    idx = rng.randint(0, a.size, size=(int(n_boot), a.size))
+    return float(np.std(statistic(a[idx], axis=1), ddof=1))
+
+
 def wilcoxon(a, b, alternative="two-sided"):
     """Wilcoxon signed-rank test between two methods scored on the same images.
 
@@ -68,10 +76,13 @@ def wilcoxon(a, b, alternative="two-sided"):
     if a.shape != b.shape:
         raise ValueError(
             f"a and b must score the same images (paired test); got {a.size} and {b.size}.")
+    out = {"test": "wilcoxon signed-rank", "alternative": alternative, "n": int(a.size),
+           "n_nonzero": int(np.count_nonzero(a - b)),
+           "median_difference": float(np.median(a - b))}
+    if out["n_nonzero"] == 0:  # identical scores: no evidence of a difference
+        return {**out, "statistic": float("nan"), "pvalue": 1.0}
     res = stats.wilcoxon(a, b, alternative=alternative)
-    return {"test": "wilcoxon signed-rank", "alternative": alternative,
-            "statistic": float(res.statistic), "pvalue": float(res.pvalue), "n": int(a.size),
-            "median_difference": float(np.median(a - b))}
+    return {**out, "statistic": float(res.statistic), "pvalue": float(res.pvalue)}
 
 
 def mann_whitney(a, b, alternative="two-sided"):

@@ -49,3 +49,16 @@ def test_bad_scores_are_refused():
 def test_summarize_reports_n():
     s = summarize([0.0, 1.0, 1.0, 1.0])
     assert s["n"] == 4 and s["mean"] == 0.75 and len(s["ci95"]) == 2
+
+
+def test_bootstrap_se_of_the_mean_matches_the_sem():
+    from neurodecode.metrics import bootstrap_se
+
+    x = np.random.default_rng(4).standard_normal(200)
+    assert bootstrap_se(x, statistic=np.mean) == pytest.approx(stats.sem(x), rel=0.1)
+    assert bootstrap_se(x) > 0  # of the median
+
+
+def test_wilcoxon_of_identical_scores_is_not_significant():
+    res = wilcoxon([1.0, 1.0, 0.5], [1.0, 1.0, 0.5])
+    assert res["pvalue"] == 1.0 and res["n_nonzero"] == 0

@@ -1,0 +1,153 @@
+"""The demo's outputs: PNG figures, results.json and a self-contained report.html."""
+import base64
+import html
+import io
+import json
+
+import numpy as np
+
+
+def _json_default(obj):
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, (np.floating, np.integer, np.bool_)):
+        return obj.item()
+    if isinstance(obj, tuple):
+        return list(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def _png(fig, path):
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    data = buf.getvalue()
+    path.write_bytes(data)
+    return base64.b64encode(data).decode("ascii")
+
+
+def _table(header, rows):
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>"
+                   for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _pct(b):
+    return f"{100 * b['mean']:.1f}% (SEM {100 * b['sem']:.1f}, CI {100 * b['ci95'][0]:.1f}-" \
+           f"{100 * b['ci95'][1]:.1f}; N={b['n_images']})"
+
+
+def _p(p):
+    return "n/a" if p is None or not np.isfinite(p) else f"{p:.2g}"
+
+
+def write_outputs(out, results, subject, fits):
+    """Write the PNG figures, results.json and report.html into folder ``out``."""
+    from ..plotting import (
+        plot_classification,
+        plot_identification,
+        plot_reconstructions,
+        plot_training_curves,
+    )
+
+    methods = results["methods"]
+    recon = {name: fit["reconstructions"] for name, fit in fits.items()}
+    figures = {}
+    figures["reconstructions"] = _png(
+        plot_reconstructions(subject.images_test, recon, n_columns=12,
+                             titles=[f"class {c}" for c in subject.labels_test[:12]]),
+        out / "reconstructions.png")
+
+    def as_bunches(d):
+        from sklearn.utils import Bunch
+
+        return {int(k): Bunch(**v) for k, v in d.items()}
+
+    figures["identification"] = _png(plot_identification(
+        {m: as_bunches(r["identification_perceptual"]) for m, r in methods.items()},
+        title="n-way identification (perceptual distance, pool: other test images)"),
+        out / "identification.png")
+    from sklearn.utils import Bunch
+
+    cls = {}
+    for m, r in methods.items():
+        cls[m] = {}
+        for key, v in r["n_way_classification"].items():
+            n, t = key.split("-way top-")
+            cls[m][(int(n), int(t))] = Bunch(**v)
+    figures["classification"] = _png(plot_classification(
+        cls, title="n-way semantic classification (class-centroid gallery)"),
+        out / "classification.png")
+    figures["training"] = _png(plot_training_curves(
+        {m: r["history"] for m, r in methods.items()}), out / "training_curves.png")
+
+    with open(out / "results.json", "w") as f:
+        json.dump(results, f, indent=1, default=_json_default)
+
+    proto = results["protocol"]
+    meta = proto["subject"]
+    n_classes = next(iter(methods.values()))["class_rank"]["n_classes"]
+    table1 = _table(
+        ["method", f"median class rank of {n_classes} (SE)", "mean rank", "N"],
+        [[m, f"{r['class_rank']['median']:.1f} ({r['class_rank']['se_median']:.1f})",
+          f"{r['class_rank']['mean']:.1f}", r["class_rank"]["n"]] for m, r in methods.items()]
+        + [["ground-truth images", f"{results['ground_truth_class_rank']['median']:.1f}", "",
+            results["ground_truth_class_rank"]["n"]]])
+    ns = list(next(iter(methods.values()))["identification_perceptual"])
+    ident = _table(["method"] + [f"{n}-way" for n in ns],
+                   [[m] + [_pct(r["identification_perceptual"][n]) for n in ns]
+                    for m, r in methods.items()])
+    ident_px = _table(["method"] + [f"{n}-way" for n in ns],
+                      [[m] + [_pct(r["identification_pixel"][n]) for n in ns]
+                       for m, r in methods.items()])
+    keys = list(next(iter(methods.values()))["n_way_classification"])
+    cls_table = _table(["method"] + keys + ["MinD-Vis 50-way"],
+                       [[m] + [_pct(r["n_way_classification"][k]) for k in keys]
+                        + [_pct(r["mindvis_50_way"])] for m, r in methods.items()])
+    sim_table = _table(["method", "PixCorr (SEM)", "SSIM (SEM)", "pairwise ident. (pixels)", "N",
+                        "fit time"],
+                       [[m, f"{r['pixcorr']['mean']:.3f} ({r['pixcorr']['sem']:.3f})",
+                         f"{r['ssim']['mean']:.3f} ({r['ssim']['sem']:.3f})",
+                         f"{100 * r['pairwise_identification_pixels']['mean']:.1f}%",
+                         r["pixcorr"]["n"], f"{r['fit_seconds']:.0f} s"]
+                        for m, r in methods.items()])
+    tests = _table(["comparison", "class rank p", "2-way p", "5-way p", "PixCorr p", "N"],
+                   [[c, _p(t["class_rank"]["pvalue"]), _p(t["2-way"]["pvalue"]),
+                     _p(t["5-way"]["pvalue"]), _p(t["pixcorr"]["pvalue"]), t["class_rank"]["n"]]
+                    for c, t in results["wilcoxon"].items()])
+    enc = results["encoder"]
+
+    def img(key, alt):
+        return f'<img alt="{alt}" src="data:image/png;base64,{figures[key]}">'
+
+    page = f"""<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>neurodecode demo</title>
+<style>body{{font-family:sans-serif;max-width:1200px;margin:2em auto;color:#222}}
+table{{border-collapse:collapse;margin:1em 0;font-size:90%}}
+td,th{{border:1px solid #bbb;padding:4px 8px;text-align:left}} img{{max-width:100%}}
+.note{{color:#555;font-size:90%}}</style></head><body>
+<h1>neurodecode demo: self-supervised reconstruction on the simulated subject</h1>
+<p class="note">neurodecode {html.escape(results['neurodecode_version'])}; seed {proto['seed']};
+{'quick run' if proto['quick'] else 'full run'}; {results['total_seconds']:.0f} s;
+peak RSS {results['peak_rss_gb']:.2f} GB; device {html.escape(results['machine']['device'])};
+networks: {html.escape(json.dumps(proto['networks']))}.</p>
+<p>Simulated subject: {meta['n_train']} training pairs (seen once), {meta['n_test']} test images of
+novel classes x {meta['n_test_repeats']} repeats, {meta['n_unpaired']} unpaired images of other
+classes, {meta['n_voxels']} voxels (V1-V3, hV4, LOC, FFA, PPA), single-trial SNR {meta['snr']}.
+Unpaired fMRI: {html.escape(proto['unpaired_fmri'])}. Encoder held-out voxel r: median
+{enc['voxel_r_median']:.3f} (true noise ceiling median {enc['noise_ceiling_median']:.3f}).</p>
+<h2>Reconstructions of the test images</h2>{img('reconstructions', 'reconstructions')}
+<h2>Semantic classification (paper Table 1)</h2>{table1}
+<p class="note">Rank of the true class among all gallery classes (1 = best), by Pearson
+correlation of classifier embeddings with class centroids; SE of the median by bootstrap.</p>
+{cls_table}{img('classification', 'classification')}
+<h2>Image identification (paper Fig 6)</h2>
+<p>Perceptual distance ({html.escape(proto['networks']['distance'])} features), pool: other test
+images, {proto['size']['n_trials']} trials per image:</p>{ident}{img('identification', 'identification')}
+<p>Pixel correlation distance:</p>{ident_px}
+<h2>Image similarity</h2>{sim_table}
+<h2>Statistics (Wilcoxon signed-rank, per-image scores, two-sided)</h2>{tests}
+<h2>Training curves (phase II, raw terms)</h2>{img('training', 'training curves')}
+<p class="note">Every number and its N: results.json.</p>
+</body></html>"""
+    (out / "report.html").write_text(page)

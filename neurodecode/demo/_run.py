@@ -1,0 +1,300 @@
+"""``neurodecode demo``: the paper's central claim, reproduced on the simulated subject.
+
+Builds the simulated subject, fits the encoder (phase I) once, then the supervised-only
+decoder and the full self-supervised decoder (and, without ``quick``, the L_ED-only and
+L_DE-only ablations), evaluates them with the paper's protocols, and writes
+``report.html``, PNG figures and ``results.json`` (every number with its N).
+"""
+import json
+import platform
+import resource
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .._version import __version__
+
+METHODS = {
+    "supervised": (1.0, 0.0, 0.0),
+    "self-supervised": (1.0, 1.0, 1.0),
+    "L_ED only": (1.0, 1.0, 0.0),
+    "L_DE only": (1.0, 0.0, 1.0),
+}
+
+
+@dataclass(frozen=True)
+class DemoSize:
+    """Sizes of one demo run."""
+
+    n_train_classes: int
+    n_train_per_class: int
+    n_test_classes: int
+    n_test_repeats: int
+    n_unpaired_classes: int
+    n_unpaired_per_class: int
+    n_gallery_classes: int
+    n_gallery_per_class: int
+    n_voxels: dict = field(default_factory=dict)
+    encoder_epochs: int = 20
+    decoder_epochs: int = 10
+    ablations: bool = True
+    identification_n: tuple = (2, 5, 10, 50)
+    classification_n: tuple = (50, 100, 500, 1000)
+    n_trials: int = 1000
+
+
+FULL = DemoSize(150, 8, 50, 35, 800, 5, 1000, 100, encoder_epochs=20, decoder_epochs=10)
+QUICK = DemoSize(150, 4, 50, 35, 200, 5, 200, 20,
+                 n_voxels={"V1": 100, "V2": 80, "V3": 70, "hV4": 50, "LOC": 50, "FFA": 25,
+                           "PPA": 25},
+                 encoder_epochs=12, decoder_epochs=6, ablations=False,
+                 classification_n=(50, 100, 200))
+
+EFFICIENTNET = {"encoder": "efficientnet_lite0", "perceptual": "efficientnet_lite0",
+                "classifier": "efficientnet_lite0", "classifier_tap": "block10",
+                "distance": "efficientnet_lite0", "feature_size": 64}
+PAPER = {"encoder": "vgg19", "perceptual": "vgg16", "classifier": "alexnet",
+         "classifier_tap": None, "distance": "vgg16", "feature_size": None}
+
+
+class _Log:
+    def __init__(self, verbose):
+        self.verbose, self.t0 = verbose, time.perf_counter()
+
+    def __call__(self, message):
+        if self.verbose:
+            print(f"[{time.perf_counter() - self.t0:7.1f} s] {message}", flush=True)
+
+
+def _check_paper_weights(nets):
+    from .._weights import resolve_weights
+
+    for key in ("encoder", "perceptual", "classifier"):
+        resolve_weights(nets[key], "imagenet", "--paper-backbones")
+
+
+def _fit_decoders(subject, encoder, size, nets, device, seed, verbose, log):
+    from .. import SelfSupervisedDecoder, Unpaired
+
+    methods = {k: v for k, v in METHODS.items()
+               if size.ablations or k in ("supervised", "self-supervised")}
+    out = {}
+    for name, weights in methods.items():
+        t = time.perf_counter()
+        dec = SelfSupervisedDecoder(
+            encoder=encoder, perceptual_net=nets["perceptual"], loss_weights=weights,
+            n_epochs=size.decoder_epochs, lr_step=max(1, 2 * size.decoder_epochs // 3),
+            device=device, random_state=seed, verbose=max(verbose - 1, 0))
+        kwargs = {}
+        if weights[1]:
+            kwargs["unpaired_images"] = Unpaired(subject.images_unpaired)
+        if weights[2]:
+            # the paper's protocol: the test fMRI, never its images
+            kwargs["X_unpaired_fmri"] = Unpaired(subject.X_test)
+        dec.fit(subject.X_train, subject.images_train, **kwargs)
+        out[name] = {"decoder": dec, "reconstructions": dec.predict(subject.X_test),
+                     "seconds": time.perf_counter() - t, "loss_weights": list(weights)}
+        log(f"decoder '{name}' (loss_weights={weights}) fitted in {out[name]['seconds']:.0f} s")
+    return out
+
+
+def _gallery(subject, size, nets, device, log):
+    from ..metrics import ClassGallery
+
+    gallery = ClassGallery(net=nets["classifier"], tap=nets["classifier_tap"],
+                           image_size=nets["feature_size"], max_per_class=size.n_gallery_per_class,
+                           device=device)
+    for chunk in np.array_split(subject.gallery_classes,
+                                max(1, len(subject.gallery_classes) // 50)):
+        images, labels = subject.gallery_images(chunk, n_per_class=size.n_gallery_per_class)
+        gallery.partial_fit(images, labels)
+    log(f"class gallery: {len(gallery.classes_)} classes x {size.n_gallery_per_class} images")
+    return gallery
+
+
+def _bunch_dict(b):
+    out = {}
+    for k, v in b.items():
+        if isinstance(v, np.ndarray):
+            v = v.tolist()
+        elif isinstance(v, (np.floating, np.integer)):
+            v = v.item()
+        out[k] = v
+    return out
+
+
+def _evaluate(subject, fits, size, nets, device, seed, log):
+    from ..metrics import (
+        PerceptualDistance,
+        bootstrap_se,
+        mindvis_classification,
+        n_way_classification,
+        n_way_identification,
+        pairwise_identification,
+        pixel_correlation,
+        ssim,
+        wilcoxon,
+    )
+
+    gt = subject.images_test
+    distance = PerceptualDistance(net=nets["distance"], image_size=nets["feature_size"],
+                                  device=device)
+    gallery = _gallery(subject, size, nets, device, log)
+    results = {"methods": {}}
+    per_image = {}
+    for name, fit in fits.items():
+        rec = fit["reconstructions"]
+        ident = n_way_identification(rec, gt, n=size.identification_n, pool="others",
+                                     distance=distance, n_trials=size.n_trials,
+                                     random_state=seed)
+        ident_px = n_way_identification(rec, gt, n=size.identification_n, pool="others",
+                                        distance="pixel_correlation", n_trials=size.n_trials,
+                                        random_state=seed)
+        pair = pairwise_identification(rec, gt)
+        pix, ss = pixel_correlation(rec, gt), ssim(rec, gt)
+        embeddings = gallery.embed(rec)
+        ranks = gallery.ranks(None, subject.labels_test, embeddings=embeddings)
+        sim = gallery.similarity(embeddings=embeddings)
+        true_index = np.searchsorted(gallery.classes_, subject.labels_test)
+        cls = n_way_classification(sim, true_index, n=size.classification_n, top=(1, 5),
+                                   n_trials=size.n_trials, random_state=seed)
+        mindvis = mindvis_classification(rec, gt, classifier="efficientnet_lite0", n=50,
+                                         n_trials=size.n_trials, random_state=seed,
+                                         device=device, image_size=96)
+        per_image[name] = {"ranks": ranks, "pixcorr": pix, "ssim": ss,
+                           **{f"{k}-way": ident[k].per_image for k in ident}}
+        results["methods"][name] = {
+            "loss_weights": fit["loss_weights"],
+            "fit_seconds": fit["seconds"],
+            "identification_perceptual": {str(k): _bunch_dict(v) for k, v in ident.items()},
+            "identification_pixel": {str(k): _bunch_dict(v) for k, v in ident_px.items()},
+            "pairwise_identification_pixels": _bunch_dict(pair),
+            "pixcorr": {"mean": float(pix.mean()), "sem": float(pix.std(ddof=1) / np.sqrt(len(pix))),
+                        "n": len(pix)},
+            "ssim": {"mean": float(ss.mean()), "sem": float(ss.std(ddof=1) / np.sqrt(len(ss))),
+                     "n": len(ss)},
+            "class_rank": {"median": float(np.median(ranks)),
+                           "se_median": bootstrap_se(ranks, random_state=seed),
+                           "mean": float(ranks.mean()), "n": len(ranks),
+                           "n_classes": len(gallery.classes_), "per_image": ranks.tolist(),
+                           "protocol": "class-centroid gallery"},
+            "n_way_classification": {f"{n}-way top-{t}": _bunch_dict(v)
+                                     for (n, t), v in cls.items()},
+            "mindvis_50_way": _bunch_dict(mindvis),
+            "history": fit["decoder"].history_,
+        }
+        log(f"evaluated '{name}': 2-way {ident[2].mean:.3f}, 5-way {ident[5].mean:.3f}, "
+            f"median class rank {np.median(ranks):.1f}/{len(gallery.classes_)}")
+    gt_ranks = gallery.ranks(gt, subject.labels_test)
+    results["ground_truth_class_rank"] = {"median": float(np.median(gt_ranks)),
+                                          "n": len(gt_ranks)}
+    tests = {}
+    for name in fits:
+        if name == "supervised":
+            continue
+        a, b = per_image[name], per_image["supervised"]
+        tests[f"{name} vs supervised"] = {
+            "class_rank": wilcoxon(a["ranks"], b["ranks"]),
+            "2-way": wilcoxon(a["2-way"], b["2-way"]),
+            "5-way": wilcoxon(a["5-way"], b["5-way"]),
+            "pixcorr": wilcoxon(a["pixcorr"], b["pixcorr"]),
+        }
+    results["wilcoxon"] = tests
+    return results, gallery
+
+
+def run_demo(out="neurodecode_demo", quick=False, device="auto", seed=0,
+             paper_backbones=False, verbose=1, size=None):
+    """Run the demo and write its report.
+
+    Parameters
+    ----------
+    out : path-like, default="neurodecode_demo"
+        Output folder (created).
+    quick : bool, default=False
+        Smaller subject, fewer epochs, no ablations (a few minutes on 2 CPU cores).
+    device : str, default="auto"
+    seed : int, default=0
+    paper_backbones : bool, default=False
+        VGG19 encoder, VGG16 perceptual net and AlexNet gallery, as in the paper; their
+        ImageNet weights must be in the torch hub cache (``neurodecode download-weights``).
+        The default uses EfficientNet-Lite0, whose weights install offline.
+    verbose : int, default=1
+    size : DemoSize or None
+        Explicit sizes (overrides ``quick``); for custom or very small runs.
+
+    Returns
+    -------
+    results : dict
+        What ``results.json`` holds.
+    """
+    from .. import ImageEncoder
+    from ..datasets import make_synthetic_subject
+    from ._report import write_outputs
+
+    log = _Log(verbose)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    if size is None:
+        size = QUICK if quick else FULL
+    elif not isinstance(size, DemoSize):
+        raise TypeError(f"size must be a neurodecode.demo.DemoSize; got {type(size).__name__}.")
+    nets = PAPER if paper_backbones else EFFICIENTNET
+    if paper_backbones:
+        _check_paper_weights(nets)
+    t_start = time.perf_counter()
+    subject = make_synthetic_subject(
+        n_train_classes=size.n_train_classes, n_train_per_class=size.n_train_per_class,
+        n_test_classes=size.n_test_classes, n_test_repeats=size.n_test_repeats,
+        n_unpaired_classes=size.n_unpaired_classes,
+        n_unpaired_per_class=size.n_unpaired_per_class,
+        n_gallery_classes=size.n_gallery_classes, n_voxels=size.n_voxels or None,
+        random_state=seed)
+    log(f"simulated subject: {subject.meta['n_train']} training pairs, "
+        f"{subject.meta['n_test']} test images x {subject.meta['n_test_repeats']} repeats, "
+        f"{subject.meta['n_unpaired']} unpaired images, {subject.meta['n_voxels']} voxels")
+    t = time.perf_counter()
+    encoder = ImageEncoder(
+        backbone=nets["encoder"], image_size=nets["feature_size"],
+        n_epochs=size.encoder_epochs, batch_size=64,
+        lr_milestones=tuple(sorted({max(1, int(0.6 * size.encoder_epochs)),
+                                    max(1, int(0.8 * size.encoder_epochs))})),
+        device=device, random_state=seed, verbose=max(verbose - 1, 0),
+    ).fit(subject.images_train, subject.X_train)
+    encoder_seconds = time.perf_counter() - t
+    voxel_r = encoder.voxel_scores(subject.images_test, subject.X_test)
+    log(f"encoder fitted in {encoder_seconds:.0f} s; held-out voxel r: median "
+        f"{np.median(voxel_r):.3f} (true noise ceiling median "
+        f"{np.median(subject.noise_ceiling):.3f})")
+    fits = _fit_decoders(subject, encoder, size, nets, device, seed, verbose, log)
+    results, _ = _evaluate(subject, fits, size, nets, device, seed, log)
+    results.update({
+        "neurodecode_version": __version__,
+        "protocol": {
+            "subject": subject.meta, "size": asdict(size), "networks": dict(nets),
+            "quick": bool(quick), "seed": int(seed),
+            "unpaired_fmri": "the test fMRI (the paper's transductive protocol; test images "
+                             "are never used for training)",
+            "identification_pool": "others (the other test ground truths)",
+        },
+        "encoder": {"fit_seconds": encoder_seconds,
+                    "voxel_r_median": float(np.median(voxel_r)),
+                    "voxel_r_mean": float(voxel_r.mean()), "n_voxels": len(voxel_r),
+                    "noise_ceiling_median": float(np.median(subject.noise_ceiling)),
+                    "history": encoder.history_},
+        "machine": {"platform": platform.platform(), "python": platform.python_version(),
+                    "device": str(fits["supervised"]["decoder"]._device())},
+    })
+    results["total_seconds"] = time.perf_counter() - t_start
+    results["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    write_outputs(out, results, subject, fits)
+    log(f"done in {results['total_seconds']:.0f} s; report: {out / 'report.html'}")
+    return results
+
+
+def load_results(path):
+    """Read a ``results.json`` written by the demo."""
+    with open(path) as f:
+        return json.load(f)

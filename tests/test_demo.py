@@ -1,0 +1,75 @@
+"""The demo pipeline end to end at a tiny size (the real runs are in benchmarks/)."""
+import json
+
+import numpy as np
+import pytest
+
+from neurodecode import cli
+from neurodecode.demo import DemoSize, run_demo
+
+TINY = DemoSize(n_train_classes=12, n_train_per_class=2, n_test_classes=16, n_test_repeats=3,
+                n_unpaired_classes=8, n_unpaired_per_class=2, n_gallery_classes=20,
+                n_gallery_per_class=3,
+                n_voxels={"V1": 10, "V2": 8, "V3": 6, "hV4": 4, "LOC": 4, "FFA": 4, "PPA": 4},
+                encoder_epochs=1, decoder_epochs=1, ablations=True, identification_n=(2, 5),
+                classification_n=(5, 20), n_trials=50)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    results = run_demo(out=out, size=TINY, seed=1, verbose=0)
+    return out, results
+
+
+def test_outputs_are_written(demo):
+    out, results = demo
+    for name in ("report.html", "results.json", "reconstructions.png", "identification.png",
+                 "classification.png", "training_curves.png"):
+        assert (out / name).is_file(), name
+    on_disk = json.loads((out / "results.json").read_text())
+    assert on_disk["methods"].keys() == results["methods"].keys()
+    assert set(results["methods"]) == {"supervised", "self-supervised", "L_ED only",
+                                       "L_DE only"}
+    page = (out / "report.html").read_text()
+    assert "Semantic classification (paper Table 1)" in page and "data:image/png;base64" in page
+
+
+def test_every_number_comes_with_its_n(demo):
+    _, results = demo
+    for name, r in results["methods"].items():
+        assert r["class_rank"]["n"] == 16 and r["class_rank"]["n_classes"] == 20
+        assert 1 <= r["class_rank"]["median"] <= 20
+        for n, b in r["identification_perceptual"].items():
+            assert b["n_images"] == 16 and b["n_trials"] == 50 and len(b["per_image"]) == 16
+            assert b["ci95"][0] <= b["mean"] <= b["ci95"][1]
+        assert set(r["n_way_classification"]) == {"5-way top-1", "5-way top-5",
+                                                  "20-way top-1", "20-way top-5"}
+        assert r["n_way_classification"]["5-way top-5"]["mean"] == 1.0  # 5 of 5 always
+        assert "MinD-Vis" in r["mindvis_50_way"]["protocol"]
+        assert r["pixcorr"]["n"] == 16
+    assert set(results["wilcoxon"]) == {"self-supervised vs supervised",
+                                        "L_ED only vs supervised", "L_DE only vs supervised"}
+    for tests in results["wilcoxon"].values():
+        assert all(0 <= t["pvalue"] <= 1 and t["n"] == 16 for t in tests.values())
+    assert results["ground_truth_class_rank"]["n"] == 16
+    assert results["peak_rss_gb"] > 0 and results["total_seconds"] > 0
+    methods = results["methods"]
+    assert methods["supervised"]["loss_weights"] == [1.0, 0.0, 0.0]
+    assert np.isnan(methods["supervised"]["history"]["L_DE"]).all()
+
+
+def test_cli_demo_options(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["demo", "--help"])
+    out = capsys.readouterr().out
+    for option in ("--quick", "--out", "--device", "--seed", "--paper-backbones"):
+        assert option in out
+
+
+def test_paper_backbones_need_cached_weights(tmp_path, monkeypatch):
+    from neurodecode import WeightsNotFoundError
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    with pytest.raises(WeightsNotFoundError, match="neurodecode download-weights vgg19"):
+        run_demo(out=tmp_path / "d", size=TINY, paper_backbones=True, verbose=0)

@@ -11,6 +11,7 @@ from ._classification import (
     class_ranks,
     mindvis_classification,
     n_way_classification,
+    semantic_classification,
 )
 from ._features import FeatureModel, PerceptualDistance
 from ._identification import (
@@ -37,6 +38,7 @@ __all__ = [
     "pairwise_identification",
     "pixel_correlation",
     "pixel_correlation_distance",
+    "semantic_classification",
     "sem",
     "ssim",
     "summarize",

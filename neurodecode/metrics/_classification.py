@@ -340,3 +340,46 @@ def mindvis_classification(reconstructions, images, classifier="efficientnet_lit
     out = res[(n, 1)]
     out.classifier = classifier
     return out
+
+
+PROTOCOLS = ("gallery", "mindvis")
+
+
+def semantic_classification(reconstructions, *, protocol, gallery=None, labels=None,
+                            images=None, n=(50, 100, 500, 1000), top=(1, 5), n_trials=1000,
+                            random_state=0, **mindvis_kwargs):
+    """n-way semantic classification of reconstructions under a named protocol.
+
+    Parameters
+    ----------
+    reconstructions : array-like of shape (N, H, W, 3)
+    protocol : {"gallery", "mindvis"}
+        "gallery": the paper's class-centroid protocol (needs ``gallery`` and ``labels``);
+        "mindvis": a pretrained classifier's own labels of the ground truth (needs
+        ``images``; ``n`` must be one int).
+    gallery : ClassGallery, labels : array-like of shape (N,)
+    images : array-like of shape (N, H, W, 3)
+    n, top, n_trials, random_state
+        As in :func:`n_way_classification`.
+
+    Returns
+    -------
+    dict {(n, top): Bunch} for "gallery"; a Bunch for "mindvis". Each names its protocol.
+    """
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"protocol must be one of {PROTOCOLS}; got {protocol!r}.")
+    if protocol == "gallery":
+        if gallery is None or labels is None:
+            raise ValueError("protocol='gallery' needs gallery= (a fitted ClassGallery) and "
+                             "labels= (the true class of each reconstruction).")
+        embeddings = gallery.embed(reconstructions)
+        true_index = gallery._true_index(labels, len(embeddings))
+        return n_way_classification(gallery.similarity(embeddings=embeddings), true_index,
+                                    n=n, top=top, n_trials=n_trials,
+                                    random_state=random_state)
+    if images is None:
+        raise ValueError("protocol='mindvis' needs images= (the ground-truth images).")
+    if not isinstance(n, numbers.Integral):
+        raise ValueError(f"protocol='mindvis' takes one n (the paper's comparison: 50); got {n!r}.")
+    return mindvis_classification(reconstructions, images, n=n, n_trials=n_trials,
+                                  random_state=random_state, **mindvis_kwargs)

@@ -125,3 +125,22 @@ def test_partial_fit_in_chunks_equals_fit(gallery_data, tmp_path):
     resumed = ClassGallery.load(tmp_path / "g.npz").partial_fit(images[10:], labels[10:])
     full = ClassGallery(net="efficientnet_lite0").fit(images, labels)
     np.testing.assert_allclose(resumed.centroids_, full.centroids_, rtol=1e-5, atol=1e-6)
+
+
+def test_semantic_classification_dispatches_on_a_named_protocol(gallery_data):
+    from neurodecode.metrics import semantic_classification
+
+    images, labels = gallery_data
+    gallery = ClassGallery(net="efficientnet_lite0").fit(images, labels)
+    res = semantic_classification(images[::5], protocol="gallery", gallery=gallery,
+                                  labels=labels[::5], n=4, top=1, n_trials=None)
+    ranks = gallery.ranks(images[::5], labels[::5])
+    np.testing.assert_allclose(res[(4, 1)].per_image, ranks == 1)
+    with pytest.raises(ValueError, match="protocol must be one of"):
+        semantic_classification(images, protocol="imagenet")
+    with pytest.raises(ValueError, match="needs gallery="):
+        semantic_classification(images, protocol="gallery", labels=labels)
+    with pytest.raises(ValueError, match="needs images="):
+        semantic_classification(images, protocol="mindvis")
+    with pytest.raises(ValueError, match="takes one n"):
+        semantic_classification(images, protocol="mindvis", images=images, n=(50, 100))

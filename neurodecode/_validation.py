@@ -48,6 +48,8 @@ def unwrap(data):
 
 def is_niimg_like(data):
     """True for NIfTI paths, nibabel images, or lists of them."""
+    if isinstance(data, np.ndarray):  # the common case; no need to import nibabel for it
+        return False
     import nibabel
 
     if isinstance(data, (str, Path, nibabel.spatialimages.SpatialImage)):

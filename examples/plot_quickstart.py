@@ -21,6 +21,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from neurodecode import ImageEncoder, SelfSupervisedDecoder
+from neurodecode.plotting import plot_reconstructions
 
 rng = np.random.default_rng(0)
 size = 64
@@ -72,15 +73,9 @@ selfsup.fit(X[train], images[train], X_unpaired_fmri=X[unpaired_fmri],
 # %%
 # Compare reconstructions of the held-out images
 # ----------------------------------------------
-rows = [("seen", images[test]), ("supervised", supervised.predict(X[test])),
-        ("self-supervised", selfsup.predict(X[test]))]
-fig, axes = plt.subplots(3, 8, figsize=(10, 4))
-for r, (name, imgs) in enumerate(rows):
-    for c in range(8):
-        axes[r, c].imshow(imgs[c])
-        axes[r, c].axis("off")
-    axes[r, 0].set_title(name, loc="left", fontsize=9)
-fig.tight_layout()
+recon = {"supervised": supervised.predict(X[test]),
+         "self-supervised": selfsup.predict(X[test])}
+plot_reconstructions(images[test], recon, n_columns=8, figure=plt.figure())
 
 for name, dec in [("supervised", supervised), ("self-supervised", selfsup)]:
     print(f"{name}: mean pixel correlation {dec.score(X[test], images[test]):.2f}")

@@ -19,6 +19,7 @@ import numpy as np
 from neurodecode import ImageEncoder, SelfSupervisedDecoder, Unpaired
 from neurodecode.datasets import make_synthetic_subject
 from neurodecode.metrics import ClassGallery, n_way_identification, wilcoxon
+from neurodecode.plotting import plot_reconstructions
 
 subject = make_synthetic_subject(
     n_train_classes=60, n_train_per_class=4, n_test_classes=20, n_test_repeats=35,
@@ -76,11 +77,5 @@ test = wilcoxon(scores["self-supervised"][1], scores["supervised"][1])
 print(f"class ranks, self-supervised vs supervised: Wilcoxon p = {test['pvalue']:.2g} "
       f"(N = {test['n']})")
 
-fig, axes = plt.subplots(3, 8, figsize=(10, 4))
-rows = [("seen", subject.images_test)] + list(recon.items())
-for r, (name, imgs) in enumerate(rows):
-    for c in range(8):
-        axes[r, c].imshow(imgs[c])
-        axes[r, c].axis("off")
-    axes[r, 0].set_title(name, loc="left", fontsize=8)
+plot_reconstructions(subject.images_test, recon, n_columns=8, figure=plt.figure())
 plt.show()

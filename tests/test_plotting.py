@@ -36,3 +36,19 @@ def test_training_curves_skip_switched_off_terms():
             "L_DE": [np.nan, np.nan]}
     fig = plot_training_curves({"sup": hist})
     assert len(fig.axes[0].lines) == 1 and len(fig.axes[1].lines) == 0
+
+
+def test_plots_draw_into_a_given_pyplot_figure():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    imgs = np.random.default_rng(0).random((3, 8, 8, 3))
+    fig = plt.figure()
+    try:
+        assert plot_reconstructions(imgs, {"a": imgs}, figure=fig) is fig
+        assert plt.fignum_exists(fig.number) and len(fig.axes) == 6
+        np.testing.assert_allclose(fig.get_size_inches(), (1.1 * 3 + 1.2, 1.15 * 2))
+    finally:
+        plt.close(fig)

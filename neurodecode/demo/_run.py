@@ -129,6 +129,7 @@ def _evaluate(subject, fits, size, nets, device, seed, log):
     from ..metrics import (
         PerceptualDistance,
         bootstrap_se,
+        class_ranks,
         mindvis_classification,
         n_way_classification,
         n_way_identification,
@@ -154,10 +155,9 @@ def _evaluate(subject, fits, size, nets, device, seed, log):
                                         random_state=seed)
         pair = pairwise_identification(rec, gt)
         pix, ss = pixel_correlation(rec, gt), ssim(rec, gt)
-        embeddings = gallery.embed(rec)
-        ranks = gallery.ranks(None, subject.labels_test, embeddings=embeddings)
-        sim = gallery.similarity(embeddings=embeddings)
-        true_index = np.searchsorted(gallery.classes_, subject.labels_test)
+        sim = gallery.similarity(embeddings=gallery.embed(rec))
+        true_index = gallery._true_index(subject.labels_test, len(sim))
+        ranks = class_ranks(sim, true_index)
         cls = n_way_classification(sim, true_index, n=size.classification_n, top=(1, 5),
                                    n_trials=size.n_trials, random_state=seed)
         mindvis = mindvis_classification(rec, gt, classifier="efficientnet_lite0", n=50,

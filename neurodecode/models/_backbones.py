@@ -135,7 +135,27 @@ def get_backbone_spec(name, argument="backbone"):
         ) from None
 
 
-class FeatureExtractor(nn.Module):
+class _FrozenImageNetModule(nn.Module):
+    """Base of the frozen networks: ImageNet normalisation of [0, 1] inputs, no parameter
+    gradients, always in eval mode (call ``_freeze()`` once the sub-modules are set)."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
+
+    def _freeze(self):
+        self.requires_grad_(False)
+        super().train(False)
+
+    def train(self, mode=True):  # noqa: D102 - frozen: always eval
+        return super().train(False)
+
+    def normalize(self, images):
+        return (images - self.mean) / self.std
+
+
+class FeatureExtractor(_FrozenImageNetModule):
     """A frozen backbone returning the activations of selected taps.
 
     Inputs are RGB images in [0, 1], (n, 3, H, W); ImageNet normalisation happens inside.
@@ -159,20 +179,14 @@ class FeatureExtractor(nn.Module):
         self.body = body
         self.taps = tuple(taps)
         self._tap_indices = {t.index: i for i, t in enumerate(taps)}
-        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
-        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
-        self.requires_grad_(False)
-        super().train(False)
-
-    def train(self, mode=True):  # noqa: D102 - frozen: always eval
-        return super().train(False)
+        self._freeze()
 
     @property
     def channels(self):
         return [t.channels for t in self.taps]
 
     def forward(self, images):
-        x = (images - self.mean) / self.std
+        x = self.normalize(images)
         out = [None] * len(self.taps)
         last = self.taps[-1].index
         for i, layer in enumerate(self.body):
@@ -276,22 +290,16 @@ def build_feature_extractor(name, taps, state_dict=None):
     return FeatureExtractor(body, tap_objs)
 
 
-class Classifier(nn.Module):
+class Classifier(_FrozenImageNetModule):
     """A frozen ImageNet classifier on [0, 1] images: (n, 3, H, W) -> (n, 1000) logits."""
 
     def __init__(self, model):
         super().__init__()
         self.model = model
-        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
-        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
-        self.requires_grad_(False)
-        super().train(False)
-
-    def train(self, mode=True):  # noqa: D102 - frozen: always eval
-        return super().train(False)
+        self._freeze()
 
     def forward(self, images):
-        return self.model((images - self.mean) / self.std)
+        return self.model(self.normalize(images))
 
 
 def build_classifier(name, state_dict=None):

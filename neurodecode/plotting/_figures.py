@@ -2,13 +2,18 @@
 import numpy as np
 
 
-def _figure(figsize):
-    from matplotlib.figure import Figure
+def _figure(figsize, figure=None):
+    """A new pyplot-free figure, or the caller's ``figure`` (e.g. ``plt.figure()``) resized."""
+    if figure is None:
+        from matplotlib.figure import Figure
 
-    return Figure(figsize=figsize, layout="constrained")
+        return Figure(figsize=figsize, layout="constrained")
+    figure.set_size_inches(figsize)
+    figure.set_layout_engine("constrained")
+    return figure
 
 
-def plot_reconstructions(images, reconstructions, n_columns=10, titles=None):
+def plot_reconstructions(images, reconstructions, n_columns=10, titles=None, figure=None):
     """Grid of ground truths (first row) and each method's reconstructions (one row each).
 
     Parameters
@@ -19,6 +24,9 @@ def plot_reconstructions(images, reconstructions, n_columns=10, titles=None):
         How many images to show (the first ones).
     titles : sequence of str or None
         Column titles (e.g. class names).
+    figure : matplotlib.figure.Figure or None
+        Draw into this (empty) figure, e.g. ``plt.figure()`` so that pyplot shows it; by
+        default a new figure not registered with pyplot.
 
     Returns
     -------
@@ -35,7 +43,7 @@ def plot_reconstructions(images, reconstructions, n_columns=10, titles=None):
     """
     rows = [("ground truth", images)] + list(reconstructions.items())
     n = min(n_columns, len(images))
-    fig = _figure((1.1 * n + 1.2, 1.15 * len(rows)))
+    fig = _figure((1.1 * n + 1.2, 1.15 * len(rows)), figure)
     axes = fig.subplots(len(rows), n, squeeze=False)
     for r, (name, imgs) in enumerate(rows):
         for c in range(n):
@@ -50,15 +58,18 @@ def plot_reconstructions(images, reconstructions, n_columns=10, titles=None):
     return fig
 
 
-def plot_identification(results, title="n-way identification"):
+def plot_identification(results, title="n-way identification", figure=None):
     """Accuracy versus n with 95% CIs, one line per method.
 
     Parameters
     ----------
     results : dict {method: {n: Bunch}}
         Outputs of :func:`neurodecode.metrics.n_way_identification`.
+    figure : matplotlib.figure.Figure or None
+        Draw into this (empty) figure, e.g. ``plt.figure()`` so that pyplot shows it; by
+        default a new figure not registered with pyplot.
     """
-    fig = _figure((4.5, 3.2))
+    fig = _figure((4.5, 3.2), figure)
     ax = fig.subplots()
     ns = None
     for name, res in results.items():
@@ -79,17 +90,20 @@ def plot_identification(results, title="n-way identification"):
     return fig
 
 
-def plot_classification(results, title="n-way semantic classification"):
+def plot_classification(results, title="n-way semantic classification", figure=None):
     """Bars of n-way top-1 and top-5 accuracy per method, with 95% CIs.
 
     Parameters
     ----------
     results : dict {method: {(n, top): Bunch}}
         Outputs of :func:`neurodecode.metrics.n_way_classification`.
+    figure : matplotlib.figure.Figure or None
+        Draw into this (empty) figure, e.g. ``plt.figure()`` so that pyplot shows it; by
+        default a new figure not registered with pyplot.
     """
     methods = list(results)
     keys = sorted(next(iter(results.values())))
-    fig = _figure((max(4.5, 0.9 * len(keys) + 2), 3.2))
+    fig = _figure((max(4.5, 0.9 * len(keys) + 2), 3.2), figure)
     ax = fig.subplots()
     width = 0.8 / max(len(methods), 1)
     x = np.arange(len(keys))
@@ -108,9 +122,20 @@ def plot_classification(results, title="n-way semantic classification"):
     return fig
 
 
-def plot_training_curves(histories, keys=("L_D", "L_ED", "L_DE")):
-    """Per-epoch raw loss terms of each method's phase II (NaN terms are skipped)."""
-    fig = _figure((3.2 * len(keys), 2.8))
+def plot_training_curves(histories, keys=("L_D", "L_ED", "L_DE"), figure=None):
+    """Per-epoch raw loss terms of each method's phase II (NaN terms are skipped).
+
+    Parameters
+    ----------
+    histories : dict {method: dict}
+        Each method's ``history_`` (``"epoch"`` and one list per loss term).
+    keys : sequence of str
+        The loss terms, one panel each.
+    figure : matplotlib.figure.Figure or None
+        Draw into this (empty) figure, e.g. ``plt.figure()`` so that pyplot shows it; by
+        default a new figure not registered with pyplot.
+    """
+    fig = _figure((3.2 * len(keys), 2.8), figure)
     axes = fig.subplots(1, len(keys), squeeze=False)[0]
     for ax, key in zip(axes, keys):
         for name, hist in histories.items():

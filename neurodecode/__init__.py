@@ -4,7 +4,7 @@ Implements the self-supervised encoder/decoder method of Gaziv et al. (NeuroImag
 with a scikit-learn API.
 """
 from ._io import load
-from ._validation import Unpaired
+from ._unpaired import Unpaired, concat_unpaired_fmri
 from ._version import __version__
 from ._weights import WeightsNotFoundError
 from .estimators import ImageEncoder, SelfSupervisedDecoder
@@ -15,5 +15,6 @@ __all__ = [
     "Unpaired",
     "WeightsNotFoundError",
     "__version__",
+    "concat_unpaired_fmri",
     "load",
 ]

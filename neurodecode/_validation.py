@@ -7,45 +7,6 @@ import torch
 import torch.nn.functional as F
 
 
-class Unpaired:
-    """Mark an array as unpaired data so that scikit-learn never slices it.
-
-    scikit-learn's cross-validation helpers (``cross_val_score``, ``cross_validate``,
-    ``GridSearchCV``...) slice every fit parameter that is array-like with as many rows as
-    ``X``, which would silently subsample the unpaired fMRI or images to the training fold
-    whenever their length happens to equal that of the paired data. Wrapping them in
-    ``Unpaired`` makes them opaque to that logic; :meth:`SelfSupervisedDecoder.fit` unwraps
-    them.
-
-    Parameters
-    ----------
-    data : array-like or Niimg-like
-        Unpaired fMRI (n, n_voxels) or unpaired images (n, H, W, 3).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from neurodecode import Unpaired
-    >>> Unpaired(np.zeros((3, 2))).data.shape
-    (3, 2)
-    """
-
-    __slots__ = ("data",)
-
-    def __init__(self, data):
-        if isinstance(data, Unpaired):
-            data = data.data
-        self.data = data
-
-    def __repr__(self):
-        shape = getattr(self.data, "shape", None)
-        return f"Unpaired({'shape=' + str(shape) if shape is not None else type(self.data).__name__})"
-
-
-def unwrap(data):
-    return data.data if isinstance(data, Unpaired) else data
-
-
 def is_niimg_like(data):
     """True for NIfTI paths, nibabel images, or lists of them."""
     if isinstance(data, np.ndarray):  # the common case; no need to import nibabel for it
@@ -59,7 +20,8 @@ def is_niimg_like(data):
     return False
 
 
-def _as_float_array(data, name):
+def as_numeric_array(data, name):
+    """``data`` as a numeric numpy array (torch tensors are detached and copied to the CPU)."""
     if isinstance(data, torch.Tensor):
         data = data.detach().cpu().numpy()
     try:
@@ -76,8 +38,13 @@ def _as_float_array(data, name):
     return array
 
 
-def check_fmri(X, name="X", n_voxels=None, min_samples=1):
+def check_fmri(X, name="X", n_voxels=None, min_samples=1, estimator=None):
     """Validate fMRI samples: a finite float32 (n_samples, n_voxels) array.
+
+    Conversion goes through scikit-learn's :func:`~sklearn.utils.check_array` (so that
+    sparse, complex and non-numeric input is refused with its messages, and object arrays
+    and DataFrames of numbers are converted); the shape and finiteness checks name the
+    argument, count what is wrong and say what to do.
 
     Parameters
     ----------
@@ -87,15 +54,32 @@ def check_fmri(X, name="X", n_voxels=None, min_samples=1):
     n_voxels : int or None
         Expected number of voxels (the one seen in ``fit``).
     min_samples : int, default=1
+    estimator : estimator instance or None
+        Named in scikit-learn's messages.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_voxels), float32
     """
+    from sklearn.utils import check_array
+
     if X is None:
         raise ValueError(f"{name} is None; expected an array of shape (n_samples, n_voxels).")
-    array = _as_float_array(X, name)
+    if isinstance(X, torch.Tensor):
+        X = X.detach().cpu().numpy()
+    try:
+        array = check_array(X, dtype=np.float32, ensure_2d=False, allow_nd=True,
+                            ensure_all_finite=False, ensure_min_samples=0,
+                            ensure_min_features=0, input_name=name, estimator=estimator)
+    except ValueError as exc:
+        if "could not convert" not in str(exc):
+            raise
+        raise ValueError(f"{name} must be a numeric array of fMRI samples; {exc}.") from exc
     if array.ndim != 2:
         raise ValueError(
-            f"{name} must be 2D, (n_samples, n_voxels); got an array of shape {array.shape}. "
-            "For a single sample use X.reshape(1, -1); for 4D images pass Niimg-like input "
-            "with a mask."
+            f"{name} must be 2D, (n_samples, n_voxels); got an array of shape {array.shape} "
+            "(Expected 2D array). For a single sample use X.reshape(1, -1); for 4D images "
+            "pass Niimg-like input with a mask."
         )
     if array.shape[0] < min_samples:
         raise ValueError(
@@ -103,7 +87,6 @@ def check_fmri(X, name="X", n_voxels=None, min_samples=1):
         )
     if array.shape[1] == 0:
         raise ValueError(f"{name} has 0 voxels (shape {array.shape}).")
-    array = array.astype(np.float32, copy=False)
     bad = ~np.isfinite(array)
     if bad.any():
         raise ValueError(
@@ -114,9 +97,11 @@ def check_fmri(X, name="X", n_voxels=None, min_samples=1):
             "samples, or impute them."
         )
     if n_voxels is not None and array.shape[1] != n_voxels:
+        who = type(estimator).__name__ if estimator is not None else "this estimator"
         raise ValueError(
-            f"{name} has {array.shape[1]} voxels, but this estimator was fitted with "
-            f"{n_voxels} voxels. Use the same voxel selection (mask) as in fit."
+            f"{name} has {array.shape[1]} features, but {who} is expecting {n_voxels} "
+            f"features as input: it was fitted with {n_voxels} voxels. Use the same voxel "
+            "selection (mask) and preprocessing as in fit."
         )
     return array
 
@@ -141,7 +126,7 @@ def check_images(images, name="images", size=None, min_samples=1):
     """
     if images is None:
         raise ValueError(f"{name} is None; expected an array of shape (n, H, W, 3).")
-    array = _as_float_array(images, name)
+    array = as_numeric_array(images, name)
     if array.ndim != 4 or array.shape[-1] not in (1, 3):
         hint = ""
         if array.ndim == 3:

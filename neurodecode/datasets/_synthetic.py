@@ -134,7 +134,10 @@ class _VoxelModel:
     def calibrate(self, images, labels, reference_classes):
         """Fix every scale on the training images: responses are then a fixed function."""
         desc = np.stack([class_descriptor(self.seed, c) for c in reference_classes])
-        self._desc_mean, self._desc_std = desc.mean(0), desc.std(0) + 1e-6
+        # A feature constant over the reference classes (e.g. a texture none of a few
+        # classes has) is left unscaled: dividing by its zero SD sent test responses to 1e6.
+        std = desc.std(0)
+        self._desc_mean, self._desc_std = desc.mean(0), np.where(std > 1e-9, std + 1e-6, 1.0)
         early, colour, category = self.components(images, labels)
         sd = lambda a: a.std(axis=0) + 1e-12  # noqa: E731
         self._scales = {"early": sd(early), "colour": sd(colour), "category": sd(category)}

@@ -125,19 +125,34 @@ def _bunch_dict(b):
     return out
 
 
+def _method_results(ev, fit):
+    """One method's entry of results.json, from its :func:`evaluate_reconstructions` result."""
+    def mean_sem(values):
+        return {"mean": float(values.mean()),
+                "sem": float(values.std(ddof=1) / np.sqrt(len(values))), "n": len(values)}
+
+    return {
+        "loss_weights": fit["loss_weights"],
+        "fit_seconds": fit["seconds"],
+        "identification_perceptual": {str(k): _bunch_dict(v)
+                                      for k, v in ev.identification["perceptual"].items()},
+        "identification_pixel": {str(k): _bunch_dict(v)
+                                 for k, v in ev.identification["pixel"].items()},
+        "pairwise_identification_pixels": _bunch_dict(ev.pairwise_identification),
+        "pixcorr": mean_sem(ev.pixcorr),
+        "ssim": mean_sem(ev.ssim),
+        "class_rank": {**{k: v for k, v in ev.class_rank.items() if k != "protocol"},
+                       "per_image": ev.class_ranks.tolist(),
+                       "protocol": ev.class_rank["protocol"]},
+        "n_way_classification": {f"{n}-way top-{t}": _bunch_dict(v)
+                                 for (n, t), v in ev.classification.items()},
+        "mindvis_50_way": _bunch_dict(ev.mindvis),
+        "history": fit["decoder"].history_,
+    }
+
+
 def _evaluate(subject, fits, size, nets, device, seed, log):
-    from ..metrics import (
-        PerceptualDistance,
-        bootstrap_se,
-        class_ranks,
-        mindvis_classification,
-        n_way_classification,
-        n_way_identification,
-        pairwise_identification,
-        pixel_correlation,
-        ssim,
-        wilcoxon,
-    )
+    from ..metrics import PerceptualDistance, evaluate_reconstructions, wilcoxon
 
     gt = subject.images_test
     distance = PerceptualDistance(net=nets["distance"], image_size=nets["feature_size"],
@@ -146,47 +161,20 @@ def _evaluate(subject, fits, size, nets, device, seed, log):
     results = {"methods": {}}
     per_image = {}
     for name, fit in fits.items():
-        rec = fit["reconstructions"]
-        ident = n_way_identification(rec, gt, n=size.identification_n, pool="others",
-                                     distance=distance, n_trials=size.n_trials,
-                                     random_state=seed)
-        ident_px = n_way_identification(rec, gt, n=size.identification_n, pool="others",
-                                        distance="pixel_correlation", n_trials=size.n_trials,
-                                        random_state=seed)
-        pair = pairwise_identification(rec, gt)
-        pix, ss = pixel_correlation(rec, gt), ssim(rec, gt)
-        sim = gallery.similarity(embeddings=gallery.embed(rec))
-        true_index = gallery._true_index(subject.labels_test, len(sim))
-        ranks = class_ranks(sim, true_index)
-        cls = n_way_classification(sim, true_index, n=size.classification_n, top=(1, 5),
-                                   n_trials=size.n_trials, random_state=seed)
-        mindvis = mindvis_classification(rec, gt, classifier="efficientnet_lite0", n=50,
-                                         n_trials=size.n_trials, random_state=seed,
-                                         device=device, image_size=96)
-        per_image[name] = {"ranks": ranks, "pixcorr": pix, "ssim": ss,
+        ev = evaluate_reconstructions(
+            fit["reconstructions"], gt, gallery=gallery, labels=subject.labels_test,
+            identification_n=size.identification_n,
+            distance={"perceptual": distance, "pixel": "pixel_correlation"},
+            classification_n=size.classification_n, top=(1, 5),
+            mindvis={"classifier": "efficientnet_lite0", "n": 50, "device": device,
+                     "image_size": 96},
+            n_trials=size.n_trials, random_state=seed)
+        ident = ev.identification["perceptual"]
+        per_image[name] = {"ranks": ev.class_ranks, "pixcorr": ev.pixcorr, "ssim": ev.ssim,
                            **{f"{k}-way": ident[k].per_image for k in ident}}
-        results["methods"][name] = {
-            "loss_weights": fit["loss_weights"],
-            "fit_seconds": fit["seconds"],
-            "identification_perceptual": {str(k): _bunch_dict(v) for k, v in ident.items()},
-            "identification_pixel": {str(k): _bunch_dict(v) for k, v in ident_px.items()},
-            "pairwise_identification_pixels": _bunch_dict(pair),
-            "pixcorr": {"mean": float(pix.mean()), "sem": float(pix.std(ddof=1) / np.sqrt(len(pix))),
-                        "n": len(pix)},
-            "ssim": {"mean": float(ss.mean()), "sem": float(ss.std(ddof=1) / np.sqrt(len(ss))),
-                     "n": len(ss)},
-            "class_rank": {"median": float(np.median(ranks)),
-                           "se_median": bootstrap_se(ranks, random_state=seed),
-                           "mean": float(ranks.mean()), "n": len(ranks),
-                           "n_classes": len(gallery.classes_), "per_image": ranks.tolist(),
-                           "protocol": "class-centroid gallery"},
-            "n_way_classification": {f"{n}-way top-{t}": _bunch_dict(v)
-                                     for (n, t), v in cls.items()},
-            "mindvis_50_way": _bunch_dict(mindvis),
-            "history": fit["decoder"].history_,
-        }
+        results["methods"][name] = _method_results(ev, fit)
         log(f"evaluated '{name}': 2-way {ident[2].mean:.3f}, 5-way {ident[5].mean:.3f}, "
-            f"median class rank {np.median(ranks):.1f}/{len(gallery.classes_)}")
+            f"median class rank {ev.class_rank['median']:.1f}/{len(gallery.classes_)}")
     gt_ranks = gallery.ranks(gt, subject.labels_test)
     results["ground_truth_class_rank"] = {"median": float(np.median(gt_ranks)),
                                           "n": len(gt_ranks)}
@@ -231,6 +219,7 @@ def run_demo(out="neurodecode_demo", quick=False, device="auto", seed=0,
         What ``results.json`` holds.
     """
     from .. import ImageEncoder
+    from ..backend import resolve_device
     from ..datasets import make_synthetic_subject
     from ._report import write_outputs
 
@@ -285,7 +274,7 @@ def run_demo(out="neurodecode_demo", quick=False, device="auto", seed=0,
                     "noise_ceiling_median": float(np.median(subject.noise_ceiling)),
                     "history": encoder.history_},
         "machine": {"platform": platform.platform(), "python": platform.python_version(),
-                    "device": str(fits["supervised"]["decoder"]._device())},
+                    "device": str(resolve_device(device))},
     })
     results["total_seconds"] = time.perf_counter() - t_start
     results["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2

@@ -1,12 +1,20 @@
-"""Shared plumbing of the estimators: masking, devices, batching, fitted-state (de)serialisation."""
+"""Shared plumbing of the estimators: masking, fMRI validation, devices, batching, tags.
+
+Persistence is declared, not coded, per estimator: ``_fitted_attributes`` maps each fitted
+attribute to how :mod:`neurodecode._io` stores it, and every subclass registers itself there
+by name, so that ``_io`` never imports the estimators.
+"""
+import copy
 import numbers
 
 import numpy as np
-import torch
 from sklearn.base import BaseEstimator, clone
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .. import _io
 from .._validation import check_fmri, check_number, is_niimg_like
-from ..backend import autocast, resolve_device
+from ..backend import batched_inference, resolve_device
 
 
 def _nilearn_no_standardize():
@@ -17,23 +25,66 @@ def _nilearn_no_standardize():
     return None if Version(nilearn.__version__) >= Version("0.14") else False
 
 
+def is_fitted(estimator):
+    """True when ``estimator`` is fitted (scikit-learn's own test)."""
+    try:
+        check_is_fitted(estimator)
+    except NotFittedError:
+        return False
+    return True
+
+
 class NeuralEstimator(BaseEstimator):
     """Base of neurodecode's torch-backed estimators."""
 
+    #: Fitted attributes and how ``save``/``load`` store them (see ``neurodecode._io``):
+    #: "module" (a network: its config and weights), "estimator" (a nested fitted
+    #: estimator or None), "masker" (a fitted NiftiMasker or None), "json", "int", "tuple",
+    #: "float_array", "str_array". Attributes listed here that a fit did not set (e.g.
+    #: ``feature_names_in_`` without a DataFrame) are stored as absent.
+    _fitted_attributes = {"masker_": "masker"}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _io.register_estimator(cls)
+
+    @classmethod
+    def _module_attribute(cls):
+        return next(k for k, kind in cls._fitted_attributes.items() if kind == "module")
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, self._module_attribute())
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.non_deterministic = False  # bit-for-bit repeatable on the CPU with an int seed
+        return tags
+
     # -- fMRI input: arrays or Niimg-like through an embedded NiftiMasker -----------------
-    def _fit_masker(self, X, name):
+    def _fit_masker(self, X):
+        """Fit ``masker_`` when ``X`` is Niimg-like (else ``masker_ = None``); return arrays.
+
+        A fitted :class:`~nilearn.maskers.NiftiMasker` given as ``mask`` is used as is (a
+        copy: its mask is kept); an unfitted one is cloned and fitted; a mask image is
+        wrapped in a NiftiMasker that leaves the signal unstandardised; with no mask, the
+        masker computes one from ``X``.
+        """
         if not is_niimg_like(X):
             self.masker_ = None
             return X
         from nilearn.maskers import NiftiMasker
 
         mask = getattr(self, "mask", None)
-        if isinstance(mask, NiftiMasker):
-            masker = clone(mask)
+        if isinstance(mask, NiftiMasker) and is_fitted(mask):
+            self.masker_ = copy.deepcopy(mask)
         else:
-            masker = NiftiMasker(mask_img=mask, standardize=_nilearn_no_standardize())
-        # A given mask is used as is; only without one does the masker compute it from X.
-        self.masker_ = masker.fit() if masker.mask_img is not None else masker.fit(X)
+            if isinstance(mask, NiftiMasker):
+                masker = clone(mask)
+            else:
+                masker = NiftiMasker(mask_img=mask, standardize=_nilearn_no_standardize())
+            # A given mask is used as is; only without one is it computed from X.
+            self.masker_ = masker.fit() if masker.mask_img is not None else masker.fit(X)
         return self.masker_.transform(X)
 
     def _apply_masker(self, X, name):
@@ -43,7 +94,9 @@ class NeuralEstimator(BaseEstimator):
         if masker is None:
             raise ValueError(
                 f"{name} is Niimg-like, but this estimator was fitted on arrays and has no "
-                "masker_; pass an array of shape (n_samples, n_voxels)."
+                "masker_; pass an array of shape (n_samples, n_voxels). (Inside a Pipeline "
+                "that masks X, put the unpaired fMRI in X too, marked by NaN images: see "
+                "neurodecode.concat_unpaired_fmri.)"
             )
         return masker.transform(X)
 
@@ -52,12 +105,18 @@ class NeuralEstimator(BaseEstimator):
         X = self._apply_masker(X, name)
         if isinstance(n_voxels, str):
             n_voxels = self.n_features_in_
-        return check_fmri(X, name, n_voxels=n_voxels, min_samples=min_samples)
+        return check_fmri(X, name, n_voxels=n_voxels, min_samples=min_samples, estimator=self)
 
-    _fitted_attribute = "module_"
-
-    def __sklearn_is_fitted__(self):
-        return hasattr(self, self._fitted_attribute)
+    def _validate_fmri_input(self, X, name, reset, min_samples=1):
+        """fMRI that is the estimator's ``X``: validated, and its feature names (DataFrame
+        columns) recorded (``reset=True``) or checked against those of ``fit``."""
+        array = self._check_fmri(X, name, n_voxels=None if reset else "fitted",
+                                 min_samples=min_samples)
+        if not is_niimg_like(X):
+            validate_data(self, X, skip_check_array=True, reset=reset)
+        elif reset:
+            self.n_features_in_ = array.shape[1]
+        return array
 
     # -- devices ---------------------------------------------------------------------------
     def _device(self):
@@ -73,14 +132,11 @@ class NeuralEstimator(BaseEstimator):
             module.to(device)
         return device
 
-    @staticmethod
-    def _batched(fn, inputs, batch_size, device):
-        """Apply ``fn`` to ``inputs`` (a CPU tensor) in batches, without gradients."""
-        outs = []
-        with torch.no_grad(), autocast(device):
-            for start in range(0, len(inputs), batch_size):
-                outs.append(fn(inputs[start:start + batch_size].to(device)).float().cpu())
-        return torch.cat(outs)
+    def _predict_batches(self, module, inputs, batch_size):
+        """``module(inputs)`` in eval mode, in batches, on the estimator's device -> CPU."""
+        device = self._module_on_device(module)
+        module.eval()
+        return batched_inference(module, inputs, batch_size, device)
 
     # -- common hyper-parameter checks ------------------------------------------------------
     def _check_common_params(self):
@@ -112,10 +168,9 @@ class NeuralEstimator(BaseEstimator):
         Parameters
         ----------
         path : path-like
+            File to write (replaced atomically if it exists).
         """
-        from .._io import save
-
-        save(self, path)
+        _io.save(self, path)
 
 
 def default_image_size(images_shape, image_size, multiple, name="images"):

@@ -1,45 +1,31 @@
 """SelfSupervisedDecoder: the scikit-learn face of the decoder D (voxels -> image, phase II)."""
 import copy
 import numbers
-import warnings
 
 import numpy as np
 import torch
 from sklearn.base import clone
-from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
 from .._docs import fill_doc
+from .._unpaired import check_same_units, unpaired_rows, unwrap, warn_if_sliceable
 from .._validation import (
-    Unpaired,
+    as_numeric_array,
     check_images,
     check_number,
     check_same_length,
     check_tuple,
     resize_images,
-    unwrap,
 )
 from .._weights import resolve_weights
 from ..backend import images_to_tensor, seed_from_random_state, seeded, to_tensor
+from ..metrics._scorers import pixcorr_score
 from ..models import DecoderNet, ImageLoss, build_feature_extractor, get_backbone_spec
 from ..training import CheckpointManager, Phase2Config, fingerprint, train_decoder
-from ._base import NeuralEstimator, default_image_size
+from ._base import NeuralEstimator, default_image_size, is_fitted
 from ._encoder import ImageEncoder
 
 DECODER_MULTIPLE = 8
-
-
-def image_correlations(pred, images):
-    """Pearson r between each pair of flattened RGB images (PixCorr per image)."""
-    p = pred.reshape(len(pred), -1).astype(np.float64)
-    t = images.reshape(len(images), -1).astype(np.float64)
-    p -= p.mean(axis=1, keepdims=True)
-    t -= t.mean(axis=1, keepdims=True)
-    denom = np.sqrt((p**2).sum(axis=1) * (t**2).sum(axis=1))
-    r = np.zeros(len(p))
-    ok = denom > 0
-    r[ok] = (p[ok] * t[ok]).sum(axis=1) / denom[ok]
-    return r
 
 
 @fill_doc
@@ -56,16 +42,28 @@ class SelfSupervisedDecoder(NeuralEstimator):
 
     **Unpaired fMRI and leakage.** The paper draws the unpaired fMRI from the *test* cohort
     (its images are never used): a transductive protocol, legitimate only when test images
-    stay unseen. Which fMRI is passed as ``X_unpaired_fmri`` is the user's explicit choice;
-    for a leakage-free evaluation pass fMRI of other trials or sessions, or none.
+    stay unseen. Which fMRI is passed as unpaired is the user's explicit choice; for a
+    leakage-free evaluation pass fMRI of other trials or sessions, or none.
+
+    **Unpaired fMRI in pipelines.** Rows of ``X_paired`` whose image is all NaN are unpaired
+    fMRI (scikit-learn's semi-supervised convention: a missing target marks an unlabelled
+    row); :func:`~neurodecode.concat_unpaired_fmri` builds such ``X``/``images``. Inside a
+    :class:`~sklearn.pipeline.Pipeline` this is the way to pass unpaired fMRI: every step
+    before the decoder (scaler, PCA, NiftiMasker) transforms those rows like the others. A
+    fit parameter skips the pipeline's steps, so ``X_unpaired_fmri`` that is evidently in
+    other units than ``X_paired`` is refused.
 
     Parameters
     ----------
-    encoder : ImageEncoder or None, default=None
-        A fitted encoder is used as is (copied, frozen). An unfitted one is cloned and fitted
-        on the pairs in phase I. None fits ``ImageEncoder()`` with this decoder's
-        ``weights``, ``image_size``, ``device``, ``random_state``, ``verbose`` and checkpoint
-        settings, when L_ED or L_DE is on.
+    encoder : ImageEncoder, FrozenEstimator or None, default=None
+        The encoder E. A fitted :class:`ImageEncoder` is used as is (copied, frozen); an
+        unfitted one is cloned and fitted on the pairs in phase I. :func:`~sklearn.base.clone`
+        (and so every cross-validation helper) returns an *unfitted* copy of an encoder, so
+        each fold refits phase I on its own pairs; to keep a pre-fitted encoder through
+        cloning, wrap it: ``encoder=FrozenEstimator(fitted_encoder)``
+        (:class:`sklearn.frozen.FrozenEstimator`). None fits ``ImageEncoder()`` with this
+        decoder's ``weights``, ``image_size``, ``device``, ``random_state``, ``verbose`` and
+        checkpoint settings, when L_ED or L_DE is on.
     perceptual_net : {"vgg16", "vgg19", "alexnet", "efficientnet_lite0"}, default="vgg16"
         Network of the perceptual loss (its 5 blocks).
     %(weights)s
@@ -116,13 +114,19 @@ class SelfSupervisedDecoder(NeuralEstimator):
     n_unpaired_images_, n_unpaired_fmri_ : int
         Sizes of the unpaired sets used.
     n_features_in_ : int
+        Number of voxels.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when ``X_paired`` was a DataFrame with string column names.
     image_shape_ : tuple
+        (H, W, 3) of the reconstructions.
     masker_ : NiftiMasker or None
+        Fitted masker when ``X_paired`` was Niimg-like.
 
     See Also
     --------
-    ImageEncoder
+    ImageEncoder : the encoder E.
     Unpaired : keeps scikit-learn's CV helpers from slicing the unpaired data.
+    concat_unpaired_fmri : unpaired fMRI in ``X``, marked by NaN images.
 
     References
     ----------
@@ -144,9 +148,16 @@ class SelfSupervisedDecoder(NeuralEstimator):
     (8, 32, 32, 3)
     """
 
-    _fitted_attribute = "decoder_module_"
+    _fitted_attributes = {
+        **NeuralEstimator._fitted_attributes, "decoder_module_": "module",
+        "encoder_": "estimator", "history_": "json", "loss_weights_": "tuple",
+        "loss_scales_": "float_array", "n_unpaired_images_": "int", "n_unpaired_fmri_": "int",
+        "n_features_in_": "int", "feature_names_in_": "str_array", "image_shape_": "tuple",
+    }
+    #: A FrozenEstimator hyper-parameter is restored from this fitted copy of it.
+    _fitted_copies = {"encoder": "encoder_"}
 
-    def __init__(self, encoder=None, perceptual_net="vgg16", weights="imagenet",
+    def __init__(self, encoder=None, *, perceptual_net="vgg16", weights="imagenet",
                  image_size=None, loss_weights="auto", image_loss_weights=(1.0, 10.0, 0.3),
                  alpha=0.9, n_epochs=150, batch_sizes=(16, 16, 16), learning_rate=1e-3,
                  lr_step=30, lr_gamma=0.2, max_shift=5, decoder_l1=20.0,
@@ -177,13 +188,44 @@ class SelfSupervisedDecoder(NeuralEstimator):
         self.checkpoint_every = checkpoint_every
         self.resume = resume
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "regressor"
+        # the target is images (n, H, W, 3)
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = False
+        return tags
+
+    def _module_config(self):
+        return {"n_voxels": int(self.n_features_in_), "image_size": int(self.image_shape_[0])}
+
+    @classmethod
+    def _build_module(cls, config):
+        return DecoderNet(config["n_voxels"], config["image_size"])
+
     # -- parameters ------------------------------------------------------------------------
-    def _check_params(self):
-        if self.encoder is not None and not isinstance(self.encoder, ImageEncoder):
+    def _given_encoder(self):
+        """The ImageEncoder given as ``encoder`` (unwrapped from a FrozenEstimator), or None."""
+        from sklearn.frozen import FrozenEstimator
+
+        enc = self.encoder
+        if isinstance(enc, FrozenEstimator):
+            enc = enc.estimator
+            if not isinstance(enc, ImageEncoder) or not is_fitted(enc):
+                raise TypeError(
+                    "encoder=FrozenEstimator(...) must wrap a fitted neurodecode.ImageEncoder; "
+                    f"got {'an unfitted ' if isinstance(enc, ImageEncoder) else ''}"
+                    f"{type(enc).__name__}."
+                )
+        elif enc is not None and not isinstance(enc, ImageEncoder):
             raise TypeError(
-                "encoder must be a neurodecode.ImageEncoder (fitted or not) or None; got "
-                f"{type(self.encoder).__name__}."
+                "encoder must be a neurodecode.ImageEncoder (fitted or not), a "
+                f"FrozenEstimator of a fitted one, or None; got {type(enc).__name__}."
             )
+        return enc
+
+    def _check_params(self):
+        self._given_encoder()
         get_backbone_spec(self.perceptual_net, "perceptual_net")
         self._check_common_params()
         if not (isinstance(self.loss_weights, str) and self.loss_weights == "auto"):
@@ -213,30 +255,14 @@ class SelfSupervisedDecoder(NeuralEstimator):
         if w[2] > 0 and X_unpaired_fmri is None:
             raise ValueError(
                 f"loss_weights[2] (L_DE) is {w[2]} but X_unpaired_fmri was not given; pass "
-                "unpaired fMRI or set loss_weights[2] = 0."
+                "unpaired fMRI (or rows of X marked by NaN images) or set loss_weights[2] = 0."
             )
         return w
 
-    def _warn_sliceable(self, data, name, n_paired):
-        if isinstance(data, Unpaired) or data is None:
-            return
-        if hasattr(data, "__len__") and len(data) == n_paired:
-            warnings.warn(
-                f"{name} has as many rows as X_paired ({n_paired}). scikit-learn's "
-                "cross-validation helpers slice such fit parameters to the training fold; "
-                f"wrap it as neurodecode.Unpaired({name}) to keep it whole.",
-                UserWarning, stacklevel=3,
-            )
-
     def _get_encoder(self, images, X, size, needed):
-        enc = self.encoder
+        enc = self._given_encoder()
         if enc is not None:
-            try:
-                check_is_fitted(enc)
-                fitted = True
-            except NotFittedError:
-                fitted = False
-            if fitted:
+            if is_fitted(enc):
                 if enc.n_features_in_ != X.shape[1]:
                     raise ValueError(
                         f"encoder was fitted with {enc.n_features_in_} voxels but X_paired has "
@@ -255,18 +281,44 @@ class SelfSupervisedDecoder(NeuralEstimator):
         return enc.fit(images, X)
 
     # -- fit / predict -----------------------------------------------------------------------
+    def _split_inputs(self, X_paired, images, X_unpaired_fmri):
+        """Validated paired fMRI, images and unpaired fMRI, with NaN-marked rows of X moved
+        to the unpaired fMRI."""
+        if images is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None: "
+                "pass the images seen with X_paired as `images`, (n, H, W, 3).")
+        raw = as_numeric_array(images, "images")
+        marked = unpaired_rows(raw)
+        X = self._validate_fmri_input(self._fit_masker(X_paired), "X_paired", reset=True,
+                                      min_samples=2)
+        if marked is None:
+            return X, raw, X_unpaired_fmri
+        if X_unpaired_fmri is not None:
+            raise ValueError(
+                f"{int(marked.sum())} images are all NaN, marking rows of X_paired as "
+                "unpaired fMRI, and X_unpaired_fmri was given as well; pass the unpaired fMRI "
+                "one way only.")
+        check_same_length(X, raw, "X_paired", "images")
+        if (~marked).sum() < 2:
+            raise ValueError(f"X_paired must hold at least 2 paired samples (images not NaN); "
+                             f"got {int((~marked).sum())}.")
+        return X[~marked], raw[~marked], X[marked]
+
     def fit(self, X_paired, images, X_unpaired_fmri=None, unpaired_images=None,
             voxel_snr=None):
         """Fit the decoder (and, if needed, the encoder) on paired and unpaired data.
 
         Parameters
         ----------
-        X_paired : array-like of shape (n_pairs, n_voxels) or Niimg-like
-            fMRI of the training pairs.
-        images : array-like of shape (n_pairs, H, W, 3)
-            The images seen, float in [0, 1] or uint8.
+        X_paired : array-like of shape (n_samples, n_voxels) or Niimg-like
+            fMRI of the training pairs; rows whose image is all NaN are unpaired fMRI.
+        images : array-like of shape (n_samples, H, W, 3)
+            The images seen, float in [0, 1] or uint8. An all-NaN image marks its row of
+            ``X_paired`` as unpaired fMRI (see :func:`~neurodecode.concat_unpaired_fmri`).
         X_unpaired_fmri : array-like of shape (n_fmri, n_voxels), Niimg-like, Unpaired or None
-            fMRI without images, for L_DE. See the class notes on leakage.
+            fMRI without images, for L_DE, in the units of ``X_paired`` (see the class
+            notes on leakage and on pipelines). Not together with NaN-marked rows.
         unpaired_images : array-like of shape (n_images, H', W', 3), Unpaired or None
             Natural images without fMRI, for L_ED; resized to the paired images' size.
         voxel_snr : array-like of shape (n_voxels,) or None
@@ -276,21 +328,20 @@ class SelfSupervisedDecoder(NeuralEstimator):
         Returns
         -------
         self : SelfSupervisedDecoder
+            The fitted decoder.
 
         Notes
         -----
-        Inside ``cross_val_score``/``GridSearchCV``, pass the unpaired data wrapped in
-        :class:`neurodecode.Unpaired`: scikit-learn slices any fit parameter with as many rows
-        as ``X_paired``.
+        Inside ``cross_val_score``/``GridSearchCV``, pass unpaired data given as fit
+        parameters wrapped in :class:`neurodecode.Unpaired`: scikit-learn slices any fit
+        parameter with as many rows as ``X_paired``.
         """
         self._check_params()
         n_paired_raw = len(X_paired) if hasattr(X_paired, "__len__") else None
-        self._warn_sliceable(X_unpaired_fmri, "X_unpaired_fmri", n_paired_raw)
-        self._warn_sliceable(unpaired_images, "unpaired_images", n_paired_raw)
+        warn_if_sliceable(X_unpaired_fmri, "X_unpaired_fmri", n_paired_raw)
+        warn_if_sliceable(unpaired_images, "unpaired_images", n_paired_raw)
         X_unpaired_fmri, unpaired_images = unwrap(X_unpaired_fmri), unwrap(unpaired_images)
-
-        X = self._fit_masker(X_paired, "X_paired")
-        X = self._check_fmri(X, "X_paired", n_voxels=None, min_samples=2)
+        X, images, X_unpaired_fmri = self._split_inputs(X_paired, images, X_unpaired_fmri)
         n_voxels = int(X.shape[1])
         images = check_images(images, "images", min_samples=2)
         size = default_image_size(images.shape, self.image_size, DECODER_MULTIPLE, "images")
@@ -308,6 +359,7 @@ class SelfSupervisedDecoder(NeuralEstimator):
                     f"{b_f} drawn per step (batch_sizes[2]); pass more unpaired fMRI or "
                     "lower batch_sizes[2]."
                 )
+            check_same_units(X, Xu)
         if weights[1] > 0:
             U = check_images(unpaired_images, "unpaired_images", size=size, min_samples=1)
             if len(U) < b_u:
@@ -378,7 +430,6 @@ class SelfSupervisedDecoder(NeuralEstimator):
         self.loss_scales_ = scales.numpy().astype(np.float64)
         self.n_unpaired_images_ = 0 if U is None else len(U)
         self.n_unpaired_fmri_ = 0 if Xu is None else len(Xu)
-        self.n_features_in_ = n_voxels
         self.image_shape_ = (size, size, 3)
         return self
 
@@ -388,49 +439,31 @@ class SelfSupervisedDecoder(NeuralEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_voxels) or Niimg-like
+            fMRI, with the voxels (mask) and preprocessing of ``fit``.
 
         Returns
         -------
         images : ndarray of shape (n_samples, H, W, 3), float32 in [0, 1]
+            The reconstructions.
         """
         check_is_fitted(self)
-        X = self._check_fmri(X, "X")
-        device = self._module_on_device(self.decoder_module_)
-        self.decoder_module_.eval()
-        out = self._batched(self.decoder_module_, torch.from_numpy(X), 64, device)
+        X = self._validate_fmri_input(X, "X", reset=False)
+        out = self._predict_batches(self.decoder_module_, torch.from_numpy(X), 64)
         return np.ascontiguousarray(out.permute(0, 2, 3, 1).numpy())
 
     def score(self, X, images):
-        """Mean pixel correlation (PixCorr) between reconstructions and the images seen."""
-        pred = self.predict(X)
-        images = check_images(images, "images", size=self.image_shape_[0])
-        check_same_length(pred, images, "X", "images")
-        return float(np.mean(image_correlations(pred, images)))
+        """Mean pixel correlation (PixCorr) between reconstructions and the images seen.
 
-    # -- persistence -----------------------------------------------------------------------
-    def _fitted_state(self):
-        meta = {
-            "history_": self.history_,
-            "loss_weights_": list(self.loss_weights_),
-            "loss_scales_": [float(s) for s in self.loss_scales_],
-            "n_unpaired_images_": self.n_unpaired_images_,
-            "n_unpaired_fmri_": self.n_unpaired_fmri_,
-            "n_features_in_": self.n_features_in_,
-            "image_shape_": list(self.image_shape_),
-        }
-        tensors = {f"decoder.{k}": v.detach().cpu()
-                   for k, v in self.decoder_module_.state_dict().items()}
-        return meta, tensors
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_voxels) or Niimg-like
+            fMRI.
+        images : array-like of shape (n_samples, H, W, 3)
+            The images seen; rows marked unpaired (all NaN) are left out.
 
-    def _restore_fitted_state(self, meta, tensors):
-        net = DecoderNet(int(meta["n_features_in_"]), int(meta["image_shape_"][0]))
-        net.load_state_dict({k[len("decoder."):]: v for k, v in tensors.items()
-                             if k.startswith("decoder.")})
-        self.decoder_module_ = net.eval()
-        self.history_ = meta["history_"]
-        self.loss_weights_ = tuple(meta["loss_weights_"])
-        self.loss_scales_ = np.asarray(meta["loss_scales_"], dtype=np.float64)
-        self.n_unpaired_images_ = int(meta["n_unpaired_images_"])
-        self.n_unpaired_fmri_ = int(meta["n_unpaired_fmri_"])
-        self.n_features_in_ = int(meta["n_features_in_"])
-        self.image_shape_ = tuple(meta["image_shape_"])
+        Returns
+        -------
+        score : float
+            Mean over images of :func:`neurodecode.metrics.pixel_correlation`.
+        """
+        return pixcorr_score(self, X, images)

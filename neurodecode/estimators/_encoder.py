@@ -6,6 +6,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 
 from .._docs import fill_doc
+from .._utils import pearson_r
 from .._validation import (
     check_images,
     check_number,
@@ -21,17 +22,6 @@ from ._base import NeuralEstimator, default_image_size
 
 #: Cache frozen features (max_shift=0 only) when they take less than this many bytes.
 CACHE_LIMIT_BYTES = 2 * 1024**3
-
-
-def voxel_correlations(pred, X):
-    """Pearson r between columns of ``pred`` and ``X``; 0 where either column is constant."""
-    pc = pred - pred.mean(axis=0)
-    xc = X - X.mean(axis=0)
-    denom = np.sqrt((pc**2).sum(axis=0) * (xc**2).sum(axis=0))
-    r = np.zeros(X.shape[1], dtype=np.float64)
-    ok = denom > 0
-    r[ok] = (pc[:, ok] * xc[:, ok]).sum(axis=0) / denom[ok]
-    return r
 
 
 @fill_doc
@@ -118,7 +108,10 @@ class ImageEncoder(NeuralEstimator):
     (20, 30)
     """
 
-    def __init__(self, backbone="vgg19", weights="imagenet", image_size=None, n_epochs=50,
+    _fitted_attributes = {**NeuralEstimator._fitted_attributes, "module_": "module",
+                          "history_": "json", "n_features_in_": "int", "image_shape_": "tuple"}
+
+    def __init__(self, backbone="vgg19", *, weights="imagenet", image_size=None, n_epochs=50,
                  batch_size=64, learning_rate=1e-3, lr_milestones=(20, 30, 35), lr_gamma=0.1,
                  alpha=0.9, max_shift=5, branch_channels=32, branch3_subsample=True,
                  dropout=0.5, spatial_l1=5e-6, spatial_smoothness=1e-5, channel_l1=5e-6,
@@ -150,6 +143,16 @@ class ImageEncoder(NeuralEstimator):
         self.checkpoint_dir = checkpoint_dir
         self.checkpoint_every = checkpoint_every
         self.resume = resume
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "regressor"
+        # X is images (n, H, W, 3), not a 2D array; the target (fMRI) has one column per voxel
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = True
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = False
+        return tags
 
     # -- parameters ------------------------------------------------------------------------
     def _check_params(self):
@@ -190,8 +193,13 @@ class ImageEncoder(NeuralEstimator):
             "dropout": float(self.dropout),
         }
 
-    @staticmethod
-    def _build_net(config, state_dict=None):
+    def _module_config(self):
+        return self._net_config(self.n_features_in_, self.image_shape_[0])
+
+    @classmethod
+    def _build_module(cls, config, state_dict=None):
+        """The network described by ``config`` (backbone weights: ``state_dict`` or random;
+        ``load`` then copies every weight in)."""
         spec = get_backbone_spec(config["backbone"])
         backbone = build_feature_extractor(config["backbone"], spec.encoder_taps, state_dict)
         return EncoderNet(backbone, config["n_voxels"], config["image_size"],
@@ -225,8 +233,7 @@ class ImageEncoder(NeuralEstimator):
         self : ImageEncoder
         """
         self._check_params()
-        X = self._fit_masker(X, "X")
-        X = self._check_fmri(X, "X", n_voxels=None, min_samples=2)
+        X = self._check_fmri(self._fit_masker(X), "X", n_voxels=None, min_samples=2)
         images = check_images(images, "images", min_samples=2)
         size = default_image_size(images.shape, self.image_size, 1, "images")
         images = resize_images(images, size)
@@ -247,7 +254,7 @@ class ImageEncoder(NeuralEstimator):
         state_dict = resolve_weights(self.backbone, self.weights, "weights")
         with seeded(seed, device):
             generator = torch.Generator().manual_seed(seed + 1)
-            net = self._build_net(config, state_dict).to(device)
+            net = self._build_module(config, state_dict).to(device)
             phase1.cache_features = self._use_cache(net, len(images), device)
             checkpoint = CheckpointManager(
                 self.checkpoint_dir, "encoder.ckpt", self.checkpoint_every,
@@ -281,11 +288,8 @@ class ImageEncoder(NeuralEstimator):
         """
         check_is_fitted(self)
         images = self._prepare_images(images)
-        device = self._module_on_device(self.module_)
-        self.module_.eval()
         t = torch.from_numpy(images).permute(0, 3, 1, 2)
-        out = self._batched(self.module_, t, int(self.batch_size), device)
-        return out.numpy()
+        return self._predict_batches(self.module_, t, int(self.batch_size)).numpy()
 
     def voxel_scores(self, images, X):
         """Pearson r between predicted and measured responses, per voxel.
@@ -306,25 +310,20 @@ class ImageEncoder(NeuralEstimator):
         X = self._check_fmri(X, "X", min_samples=2)
         pred = self.predict(images)
         check_same_length(pred, X, "images", "X")
-        return voxel_correlations(pred.astype(np.float64), X.astype(np.float64))
+        return pearson_r(pred, X, axis=0)
 
     def score(self, images, X):
-        """Mean voxel Pearson r between predicted and measured responses."""
+        """Mean voxel Pearson r between predicted and measured responses.
+
+        Parameters
+        ----------
+        images : array-like of shape (n_samples, H, W, 3)
+        X : array-like of shape (n_samples, n_voxels) or Niimg-like
+            Measured responses.
+
+        Returns
+        -------
+        score : float
+            The mean of :meth:`voxel_scores`.
+        """
         return float(np.mean(self.voxel_scores(images, X)))
-
-    # -- persistence -----------------------------------------------------------------------
-    def _fitted_state(self):
-        config = self._net_config(self.n_features_in_, self.image_shape_[0])
-        meta = {"net": config, "history_": self.history_,
-                "n_features_in_": self.n_features_in_, "image_shape_": list(self.image_shape_)}
-        tensors = {f"module.{k}": v.detach().cpu() for k, v in self.module_.state_dict().items()}
-        return meta, tensors
-
-    def _restore_fitted_state(self, meta, tensors):
-        net = self._build_net(meta["net"])
-        net.load_state_dict({k[len("module."):]: v for k, v in tensors.items()
-                             if k.startswith("module.")})
-        self.module_ = net.eval()
-        self.history_ = meta["history_"]
-        self.n_features_in_ = int(meta["n_features_in_"])
-        self.image_shape_ = tuple(meta["image_shape_"])

@@ -1,5 +1,6 @@
-"""Evaluation metrics of the paper (EVALUATION.md): identification, image similarity,
-large-scale semantic classification, and statistics.
+"""Evaluation metrics of the paper: identification, image similarity, large-scale semantic
+classification, statistics, the whole battery in one call (:func:`evaluate_reconstructions`)
+and scorers for scikit-learn's model selection.
 
 All functions take numpy arrays (images (n, H, W, 3) in [0, 1]), return numpy/floats or
 Bunch objects that name their protocol, and accept ``random_state``.
@@ -13,6 +14,7 @@ from ._classification import (
     n_way_classification,
     semantic_classification,
 )
+from ._evaluate import evaluate_reconstructions
 from ._features import FeatureModel, PerceptualDistance
 from ._identification import (
     n_way_identification,
@@ -20,9 +22,19 @@ from ._identification import (
     pixel_correlation_distance,
 )
 from ._image import pixel_correlation, ssim
+from ._scorers import (
+    SCORERS,
+    identification_accuracy,
+    make_identification_scorer,
+    mean_pixel_correlation,
+    mean_ssim,
+    pixcorr_scorer,
+    ssim_scorer,
+)
 from ._stats import bootstrap_ci, bootstrap_se, mann_whitney, sem, summarize, wilcoxon
 
 __all__ = [
+    "SCORERS",
     "ClassGallery",
     "FeatureModel",
     "GALLERY_PROTOCOL",
@@ -31,16 +43,23 @@ __all__ = [
     "bootstrap_ci",
     "bootstrap_se",
     "class_ranks",
+    "evaluate_reconstructions",
+    "identification_accuracy",
+    "make_identification_scorer",
     "mann_whitney",
+    "mean_pixel_correlation",
+    "mean_ssim",
     "mindvis_classification",
     "n_way_classification",
     "n_way_identification",
     "pairwise_identification",
+    "pixcorr_scorer",
     "pixel_correlation",
     "pixel_correlation_distance",
     "semantic_classification",
     "sem",
     "ssim",
+    "ssim_scorer",
     "summarize",
     "wilcoxon",
 ]

@@ -14,19 +14,13 @@ import torch
 from scipy.stats import hypergeom
 from sklearn.utils import Bunch, check_random_state
 
+from .._utils import correlation_matrix
 from .._validation import check_images
 from ..models import get_backbone_spec
 from ._stats import bootstrap_ci, sem
 
 GALLERY_PROTOCOL = "class-centroid gallery (Horikawa & Kamitani 2017; Gaziv et al. 2022)"
 MINDVIS_PROTOCOL = "pretrained-classifier n-way (MinD-Vis, Chen et al. 2023)"
-
-
-def _standardize_rows(a):
-    a = np.asarray(a, dtype=np.float64)
-    a = a - a.mean(axis=1, keepdims=True)
-    norm = np.linalg.norm(a, axis=1, keepdims=True)
-    return np.divide(a, norm, out=np.zeros_like(a), where=norm > 0)
 
 
 class ClassGallery:
@@ -162,19 +156,38 @@ class ClassGallery:
         if not np.all(np.isfinite(emb)):
             raise ValueError(f"embeddings contain {int((~np.isfinite(emb)).sum())} NaN or "
                              "infinite values.")
-        return _standardize_rows(emb) @ _standardize_rows(self.centroids_).T
+        return correlation_matrix(emb, self.centroids_)
 
-    def _true_index(self, labels, n):
+    def class_index(self, labels):
+        """Index in ``classes_`` of each label (e.g. of each image's true class).
+
+        Parameters
+        ----------
+        labels : array-like of shape (n,)
+            Classes, every one of them in the gallery.
+
+        Returns
+        -------
+        index : ndarray of int, shape (n,)
+        """
+        self._check_fitted()
         labels = np.asarray(labels)
-        if labels.shape != (n,):
-            raise ValueError(f"labels must hold one class per image ({n}); got shape "
+        if labels.ndim != 1:
+            raise ValueError(f"labels must be 1D, one class per image; got shape "
                              f"{labels.shape}.")
         index = {c: i for i, c in enumerate(self.classes_.tolist())}
         missing = sorted({lab for lab in labels.tolist() if lab not in index})
         if missing:
             raise ValueError(f"labels {missing[:5]} are not gallery classes; the gallery must "
                              "contain every true class.")
-        return np.array([index[lab] for lab in labels.tolist()])
+        return np.array([index[lab] for lab in labels.tolist()], dtype=np.int64)
+
+    def _true_index(self, labels, n):
+        labels = np.asarray(labels)
+        if labels.shape != (n,):
+            raise ValueError(f"labels must hold one class per image ({n}); got shape "
+                             f"{labels.shape}.")
+        return self.class_index(labels)
 
     def ranks(self, images, labels, embeddings=None):
         """Rank (1 = best) of each image's true class among all gallery classes."""
@@ -313,7 +326,7 @@ def mindvis_classification(reconstructions, images, classifier="efficientnet_lit
         Classifier input side.
     """
     from .._weights import resolve_weights
-    from ..backend import autocast, resolve_device
+    from ..backend import batched_inference, resolve_device
     from ..models import build_classifier
 
     rec = check_images(reconstructions, "reconstructions", size=image_size)
@@ -326,12 +339,8 @@ def mindvis_classification(reconstructions, images, classifier="efficientnet_lit
     model = model.to(dev).eval()
 
     def logits(x):
-        out = []
-        for start in range(0, len(x), 32):
-            t = torch.from_numpy(x[start:start + 32]).permute(0, 3, 1, 2).to(dev)
-            with torch.no_grad(), autocast(dev):
-                out.append(model(t).float().cpu())
-        return torch.cat(out).numpy()
+        return batched_inference(model, torch.from_numpy(x).permute(0, 3, 1, 2), 32,
+                                 dev).numpy()
 
     true_index = logits(gt).argmax(axis=1)
     res = n_way_classification(logits(rec), true_index, n=n, top=1, n_trials=n_trials,

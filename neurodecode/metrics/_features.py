@@ -4,7 +4,7 @@ import torch
 
 from .._validation import check_images
 from .._weights import resolve_weights
-from ..backend import autocast, resolve_device
+from ..backend import iter_batches, resolve_device
 from ..models import build_feature_extractor, get_backbone_spec, normalize_channels
 
 
@@ -40,11 +40,8 @@ class FeatureModel:
     def iter_features(self, images, name="images"):
         """Yield, per batch, the list of tap activations as float32 torch tensors."""
         images = check_images(images, name, size=self.image_size)
-        for start in range(0, len(images), self.batch_size):
-            x = torch.from_numpy(images[start:start + self.batch_size]).permute(0, 3, 1, 2)
-            with torch.no_grad(), autocast(self.device):
-                feats = self._model(x.to(self.device))
-            yield [f.float() for f in feats]
+        nchw = torch.from_numpy(images).permute(0, 3, 1, 2)
+        yield from iter_batches(self._model, nchw, self.batch_size, self.device)
 
     def vectors(self, images, name="images"):
         """Flattened activations of each tap, concatenated: (n, n_features) float32 array."""

@@ -1,6 +1,7 @@
 """Low-level image similarity: PixCorr and SSIM (EVALUATION.md, section 3)."""
 import numpy as np
 
+from .._utils import pearson_r
 from .._validation import check_images, check_same_length
 
 
@@ -31,14 +32,7 @@ def pixel_correlation(reconstructions, images):
     array([1., 1.])
     """
     rec, gt = _pair(reconstructions, images)
-    p = rec.reshape(len(rec), -1).astype(np.float64)
-    t = gt.reshape(len(gt), -1).astype(np.float64)
-    p -= p.mean(axis=1, keepdims=True)
-    t -= t.mean(axis=1, keepdims=True)
-    denom = np.sqrt((p**2).sum(axis=1) * (t**2).sum(axis=1))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r = (p * t).sum(axis=1) / denom
-    return np.where(denom > 0, r, 0.0)
+    return pearson_r(rec.reshape(len(rec), -1), gt.reshape(len(gt), -1), axis=1)
 
 
 def ssim(reconstructions, images):

@@ -6,17 +6,15 @@ Each step mixes three batches: image-fMRI pairs (L_D = L_s(D(r), s)), unpaired i
 share one pass of the perceptual network. Terms are divided by their value at
 initialisation, so that each starts at 1 ("normalised to the same order of magnitude").
 """
-import time
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from ..backend import autocast, reuse_freed_memory
 from ..models import fmri_loss
 from ._augment import random_shift
-from ._checkpoint import rng_state, set_rng_state
+from ._loop import EpochLoop
 from ._optim import adam
 from ._phase1 import epoch_batches
 
@@ -191,11 +189,9 @@ def train_decoder(decoder, encoder, image_loss, fmri, images, unpaired_images, u
 def _train_decoder(decoder, encoder, image_loss, fmri, images, unpaired_images, unpaired_fmri,
                    config, device, generator, voxel_weights=None, checkpoint=None,
                    resume=False, verbose=0):
-
     w_d, w_ed, w_de = config.loss_weights
-    use_d = w_d > 0
-    use_ed = w_ed > 0 and unpaired_images is not None
-    use_de = w_de > 0 and unpaired_fmri is not None
+    used = {"L_D": w_d > 0, "L_ED": w_ed > 0 and unpaired_images is not None,
+            "L_DE": w_de > 0 and unpaired_fmri is not None}
     b_p, b_u, b_f = config.batch_sizes
     if encoder is not None:
         encoder.eval()
@@ -205,49 +201,43 @@ def _train_decoder(decoder, encoder, image_loss, fmri, images, unpaired_images, 
     optimizer = adam(decoder.parameters(), config.learning_rate)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=config.lr_step,
                                                 gamma=config.lr_gamma)
-    history = {"epoch": [], "loss": [], "L_D": [], "L_ED": [], "L_DE": [],
-               "regularization": [], "lr": [], "seconds": []}
-    cyc_img = _Cycler(len(unpaired_images), b_u, generator) if use_ed else None
-    cyc_fmri = _Cycler(len(unpaired_fmri), b_f, generator) if use_de else None
+    loop = EpochLoop("phase2", "phase II (decoder)", optimizer, scheduler, generator, device,
+                     config.n_epochs, ("loss",) + TERMS + ("regularization",),
+                     checkpoint=checkpoint, verbose=verbose)
+    cyclers = {}  # endless samplers of the unpaired pools, checkpointed with the loop
+    if used["L_ED"]:
+        cyclers["cycler_images"] = _Cycler(len(unpaired_images), b_u, generator)
+    if used["L_DE"]:
+        cyclers["cycler_fmri"] = _Cycler(len(unpaired_fmri), b_f, generator)
 
-    start_epoch = 0
-    state = checkpoint.load() if (checkpoint is not None and resume) else None
-    if state is not None and state.get("phase") == "phase2":
-        decoder.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        history = {k: list(v) for k, v in state["history"].items()}
+    state = loop.restore(resume, decoder.load_state_dict)
+    if state is not None:
         step.scales = state["scales"].clone()
-        if cyc_img is not None:
-            cyc_img.load(state["cycler_images"])
-        if cyc_fmri is not None:
-            cyc_fmri.load(state["cycler_fmri"])
-        set_rng_state(state["rng"], generator, device)
-        start_epoch = int(state["epoch"])
+        for key, cycler in cyclers.items():
+            cycler.load(state[key])
     elif config.normalize_losses:
         ref = torch.arange(min(b_p, len(fmri)))
         step.measure_scales(
-            (fmri[ref], images[ref]) if use_d else None,
-            unpaired_images[:b_u] if use_ed else None,
-            unpaired_fmri[:b_f] if use_de else None,
+            (fmri[ref], images[ref]) if used["L_D"] else None,
+            unpaired_images[:b_u] if used["L_ED"] else None,
+            unpaired_fmri[:b_f] if used["L_DE"] else None,
         )
 
     n = len(fmri)
-    bar = tqdm(range(start_epoch, config.n_epochs), desc="phase II (decoder)", unit="epoch",
-               disable=verbose < 1, initial=start_epoch, total=config.n_epochs,
-               leave=verbose > 1)
-    for epoch in bar:
+
+    def run_epoch(epoch):
         decoder.train()
-        t0 = time.perf_counter()
-        sums = dict.fromkeys(["loss", "L_D", "L_ED", "L_DE", "regularization"], 0.0)
+        sums = dict.fromkeys(loop.terms, 0.0)
         batches = epoch_batches(n, b_p, generator)
-        for idx in tqdm(batches, desc=f"epoch {epoch + 1}", leave=False, disable=verbose < 2):
+        for idx in loop.batches(batches, epoch):
             paired = None
-            if use_d:
+            if used["L_D"]:
                 idx_dev = idx.to(device)
                 paired = (fmri[idx_dev], images[idx_dev])
-            u_img = unpaired_images[cyc_img.next().to(device)] if use_ed else None
-            u_fmri = unpaired_fmri[cyc_fmri.next().to(device)] if use_de else None
+            u_img = (unpaired_images[cyclers["cycler_images"].next().to(device)]
+                     if used["L_ED"] else None)
+            u_fmri = (unpaired_fmri[cyclers["cycler_fmri"].next().to(device)]
+                      if used["L_DE"] else None)
             loss, reg, terms = step.update(optimizer, paired, u_img, u_fmri)
             w = 1.0 / len(batches)
             sums["loss"] += w * loss.detach()
@@ -255,31 +245,14 @@ def _train_decoder(decoder, encoder, image_loss, fmri, images, unpaired_images, 
             for key in TERMS:
                 if terms[key] is not None:
                     sums[key] += w * terms[key].detach()
-        sums = {k: float(v) for k, v in sums.items()}  # one device sync per epoch
-        history["epoch"].append(epoch + 1)
-        history["lr"].append(optimizer.param_groups[0]["lr"])
-        scheduler.step()
-        for key, value in sums.items():
-            used = {"L_D": use_d, "L_ED": use_ed, "L_DE": use_de}.get(key, True)
-            history[key].append(value if used else float("nan"))
-        history["seconds"].append(time.perf_counter() - t0)
-        bar.set_postfix(loss=f"{sums['loss']:.4f}")
-        if checkpoint is not None and checkpoint.due(epoch + 1, config.n_epochs):
-            payload = {
-                "phase": "phase2",
-                "epoch": epoch + 1,
-                "model": decoder.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(),
-                "history": history,
-                "scales": step.scales,
-                "rng": rng_state(generator, device),
-            }
-            if cyc_img is not None:
-                payload["cycler_images"] = cyc_img.state()
-            if cyc_fmri is not None:
-                payload["cycler_fmri"] = cyc_fmri.state()
-            checkpoint.save(payload)
-    bar.close()
+        for key in TERMS:
+            if not used[key]:
+                sums[key] = float("nan")
+        return sums
+
+    def extra_state():
+        return {"scales": step.scales, **{k: c.state() for k, c in cyclers.items()}}
+
+    history = loop.run(run_epoch, decoder.state_dict, extra_state)
     decoder.eval()
     return history, step.scales

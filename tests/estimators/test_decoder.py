@@ -240,7 +240,7 @@ def _nan_X(X):
      r"got shape \(16, 32, 32, 4\)", ValueError),
     (lambda X, S, Xu, U: ((X, S * 2), {}), r"float images must lie in \[0, 1\]", ValueError),
     (lambda X, S, Xu, U: ((X, S), {"X_unpaired_fmri": Xu[:, :39]}),
-     "X_unpaired_fmri has 39 voxels, but this estimator was fitted with 40", ValueError),
+     "X_unpaired_fmri has 39 features, but SelfSupervisedDecoder is expecting 40 features", ValueError),
     (lambda X, S, Xu, U: ((X, S), {"X_unpaired_fmri": _nan_X(Xu)}),
      "X_unpaired_fmri contains 2 NaN", ValueError),
     (lambda X, S, Xu, U: ((X, S), {"X_unpaired_fmri": Xu[:0]}),
@@ -284,7 +284,7 @@ def test_bad_hyper_parameters(data, params, match, exc):
 def test_predict_checks_its_input(data):
     X, S, _, _, _ = data
     dec = SelfSupervisedDecoder(**DEC).fit(X, S)
-    with pytest.raises(ValueError, match="X has 41 voxels, but this estimator was fitted with 40"):
+    with pytest.raises(ValueError, match="X has 41 features, but SelfSupervisedDecoder is expecting 40 features"):
         dec.predict(np.zeros((2, 41)))
     with pytest.raises(ValueError, match=r"X contains 2 NaN or infinite values, in 2 voxel"):
         dec.predict(np.where(np.eye(2, 40) > 0, np.nan, 0.0))

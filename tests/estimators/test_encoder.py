@@ -183,7 +183,7 @@ def test_niimg_input_with_a_mask(problem):
     (lambda im, X: (im[:16].transpose(0, 3, 1, 2), X[:16]), "channels-first", ValueError),
     (lambda im, X: (im[:16] * 255, X[:16]), r"must lie in \[0, 1\]; got values in", ValueError),
     (lambda im, X: (im[:16], X[:16, 0]), r"X must be 2D", ValueError),
-    (lambda im, X: (im[:16], np.full((16, 40), "a")), "X must be a numeric array", TypeError),
+    (lambda im, X: (im[:16], np.full((16, 40), "a")), "X must be a numeric array", ValueError),
     (lambda im, X: (im[:16, :, :20], X[:16]), "not square", ValueError),
 ])
 def test_bad_input_to_fit(problem, make_args, match, exc):
@@ -212,7 +212,7 @@ def test_bad_hyper_parameters(problem, params, match, exc):
 def test_predict_checks_its_input(problem):
     images, X = problem
     enc = ImageEncoder(**FAST).fit(images[:16], X[:16])
-    with pytest.raises(ValueError, match="X has 39 voxels, but this estimator was fitted with 40"):
+    with pytest.raises(ValueError, match="X has 39 features, but ImageEncoder is expecting 40 features"):
         enc.voxel_scores(images[:16], X[:16, :39])
     with pytest.raises(ValueError, match="must lie in"):
         enc.predict(images[:3] - 1)

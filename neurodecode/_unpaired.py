@@ -1,0 +1,202 @@
+"""Unpaired fMRI and images: how they reach ``fit`` without being sliced, mis-scaled or lost.
+
+Two ways in, both exact:
+
+* **In X, marked** (pipelines): rows of ``X`` whose image is all NaN are unpaired fMRI, the
+  convention of scikit-learn's semi-supervised estimators (unlabelled rows carry a missing
+  target). Every step of a :class:`~sklearn.pipeline.Pipeline` before the decoder (scaler,
+  PCA, :class:`~nilearn.maskers.NiftiMasker`) then transforms them exactly as it transforms
+  the paired rows. :func:`concat_unpaired_fmri` builds such ``X``/``images``.
+* **As fit parameters** (``X_unpaired_fmri=``, ``unpaired_images=``), wrapped in
+  :class:`Unpaired` inside cross-validation so that scikit-learn never slices them. No
+  pipeline step touches a fit parameter, so fMRI passed this way is checked to be in the
+  units of ``X`` (:func:`check_same_units`).
+"""
+import warnings
+
+import numpy as np
+
+
+class Unpaired:
+    """Mark an array as unpaired data so that scikit-learn never slices it.
+
+    scikit-learn's cross-validation helpers (``cross_val_score``, ``cross_validate``,
+    ``GridSearchCV``...) slice every fit parameter that is array-like with as many rows as
+    ``X``, which would silently subsample the unpaired fMRI or images to the training fold
+    whenever their length happens to equal that of the paired data. Wrapping them in
+    ``Unpaired`` makes them opaque to that logic; :meth:`SelfSupervisedDecoder.fit` unwraps
+    them.
+
+    Parameters
+    ----------
+    data : array-like or Niimg-like
+        Unpaired fMRI (n, n_voxels) or unpaired images (n, H, W, 3).
+
+    See Also
+    --------
+    concat_unpaired_fmri : put unpaired fMRI in X, where pipeline steps transform it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodecode import Unpaired
+    >>> Unpaired(np.zeros((3, 2))).data.shape
+    (3, 2)
+    """
+
+    __slots__ = ("data",)
+
+    def __init__(self, data):
+        if isinstance(data, Unpaired):
+            data = data.data
+        self.data = data
+
+    def __repr__(self):
+        shape = getattr(self.data, "shape", None)
+        return f"Unpaired({'shape=' + str(shape) if shape is not None else type(self.data).__name__})"
+
+
+def unwrap(data):
+    """The data inside an :class:`Unpaired` (anything else is returned as is)."""
+    return data.data if isinstance(data, Unpaired) else data
+
+
+def concat_unpaired_fmri(X_paired, images, X_unpaired_fmri):
+    """Stack paired and unpaired fMRI in one ``X``, marking the unpaired rows by NaN images.
+
+    :meth:`SelfSupervisedDecoder.fit` treats rows of ``X`` whose image is all NaN as
+    unpaired fMRI (for L_DE), exactly as if they had been passed as ``X_unpaired_fmri``. In
+    a :class:`~sklearn.pipeline.Pipeline`, every step before the decoder then sees them:
+    a scaler or PCA is fitted on paired and unpaired rows together and transforms both, a
+    :class:`~nilearn.maskers.NiftiMasker` masks both.
+
+    Parameters
+    ----------
+    X_paired : array-like of shape (n_pairs, n_voxels) or Niimg-like
+        fMRI of the image-fMRI pairs.
+    images : array-like of shape (n_pairs, H, W, 3)
+        Their images (uint8 images are converted to float in [0, 1]).
+    X_unpaired_fmri : array-like of shape (n_unpaired, n_voxels) or Niimg-like
+        fMRI without images. Niimg-like input needs Niimg-like ``X_paired`` (4D images of
+        the same space).
+
+    Returns
+    -------
+    X : ndarray of shape (n_pairs + n_unpaired, n_voxels) or 4D Nifti1Image
+        The paired rows, then the unpaired ones.
+    images : ndarray of shape (n_pairs + n_unpaired, H, W, 3), float32
+        The paired images, then all-NaN images marking the unpaired rows.
+
+    See Also
+    --------
+    Unpaired : the other way in, as a fit parameter.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodecode import concat_unpaired_fmri
+    >>> X, y = concat_unpaired_fmri(np.ones((4, 10)), np.zeros((4, 8, 8, 3)),
+    ...                             np.zeros((6, 10)))
+    >>> X.shape, y.shape, int(np.isnan(y).all(axis=(1, 2, 3)).sum())
+    ((10, 10), (10, 8, 8, 3), 6)
+    """
+    from ._validation import check_images, is_niimg_like
+
+    images = check_images(images, "images")
+    if is_niimg_like(X_paired) or is_niimg_like(X_unpaired_fmri):
+        if not (is_niimg_like(X_paired) and is_niimg_like(X_unpaired_fmri)):
+            raise TypeError("X_paired and X_unpaired_fmri must both be arrays or both be "
+                            "Niimg-like.")
+        from nilearn.image import concat_imgs
+
+        X = concat_imgs([X_paired, X_unpaired_fmri], auto_resample=False)
+        n_paired = _n_volumes(X_paired)
+        n_unpaired = X.shape[3] - n_paired
+    else:
+        X_paired, X_unpaired_fmri = np.asarray(X_paired), np.asarray(X_unpaired_fmri)
+        if X_paired.ndim != 2 or X_unpaired_fmri.ndim != 2 \
+                or X_paired.shape[1] != X_unpaired_fmri.shape[1]:
+            raise ValueError(
+                "X_paired and X_unpaired_fmri must be 2D with as many voxels; got shapes "
+                f"{X_paired.shape} and {X_unpaired_fmri.shape}.")
+        X = np.concatenate([X_paired, X_unpaired_fmri])
+        n_paired, n_unpaired = len(X_paired), len(X_unpaired_fmri)
+    if n_paired != len(images):
+        raise ValueError(f"X_paired has {n_paired} samples but images has {len(images)}; "
+                         "they must be paired one to one.")
+    marks = np.full((n_unpaired,) + images.shape[1:], np.nan, dtype=np.float32)
+    return X, np.concatenate([images, marks])
+
+
+def _n_volumes(img):
+    from nilearn.image import load_img
+
+    img = load_img(img)
+    return img.shape[3] if len(img.shape) == 4 else 1
+
+
+def unpaired_rows(images):
+    """Boolean mask of the images that are entirely NaN (marking unpaired fMRI), or None.
+
+    Only float arrays can carry the mark; any other input gives None.
+    """
+    if not isinstance(images, np.ndarray) or images.dtype.kind != "f" or images.ndim < 2:
+        return None
+    marked = np.isnan(images.reshape(len(images), -1)).all(axis=1)
+    return marked if marked.any() else None
+
+
+def warn_if_sliceable(data, name, n_paired):
+    """Warn when a fit parameter has as many rows as the pairs (CV helpers would slice it)."""
+    if isinstance(data, Unpaired) or data is None or n_paired is None:
+        return
+    if hasattr(data, "__len__") and len(data) == n_paired:
+        warnings.warn(
+            f"{name} has as many rows as X_paired ({n_paired}). scikit-learn's "
+            "cross-validation helpers slice such fit parameters to the training fold; "
+            f"wrap it as neurodecode.Unpaired({name}) to keep it whole.",
+            UserWarning, stacklevel=4,
+        )
+
+
+#: Refuse unpaired fMRI whose typical voxel SD differs from the paired fMRI's by more than
+#: this factor, or whose typical voxel mean is further than this many SDs from theirs.
+UNIT_TOLERANCE = 10.0
+
+
+def check_same_units(X, X_unpaired, name="X_unpaired_fmri", tolerance=UNIT_TOLERANCE):
+    """Refuse unpaired fMRI that is evidently in other units than the paired fMRI.
+
+    Compares the median over voxels of each voxel's SD (scale) and the median over voxels of
+    the difference of voxel means, in units of the paired SD (offset). Legitimate unpaired
+    fMRI (other trials, test averages over repeats) differs in scale by a few fold at most;
+    fMRI that skipped a pipeline's scaler differs by its full range (e.g. raw BOLD against
+    z-scores).
+
+    Parameters
+    ----------
+    X, X_unpaired : ndarray of shape (n, n_voxels), (m, n_voxels)
+    name : str
+        Argument name for the message.
+    tolerance : float, default=10.0
+        Largest accepted scale ratio (either way) and offset (in paired SDs).
+    """
+    if len(X) < 2 or len(X_unpaired) < 2:
+        return
+    sd_x = float(np.median(X.std(axis=0, dtype=np.float64)))
+    sd_u = float(np.median(X_unpaired.std(axis=0, dtype=np.float64)))
+    if sd_x <= 0 or sd_u <= 0:
+        return
+    offset = float(np.median(np.abs(X_unpaired.mean(axis=0, dtype=np.float64)
+                                    - X.mean(axis=0, dtype=np.float64)))) / sd_x
+    ratio = sd_u / sd_x
+    if ratio > tolerance or ratio < 1 / tolerance or offset > tolerance:
+        raise ValueError(
+            f"{name} is not in the units of X_paired: median voxel SD {sd_u:.3g} against "
+            f"{sd_x:.3g} ({ratio:.3g}x), voxel means {offset:.3g} SDs apart (tolerance "
+            f"{tolerance:g}). This happens when a Pipeline preprocesses X (scaling, PCA, "
+            f"masking) while {name}, a fit parameter, skips those steps. Put the unpaired "
+            "fMRI in X instead, its rows marked by all-NaN images "
+            "(neurodecode.concat_unpaired_fmri), so that every step transforms it; or bring "
+            "it to the units of X_paired before fitting."
+        )

@@ -1,0 +1,111 @@
+"""The epoch loop shared by phase I and phase II: resume, progress bars, history, checkpoints.
+
+A phase supplies what differs (one epoch of updates, the model's state, any extra state a
+resumed run needs); :class:`EpochLoop` does the rest the same way for both, so that a
+checkpoint, a progress bar or a history entry means the same thing everywhere.
+"""
+import time
+
+from tqdm.auto import tqdm
+
+from ._checkpoint import rng_state, set_rng_state
+
+
+class EpochLoop:
+    """Run epochs ``start .. n_epochs`` with an optimizer and a per-epoch LR scheduler.
+
+    Parameters
+    ----------
+    phase : str
+        Name stored in (and required of) checkpoints, e.g. ``"phase1"``.
+    desc : str
+        Label of the progress bar.
+    optimizer : torch.optim.Optimizer
+    scheduler : torch.optim.lr_scheduler.LRScheduler
+        Stepped once after every epoch.
+    generator : torch.Generator
+        CPU generator of the phase (its state is checkpointed with torch's global ones).
+    device : torch.device
+    n_epochs : int
+    terms : sequence of str
+        Keys of the per-epoch values ``run_epoch`` returns (``"loss"`` first); the history
+        holds ``epoch``, these, ``lr`` and ``seconds``.
+    checkpoint : CheckpointManager or None
+    verbose : int
+        0 silent, 1 a progress bar over epochs, 2 also one over each epoch's batches.
+    """
+
+    def __init__(self, phase, desc, optimizer, scheduler, generator, device, n_epochs, terms,
+                 checkpoint=None, verbose=0):
+        self.phase, self.desc = phase, desc
+        self.optimizer, self.scheduler = optimizer, scheduler
+        self.generator, self.device = generator, device
+        self.n_epochs, self.terms = int(n_epochs), tuple(terms)
+        self.checkpoint, self.verbose = checkpoint, int(verbose)
+        self.history = {"epoch": [], **{k: [] for k in self.terms}, "lr": [], "seconds": []}
+        self.start_epoch = 0
+
+    def restore(self, resume, load_model):
+        """Continue from this phase's checkpoint, if ``resume`` and there is one.
+
+        Restores the model (through ``load_model(state_dict)``), optimizer, scheduler,
+        history and random generators. Returns the checkpoint payload, for the phase's own
+        extra state, or None when starting afresh.
+        """
+        if not resume or self.checkpoint is None:
+            return None
+        state = self.checkpoint.load()
+        if state is None or state.get("phase") != self.phase:
+            return None
+        load_model(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.history = {k: list(v) for k, v in state["history"].items()}
+        set_rng_state(state["rng"], self.generator, self.device)
+        self.start_epoch = int(state["epoch"])
+        return state
+
+    def batches(self, batches, epoch):
+        """Iterate over one epoch's batches (with a bar at ``verbose >= 2``)."""
+        return tqdm(batches, desc=f"epoch {epoch + 1}", leave=False, disable=self.verbose < 2)
+
+    def run(self, run_epoch, model_state, extra_state=None):
+        """Train; returns the history.
+
+        Parameters
+        ----------
+        run_epoch : callable
+            ``run_epoch(epoch)`` (0-based) does one epoch of updates and returns a dict
+            {term: value} for every key of ``terms`` (tensors are synchronised once here).
+        model_state : callable
+            Returns the state dict to checkpoint.
+        extra_state : callable or None
+            Returns a dict of further entries for the checkpoint.
+        """
+        bar = tqdm(range(self.start_epoch, self.n_epochs), desc=self.desc, unit="epoch",
+                   disable=self.verbose < 1, initial=self.start_epoch, total=self.n_epochs,
+                   leave=self.verbose > 1)
+        for epoch in bar:
+            t0 = time.perf_counter()
+            values = run_epoch(epoch)
+            values = {k: float(values[k]) for k in self.terms}  # one device sync per epoch
+            self.history["epoch"].append(epoch + 1)
+            self.history["lr"].append(self.optimizer.param_groups[0]["lr"])
+            self.scheduler.step()
+            for key in self.terms:
+                self.history[key].append(values[key])
+            self.history["seconds"].append(time.perf_counter() - t0)
+            bar.set_postfix(loss=f"{values[self.terms[0]]:.4f}")
+            if self.checkpoint is not None and self.checkpoint.due(epoch + 1, self.n_epochs):
+                self.checkpoint.save({
+                    "phase": self.phase,
+                    "epoch": epoch + 1,
+                    "model": model_state(),
+                    "optimizer": self.optimizer.state_dict(),
+                    "scheduler": self.scheduler.state_dict(),
+                    "history": self.history,
+                    "rng": rng_state(self.generator, self.device),
+                    **(extra_state() if extra_state is not None else {}),
+                })
+        bar.close()
+        return self.history

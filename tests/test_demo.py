@@ -17,13 +17,18 @@ TINY = DemoSize(n_train_classes=12, n_train_per_class=2, n_test_classes=16, n_te
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
+    import contextlib
+    import io
+
     out = tmp_path_factory.mktemp("demo")
-    results = run_demo(out=out, size=TINY, seed=1, verbose=0)
-    return out, results
+    stderr, stdout = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(stdout):
+        results = run_demo(out=out, size=TINY, seed=1, verbose=1)
+    return out, results, stdout.getvalue() + stderr.getvalue()
 
 
 def test_outputs_are_written(demo):
-    out, results = demo
+    out, results, _ = demo
     for name in ("report.html", "results.json", "reconstructions.png", "identification.png",
                  "classification.png", "training_curves.png"):
         assert (out / name).is_file(), name
@@ -36,7 +41,7 @@ def test_outputs_are_written(demo):
 
 
 def test_every_number_comes_with_its_n(demo):
-    _, results = demo
+    _, results, _ = demo
     for name, r in results["methods"].items():
         assert r["class_rank"]["n"] == 16 and r["class_rank"]["n_classes"] == 20
         assert 1 <= r["class_rank"]["median"] <= 20
@@ -73,3 +78,10 @@ def test_paper_backbones_need_cached_weights(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     with pytest.raises(WeightsNotFoundError, match="neurodecode download-weights vgg19"):
         run_demo(out=tmp_path / "d", size=TINY, paper_backbones=True, verbose=0)
+
+
+def test_progress_is_shown_at_verbose_1(demo):
+    *_, log = demo
+    for stage in ("simulated subject:", "phase I (encoder)", "phase II (decoder)",
+                  "evaluated 'self-supervised'", "done in"):
+        assert stage in log, stage

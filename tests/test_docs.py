@@ -8,17 +8,24 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_readme_quick_start_runs(tmp_path, monkeypatch):
+def _block(readme, heading):
+    return re.search(heading + r".*?```python\n(.*?)```", readme, re.S).group(1)
+
+
+def test_readme_quick_start_and_pipelines_run(tmp_path, monkeypatch):
     readme = (ROOT / "README.md").read_text()
-    block = re.search(r"## Quick start\s+```python\n(.*?)```", readme, re.S).group(1)
     monkeypatch.chdir(tmp_path)
     namespace = {}
-    exec(compile(block, "README.md", "exec"), namespace)
+    exec(compile(_block(readme, "## Quick start"), "README.md", "exec"), namespace)
     assert namespace["reconstructions"].shape == (20, 64, 64, 3)
     assert (tmp_path / "model.nd").is_file()
+    exec(compile(_block(readme, "## Pipelines"), "README.md", "exec"), namespace)
+    assert namespace["pipe"][-1].n_unpaired_fmri_ == 20
+    summary = namespace["res"].summary
+    assert (summary["n"] == 16).all() and summary["mean"].notna().all()
 
 
-@pytest.mark.slow
+@pytest.mark.gallery
 @pytest.mark.parametrize("script", sorted((ROOT / "examples").glob("plot_*.py")),
                          ids=lambda p: p.name)
 def test_gallery_example_runs(script, tmp_path, monkeypatch):

@@ -2,17 +2,19 @@
 
 Nothing here runs at import time: the device is chosen when an estimator is fitted.
 """
+from ._convert import images_to_tensor, tensor_to_images, to_numpy, to_tensor
 from ._device import autocast, resolve_device
 from ._inference import batched_inference, iter_batches
 from ._memory import reuse_freed_memory
-from ._seed import seeded, seed_from_random_state
-from ._convert import images_to_tensor, tensor_to_images, to_numpy, to_tensor
+from ._resize import resize
+from ._seed import seed_from_random_state, seeded
 
 __all__ = [
     "autocast",
     "batched_inference",
     "images_to_tensor",
     "iter_batches",
+    "resize",
     "resolve_device",
     "reuse_freed_memory",
     "seed_from_random_state",

@@ -3,19 +3,31 @@ import contextlib
 
 import torch
 
+from .._docs import fill_doc
 
+
+@fill_doc
 def resolve_device(device="auto"):
     """Turn a ``device`` hyper-parameter into a :class:`torch.device`.
 
+    Called when an estimator is fitted or an evaluation network built, never at import
+    time.
+
     Parameters
     ----------
-    device : {"auto", "cpu", "cuda"} or str or torch.device, default="auto"
-        ``"auto"`` picks the first CUDA device when one is present, else the CPU.
-        Any string :class:`torch.device` accepts (``"cuda:1"``) is passed through.
+    %(device_resolve)s
 
     Returns
     -------
-    torch.device
+    device : torch.device
+        The device to compute on.
+
+    Raises
+    ------
+    ValueError
+        For a string torch does not accept, or a CUDA device when none is available.
+    TypeError
+        For anything else than a string, a :class:`torch.device` or None.
 
     Examples
     --------
@@ -46,10 +58,31 @@ def resolve_device(device="auto"):
     return dev
 
 
+@fill_doc
 def autocast(device):
-    """Mixed-precision context: bfloat16 autocast on CUDA, a no-op on the CPU.
+    """Return the mixed-precision context of ``device``: bfloat16 autocast on CUDA, else none.
 
-    bfloat16 keeps float32's exponent range, so no gradient scaler is needed.
+    bfloat16 keeps float32's exponent range, so no gradient scaler is needed. Every forward
+    pass of neurodecode's networks (training, prediction, evaluation) runs in this context.
+
+    Parameters
+    ----------
+    %(device_torch)s
+
+    Returns
+    -------
+    context : context manager
+        :func:`torch.autocast` to bfloat16 on a CUDA device; a
+        :func:`contextlib.nullcontext` (nothing changes) on any other device.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from neurodecode.backend import autocast
+    >>> with autocast(torch.device("cpu")):
+    ...     y = torch.ones(2, 2) @ torch.ones(2, 2)
+    >>> y.dtype
+    torch.float32
     """
     if device.type == "cuda":
         return torch.autocast(device_type="cuda", dtype=torch.bfloat16)

@@ -1,6 +1,7 @@
 """Batched inference without gradients, under the device's mixed precision."""
 import torch
 
+from .._docs import fill_doc
 from ._device import autocast
 
 
@@ -10,6 +11,7 @@ def _float(out):
     return out.float()
 
 
+@fill_doc
 def iter_batches(fn, inputs, batch_size, device):
     """Apply ``fn`` to consecutive batches of ``inputs``, without gradients.
 
@@ -24,7 +26,8 @@ def iter_batches(fn, inputs, batch_size, device):
     inputs : Tensor of shape (n, ...)
         Any device; sliced along the first axis (views keep their memory layout).
     batch_size : int
-    device : torch.device
+        Samples per batch; the last batch holds the remainder.
+    %(device_torch)s
 
     Yields
     ------
@@ -46,20 +49,38 @@ def iter_batches(fn, inputs, batch_size, device):
         yield out
 
 
+@fill_doc
 def batched_inference(fn, inputs, batch_size, device, out_device="cpu"):
-    """:func:`iter_batches`, concatenated: ``fn(inputs)`` computed in batches.
+    """Compute ``fn(inputs)`` in batches, without gradients: :func:`iter_batches`, concatenated.
+
+    Each batch is moved to ``device`` and ``fn`` runs under :func:`autocast` (bfloat16 on
+    CUDA); its float32 output is moved to ``out_device`` before the next batch.
 
     Parameters
     ----------
-    fn, inputs, batch_size, device
-        As in :func:`iter_batches`.
+    fn : callable
+        Tensor -> Tensor, or -> list of Tensors (e.g. the taps of a backbone).
+    inputs : Tensor of shape (n, ...)
+        Any device; sliced along the first axis. Must not be empty.
+    batch_size : int
+        Samples per batch; the last batch holds the remainder.
+    %(device_torch)s
     out_device : str or torch.device, default="cpu"
         Where each batch's output is moved before concatenation.
 
     Returns
     -------
-    Tensor, or list of Tensor when ``fn`` returns a list
-        float32, on ``out_device``.
+    out : Tensor, or list of Tensor when ``fn`` returns a list
+        Float32, on ``out_device``; the batches' outputs concatenated along the first axis.
+
+    Raises
+    ------
+    ValueError
+        When ``inputs`` is empty.
+
+    See Also
+    --------
+    iter_batches : The same, one batch at a time.
 
     Examples
     --------

@@ -13,6 +13,8 @@ import ctypes
 import ctypes.util
 import platform
 
+from .._docs import fill_doc
+
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
 _DEFAULT = 128 * 1024  # glibc's initial thresholds
@@ -30,13 +32,24 @@ def _glibc():
 
 
 @contextlib.contextmanager
+@fill_doc
 def reuse_freed_memory(device):
     """Within the block, keep freed CPU memory for reuse (CPU training on glibc only).
 
+    On Linux with glibc and a CPU ``device``, raises glibc's mmap and trim thresholds for
+    the duration of the block, so that the large blocks a training step frees are reused by
+    the next step instead of being unmapped and page-faulted in again; on exit the defaults
+    are restored and the heap is trimmed. On any other device or C library nothing is
+    changed. Both training phases run inside this block.
+
     Parameters
     ----------
-    device : torch.device
-        Nothing is changed unless it is the CPU.
+    %(device_torch)s
+
+    Yields
+    ------
+    None
+        Nothing; the block runs with the allocator settings in place.
 
     Examples
     --------

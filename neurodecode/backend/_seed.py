@@ -5,19 +5,26 @@ import numpy as np
 import torch
 from sklearn.utils import check_random_state
 
+from .._docs import fill_doc
 
+
+@fill_doc
 def seed_from_random_state(random_state):
     """Derive an integer torch seed from a scikit-learn ``random_state``.
 
     Parameters
     ----------
-    random_state : int, numpy.random.RandomState or None
-        An int is used as is; a RandomState draws a seed (advancing it); None draws a
-        fresh seed from numpy's global generator.
+    %(random_state_seed)s
 
     Returns
     -------
-    int
+    seed : int
+        A non-negative seed for :func:`torch.manual_seed` (see :func:`seeded`).
+
+    Raises
+    ------
+    ValueError
+        For a negative int.
 
     Examples
     --------
@@ -34,11 +41,40 @@ def seed_from_random_state(random_state):
 
 
 @contextlib.contextmanager
+@fill_doc
 def seeded(seed, device):
     """Run a block with torch's global generators seeded, restoring them afterwards.
 
     Dropout and other layers that draw from the global generator become repeatable,
-    and the caller's own random state is left untouched.
+    and the caller's own random state is left untouched: the CPU generator (and, on CUDA,
+    the generator of ``device``) is forked with :func:`torch.random.fork_rng`.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of torch's global generators within the block (:func:`torch.manual_seed`),
+        e.g. from :func:`seed_from_random_state`.
+    %(device_torch)s
+
+    Yields
+    ------
+    None
+        Nothing; the block runs with the generators seeded.
+
+    See Also
+    --------
+    seed_from_random_state : An int seed from a scikit-learn ``random_state``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from neurodecode.backend import seeded
+    >>> with seeded(0, torch.device("cpu")):
+    ...     a = torch.rand(2)
+    >>> with seeded(0, torch.device("cpu")):
+    ...     b = torch.rand(2)
+    >>> bool(torch.equal(a, b))
+    True
     """
     devices = [device.index or 0] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=devices):

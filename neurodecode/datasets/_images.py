@@ -14,6 +14,8 @@ import functools
 import numpy as np
 from sklearn.utils import check_random_state
 
+from .._docs import fill_doc
+
 N_FOURIER = 6
 TEXTURES = ("stripes", "checks", "spots", "gradient")
 
@@ -30,7 +32,33 @@ def _hsv(h, s, v):
 
 @functools.lru_cache(maxsize=4096)
 def class_recipe(seed, class_id):
-    """The parameters that define class ``class_id`` (deterministic in ``seed``)."""
+    """The parameters that define class ``class_id`` (deterministic in ``seed``).
+
+    Results are cached (the last 4096 classes asked for); treat them as read-only.
+
+    Parameters
+    ----------
+    seed : int
+        The seed of the class recipes (``random_state`` of :func:`make_class_images`).
+    class_id : int
+        The class.
+
+    Returns
+    -------
+    recipe : dict
+        The object outline (``fourier``, ``phases``, ``aspect``, ``hollow``), pose
+        (``orientation``, ``orientation_jitter``, ``scale``, ``n_objects``), surface
+        (``texture``, ``texture_freq``, ``texture_angle``, ``texture_sharpness``,
+        ``colors``) and background (``background``, ``background_gradient``,
+        ``background_texture``) of the class.
+
+    Examples
+    --------
+    >>> from neurodecode.datasets import class_recipe
+    >>> recipe = class_recipe(0, 7)
+    >>> recipe["texture"] in ("stripes", "checks", "spots", "gradient"), recipe["n_objects"] >= 1
+    (True, True)
+    """
     rng = np.random.default_rng([seed, 7919, int(class_id)])
     hue = rng.random()
     fourier = rng.normal(0, 1, N_FOURIER) * (0.35 / np.arange(1, N_FOURIER + 1) ** 0.8)
@@ -69,7 +97,34 @@ def _pink_filter(size):
 
 
 def pink_noise(size, rng, channels=3):
-    """1/f noise images (size, size, channels), zero mean, unit standard deviation."""
+    """Draw a 1/f (pink) noise image, zero mean and unit standard deviation per channel.
+
+    White Gaussian noise filtered by ``1 / |f|`` in the Fourier domain (the constant
+    component removed): the amplitude spectrum of natural images. The backgrounds and the
+    lighting noise of :func:`make_class_images` use it.
+
+    Parameters
+    ----------
+    size : int
+        Side of the square image.
+    rng : numpy.random.Generator
+        Generator the white noise is drawn from.
+    channels : int, default=3
+        Independent noise channels.
+
+    Returns
+    -------
+    noise : ndarray of shape (size, size, channels)
+        Float64 noise, each channel of mean 0 and standard deviation 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodecode.datasets import pink_noise
+    >>> noise = pink_noise(32, np.random.default_rng(0))
+    >>> noise.shape, bool(np.allclose(noise.std(axis=(0, 1)), 1))
+    ((32, 32, 3), True)
+    """
     white = rng.standard_normal((channels, size, size))
     out = np.real(np.fft.ifft2(np.fft.fft2(white) * _pink_filter(size)))
     out /= out.std(axis=(1, 2), keepdims=True) + 1e-12
@@ -143,19 +198,26 @@ def _render(recipe, rng, size, yy, xx):
     return np.clip(img, 0.0, 1.0)
 
 
+@fill_doc
 def make_class_images(n_classes=10, n_per_class=10, image_size=64, random_state=0,
                       classes=None, first_image=0):
-    """Procedural class-structured images.
+    """Draw procedural, class-structured, natural-looking images.
+
+    Each class is a seeded recipe (object outline, texture, palette, background, number and
+    size of objects); each image draws its own positions, sizes, rotations, colour jitter,
+    occluders, lighting and 1/f noise. Image ``j`` of class ``k`` depends only on the seed,
+    ``k``, ``j`` and ``image_size``, so sets drawn separately stay consistent.
 
     Parameters
     ----------
     n_classes : int, default=10
         Classes 0 .. n_classes - 1 (ignored when ``classes`` is given).
     n_per_class : int, default=10
+        Images per class (at least 1).
     image_size : int, default=64
-    random_state : int, default=0
-        Seeds the class recipes and the images.
-    classes : sequence of int or None
+        Side of the square images (at least 8).
+    %(random_state_data)s
+    classes : sequence of int or None, default=None
         Explicit class ids (any non-negative ints; 1000+ classes are fine).
     first_image : int, default=0
         Index of the first image drawn per class: disjoint ranges give disjoint image sets of
@@ -164,7 +226,13 @@ def make_class_images(n_classes=10, n_per_class=10, image_size=64, random_state=
     Returns
     -------
     images : ndarray of shape (n_classes * n_per_class, image_size, image_size, 3), float32
+        The images, in [0, 1], class by class.
     labels : ndarray of shape (n_classes * n_per_class,), int
+        The class of each image.
+
+    See Also
+    --------
+    make_synthetic_subject : A simulated subject that sees these images.
 
     Examples
     --------
@@ -199,12 +267,32 @@ PHOTOGRAPHS = ("astronaut", "chelsea", "coffee", "rocket", "cat", "immunohistoch
 
 
 def load_photographs(image_size=64, names=PHOTOGRAPHS):
-    """The real photographs bundled with scikit-image, centre-cropped square and resized.
+    """Load real photographs bundled with scikit-image, centre-cropped square and resized.
+
+    No download: the photographs ship with scikit-image. Resizing is antialiased bilinear.
+
+    Parameters
+    ----------
+    image_size : int, default=64
+        Side of the square images returned.
+    names : sequence of str, default=PHOTOGRAPHS
+        Names of :mod:`skimage.data` images; those that are not RGB are skipped. The
+        default: ``("astronaut", "chelsea", "coffee", "rocket", "cat",
+        "immunohistochemistry")``.
 
     Returns
     -------
     images : ndarray of shape (n, image_size, image_size, 3), float32 in [0, 1]
+        The photographs.
     names : list of str
+        The names of the photographs returned, in order.
+
+    Examples
+    --------
+    >>> from neurodecode.datasets import load_photographs
+    >>> images, names = load_photographs(image_size=32, names=("astronaut", "camera"))
+    >>> images.shape, names  # "camera" is grayscale: skipped
+    ((1, 32, 32, 3), ['astronaut'])
     """
     import skimage.data
 

@@ -1,6 +1,6 @@
 """The simulated subject: a seeded stand-in for one GOD subject with a known ground truth.
 
-DATA.md, "The simulated subject". Voxels in V1, V2, V3, hV4, LOC, FFA and PPA each have a 2D
+Voxels in V1, V2, V3, hV4, LOC, FFA and PPA each have a 2D
 Gaussian population receptive field (pRF) whose size grows with eccentricity and along the
 hierarchy. Early areas sum local Gabor energy (several orientations and spatial frequencies)
 and colour inside their pRF; higher areas add coarse, category-level features (a descriptor
@@ -12,6 +12,7 @@ unpaired image pool from other classes (never the test classes), and a class gal
 import numpy as np
 from sklearn.utils import Bunch
 
+from .._docs import fill_doc
 from ._images import TEXTURES, _seed, class_recipe, make_class_images
 
 ROIS = ("V1", "V2", "V3", "hV4", "LOC", "FFA", "PPA")
@@ -34,7 +35,33 @@ UNPAIRED_FIRST_IMAGE = 50_000
 
 
 def class_descriptor(seed, class_id):
-    """Category-level features of a class: a fixed-length summary of its recipe."""
+    """Category-level features of a class: a fixed-length summary of its recipe.
+
+    What the higher visual areas of :func:`make_synthetic_subject` respond to: the class's
+    palette and background colours, texture (kind, frequency, orientation), outline
+    (Fourier coefficients), aspect, hollowness, scale and number of objects. Images of the
+    same class share it, whatever their own draws.
+
+    Parameters
+    ----------
+    seed : int
+        The seed of the class recipes (``random_state`` of :func:`make_class_images`).
+    class_id : int
+        The class.
+
+    Returns
+    -------
+    descriptor : ndarray of shape (33,)
+        Float64 features.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodecode.datasets import class_descriptor
+    >>> d = class_descriptor(0, 3)
+    >>> d.shape, bool(np.array_equal(d, class_descriptor(0, 3)))
+    ((33,), True)
+    """
     r = class_recipe(seed, int(class_id))
     texture = np.zeros(len(TEXTURES))
     texture[TEXTURES.index(r["texture"])] = 1.0
@@ -49,10 +76,37 @@ def class_descriptor(seed, class_id):
 
 def gabor_energy(images, degrees, orientations=N_ORIENTATIONS,
                  frequencies=SPATIAL_FREQUENCIES):
-    """Gabor energy maps of image luminance: (n, n_orientations * n_frequencies, H, W).
+    """Gabor energy maps of image luminance, per orientation and spatial frequency.
 
     Quadrature (complex) log-Gabor-like filters in the Fourier domain, one octave wide; the
-    energy is the modulus of the complex response.
+    energy is the modulus of the complex response. The early visual areas of
+    :func:`make_synthetic_subject` sum it inside their receptive fields.
+
+    Parameters
+    ----------
+    images : ndarray of shape (n, H, H, 3)
+        Square RGB images; luminance is ``0.299 R + 0.587 G + 0.114 B``, mean removed.
+    degrees : float
+        Visual angle spanned by the images, which converts frequencies to cycles per
+        image.
+    orientations : int, default=4
+        Orientations, evenly spaced over 180 degrees.
+    frequencies : sequence of float, default=(0.5, 1.0, 2.0)
+        Preferred spatial frequencies, in cycles per degree.
+
+    Returns
+    -------
+    energy : ndarray of shape (n, orientations * len(frequencies), H, H)
+        Float64 energy maps, frequency-major (all orientations of the first frequency
+        first).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodecode.datasets import gabor_energy
+    >>> images = np.random.default_rng(0).random((2, 16, 16, 3))
+    >>> gabor_energy(images, degrees=12.0).shape
+    (2, 12, 16, 16)
     """
     n, size = images.shape[:2]
     lum = images @ np.array([0.299, 0.587, 0.114])
@@ -151,6 +205,7 @@ class _VoxelModel:
         return (self._combine(*self.components(images, labels)) - self.mean) / self.scale
 
 
+@fill_doc
 def make_synthetic_subject(n_train_classes=150, n_train_per_class=8, n_test_classes=50,
                            n_test_repeats=35, n_unpaired_classes=400, n_unpaired_per_class=5,
                            n_gallery_classes=1000, n_voxels=None, snr=0.5, image_size=32,
@@ -169,15 +224,17 @@ def make_synthetic_subject(n_train_classes=150, n_train_per_class=8, n_test_clas
     n_gallery_classes : int, default=1000
         Classes of the semantic-classification gallery, the test classes included; draw its
         images with ``subject.gallery_images(classes, n_per_class)``.
-    n_voxels : dict or None
-        Voxels per ROI, e.g. ``{"V1": 160, ..., "PPA": 40}`` (defaults: 630 voxels).
+    n_voxels : dict or None, default=None
+        Voxels per ROI, e.g. ``{"V1": 160, ..., "PPA": 40}``; ROIs left out keep their
+        default count (defaults: 640 voxels).
     snr : float, default=0.5
         Mean single-trial SNR (signal variance / noise variance); per-voxel SNRs spread
         log-normally around it and fall along the hierarchy.
     image_size : int, default=32
+        Side of the square images.
     stimulus_degrees : float, default=12.0
         Visual angle spanned by the images (GOD: 12 deg).
-    random_state : int, default=0
+    %(random_state_data)s
 
     Returns
     -------

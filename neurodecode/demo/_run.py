@@ -8,12 +8,14 @@ L_DE-only ablations), evaluates them with the paper's protocols, and writes
 import json
 import platform
 import resource
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from .._docs import fill_doc
 from .._version import __version__
 
 METHODS = {
@@ -24,9 +26,50 @@ METHODS = {
 }
 
 
+@fill_doc
 @dataclass(frozen=True)
 class DemoSize:
-    """Sizes of one demo run."""
+    """Sizes of one demo run (see :data:`QUICK` and :data:`FULL`).
+
+    Parameters
+    ----------
+    n_train_classes : int
+        Classes of the training images.
+    n_train_per_class : int
+        Training images per class, each seen once (single-trial responses).
+    n_test_classes : int
+        Novel classes of the test images, one image each.
+    n_test_repeats : int
+        Repeats of each test image (averaged; the paper's test protocol).
+    n_unpaired_classes : int
+        Classes of the unpaired image pool (never the test classes).
+    n_unpaired_per_class : int
+        Unpaired images per class.
+    n_gallery_classes : int
+        Classes of the semantic-classification gallery (the test classes included).
+    n_gallery_per_class : int
+        Images averaged into each class representative.
+    n_voxels : dict, default={}
+        Voxels per ROI; empty uses the simulated subject's defaults.
+    encoder_epochs : int, default=20
+        Epochs of phase I.
+    decoder_epochs : int, default=10
+        Epochs of phase II, for every decoder.
+    ablations : bool, default=True
+        Also train the L_ED-only and L_DE-only decoders.
+    identification_n : tuple of int, default=(2, 5, 10, 50)
+        The n of n-way identification.
+    classification_n : tuple of int, default=(50, 100, 500, 1000)
+        The n of n-way semantic classification.
+    %(n_trials)s
+
+    Examples
+    --------
+    >>> from neurodecode.demo import QUICK, DemoSize
+    >>> from dataclasses import replace
+    >>> replace(QUICK, decoder_epochs=2).decoder_epochs
+    2
+    """
 
     n_train_classes: int
     n_train_per_class: int
@@ -68,13 +111,6 @@ class _Log:
             print(f"[{time.perf_counter() - self.t0:7.1f} s] {message}", flush=True)
 
 
-def _check_paper_weights(nets):
-    from .._weights import resolve_weights
-
-    for key in ("encoder", "perceptual", "classifier"):
-        resolve_weights(nets[key], "imagenet", "--paper-backbones")
-
-
 def _fit_decoders(subject, encoder, size, nets, device, seed, verbose, log):
     from .. import SelfSupervisedDecoder, Unpaired
 
@@ -86,7 +122,7 @@ def _fit_decoders(subject, encoder, size, nets, device, seed, verbose, log):
         dec = SelfSupervisedDecoder(
             encoder=encoder, perceptual_net=nets["perceptual"], loss_weights=weights,
             n_epochs=size.decoder_epochs, lr_step=max(1, 2 * size.decoder_epochs // 3),
-            device=device, random_state=seed, verbose=max(verbose - 1, 0))
+            device=device, random_state=seed, verbose=verbose)
         kwargs = {}
         if weights[1]:
             kwargs["unpaired_images"] = Unpaired(subject.images_unpaired)
@@ -106,8 +142,11 @@ def _gallery(subject, size, nets, device, log):
     gallery = ClassGallery(net=nets["classifier"], tap=nets["classifier_tap"],
                            image_size=nets["feature_size"], max_per_class=size.n_gallery_per_class,
                            device=device)
-    for chunk in np.array_split(subject.gallery_classes,
-                                max(1, len(subject.gallery_classes) // 50)):
+    from tqdm.auto import tqdm
+
+    chunks = np.array_split(subject.gallery_classes, max(1, len(subject.gallery_classes) // 50))
+    for chunk in tqdm(chunks, desc="class gallery", unit="chunk", disable=not log.verbose,
+                      leave=False):
         images, labels = subject.gallery_images(chunk, n_per_class=size.n_gallery_per_class)
         gallery.partial_fit(images, labels)
     log(f"class gallery: {len(gallery.classes_)} classes x {size.n_gallery_per_class} images")
@@ -193,9 +232,71 @@ def _evaluate(subject, fits, size, nets, device, seed, log):
     return results, gallery
 
 
+@fill_doc
+def check_demo_arguments(out, device="auto", paper_backbones=False):
+    """Check everything about a demo run that a user can get wrong, before any work.
+
+    Resolves ``device``, creates the output folder and writes a test file in it, and (with
+    ``paper_backbones``) finds the cached ImageNet weights; so that a bad ``--device``,
+    ``--out`` or missing weight file fails at once, not after the training.
+
+    Parameters
+    ----------
+    out : path-like
+        Folder to write into (created with its parents; an existing folder is reused).
+    %(device)s
+    paper_backbones : bool, default=False
+        As in :func:`run_demo`.
+
+    Returns
+    -------
+    out : pathlib.Path
+        The output folder, created.
+
+    Raises
+    ------
+    ValueError
+        For a device torch does not know or that is absent, or an output folder that is a
+        file, lies below a file, or cannot be created or written to.
+    neurodecode.WeightsNotFoundError
+        When ``paper_backbones`` is set and a weight file is not cached.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from neurodecode.demo import check_demo_arguments
+    >>> check_demo_arguments(Path(tempfile.mkdtemp()) / "demo", device="cpu").is_dir()
+    True
+    """
+    from .._weights import resolve_weights
+    from ..backend import resolve_device
+
+    resolve_device(device)
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"out={str(out)!r} is an existing file; pass a folder (it is "
+                         "created if missing).")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".write-test-"):
+            pass
+    except OSError as exc:
+        raise ValueError(f"out={str(out)!r} cannot be used as the output folder: "
+                         f"{exc.strerror or exc}. Pass a folder you can write to.") from exc
+    if paper_backbones:
+        for key in ("encoder", "perceptual", "classifier"):
+            resolve_weights(PAPER[key], "imagenet", "--paper-backbones")
+    return out
+
+
+@fill_doc
 def run_demo(out="neurodecode_demo", quick=False, device="auto", seed=0,
              paper_backbones=False, verbose=1, size=None):
     """Run the demo and write its report.
+
+    The device, the output folder and (with ``paper_backbones``) the weights are checked
+    before any work (:func:`check_demo_arguments`).
 
     Parameters
     ----------
@@ -203,36 +304,44 @@ def run_demo(out="neurodecode_demo", quick=False, device="auto", seed=0,
         Output folder (created).
     quick : bool, default=False
         Smaller subject, fewer epochs, no ablations (a few minutes on 2 CPU cores).
-    device : str, default="auto"
+    %(device)s
     seed : int, default=0
+        Seeds the simulated subject, every fit and every evaluation.
     paper_backbones : bool, default=False
         VGG19 encoder, VGG16 perceptual net and AlexNet gallery, as in the paper; their
         ImageNet weights must be in the torch hub cache (``neurodecode download-weights``).
         The default uses EfficientNet-Lite0, whose weights install offline.
-    verbose : int, default=1
-    size : DemoSize or None
+    %(verbose_demo)s
+    size : DemoSize or None, default=None
         Explicit sizes (overrides ``quick``); for custom or very small runs.
 
     Returns
     -------
     results : dict
         What ``results.json`` holds.
+
+    See Also
+    --------
+    neurodecode.metrics.evaluate_reconstructions : The evaluation each decoder gets.
+
+    Examples
+    --------
+    >>> from neurodecode.demo import QUICK, run_demo
+    >>> results = run_demo(out="demo", size=QUICK)  # doctest: +SKIP
+    >>> results["methods"]["self-supervised"]["class_rank"]["median"]  # doctest: +SKIP
     """
     from .. import ImageEncoder
     from ..backend import resolve_device
     from ..datasets import make_synthetic_subject
     from ._report import write_outputs
 
-    log = _Log(verbose)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     if size is None:
         size = QUICK if quick else FULL
     elif not isinstance(size, DemoSize):
         raise TypeError(f"size must be a neurodecode.demo.DemoSize; got {type(size).__name__}.")
+    out = check_demo_arguments(out, device, paper_backbones)  # before any work
     nets = PAPER if paper_backbones else EFFICIENTNET
-    if paper_backbones:
-        _check_paper_weights(nets)
+    log = _Log(verbose)
     t_start = time.perf_counter()
     subject = make_synthetic_subject(
         n_train_classes=size.n_train_classes, n_train_per_class=size.n_train_per_class,
@@ -250,7 +359,7 @@ def run_demo(out="neurodecode_demo", quick=False, device="auto", seed=0,
         n_epochs=size.encoder_epochs, batch_size=64,
         lr_milestones=tuple(sorted({max(1, int(0.6 * size.encoder_epochs)),
                                     max(1, int(0.8 * size.encoder_epochs))})),
-        device=device, random_state=seed, verbose=max(verbose - 1, 0),
+        device=device, random_state=seed, verbose=verbose,
     ).fit(subject.images_train, subject.X_train)
     encoder_seconds = time.perf_counter() - t
     voxel_r = encoder.voxel_scores(subject.images_test, subject.X_test)
@@ -284,6 +393,23 @@ def run_demo(out="neurodecode_demo", quick=False, device="auto", seed=0,
 
 
 def load_results(path):
-    """Read a ``results.json`` written by the demo."""
+    """Read a ``results.json`` written by the demo.
+
+    Parameters
+    ----------
+    path : path-like
+        The file, ``<out>/results.json``.
+
+    Returns
+    -------
+    results : dict
+        Every number of the run with its N, the protocol, the machine and the timings.
+
+    Examples
+    --------
+    >>> from neurodecode.demo import load_results
+    >>> results = load_results("neurodecode_demo/results.json")  # doctest: +SKIP
+    >>> results["wilcoxon"]["self-supervised vs supervised"]["class_rank"]["pvalue"]  # doctest: +SKIP
+    """
     with open(path) as f:
         return json.load(f)

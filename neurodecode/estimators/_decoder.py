@@ -5,6 +5,7 @@ import numbers
 import numpy as np
 import torch
 from sklearn.base import clone
+from sklearn.utils import RegressorTags
 from sklearn.utils.validation import check_is_fitted
 
 from .._docs import fill_doc
@@ -81,13 +82,14 @@ class SelfSupervisedDecoder(NeuralEstimator):
     batch_sizes : tuple of 3 ints, default=(16, 16, 16)
         Pairs, unpaired images and unpaired fMRI per step.
     learning_rate : float, default=1e-3
+        Adam's initial learning rate.
     lr_step : int, default=30
         The learning rate is multiplied by ``lr_gamma`` every ``lr_step`` epochs.
     lr_gamma : float, default=0.2
+        Factor applied to the learning rate every ``lr_step`` epochs.
     %(max_shift)s
-        Applied to the unpaired images fed to E (targets are not shifted).
     decoder_l1 : float, default=20.0
-        l1 weight of the dense layer's group-lasso penalty.
+        The l1 weight of the dense layer's group-lasso penalty.
     decoder_group_lasso : float, default=400.0
         Group weight of the dense layer's group-lasso penalty.
     normalize_losses : bool, default=True
@@ -115,7 +117,7 @@ class SelfSupervisedDecoder(NeuralEstimator):
         Sizes of the unpaired sets used.
     n_features_in_ : int
         Number of voxels.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Column names, when ``X_paired`` was a DataFrame with string column names.
     image_shape_ : tuple
         (H, W, 3) of the reconstructions.
@@ -124,9 +126,9 @@ class SelfSupervisedDecoder(NeuralEstimator):
 
     See Also
     --------
-    ImageEncoder : the encoder E.
-    Unpaired : keeps scikit-learn's CV helpers from slicing the unpaired data.
-    concat_unpaired_fmri : unpaired fMRI in ``X``, marked by NaN images.
+    ImageEncoder : The encoder E.
+    Unpaired : Keeps scikit-learn's CV helpers from slicing the unpaired data.
+    concat_unpaired_fmri : Unpaired fMRI in ``X``, marked by NaN images.
 
     References
     ----------
@@ -191,6 +193,7 @@ class SelfSupervisedDecoder(NeuralEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.estimator_type = "regressor"
+        tags.regressor_tags = RegressorTags(poor_score=True)
         # the target is images (n, H, W, 3)
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = False
@@ -282,8 +285,8 @@ class SelfSupervisedDecoder(NeuralEstimator):
 
     # -- fit / predict -----------------------------------------------------------------------
     def _split_inputs(self, X_paired, images, X_unpaired_fmri):
-        """Validated paired fMRI, images and unpaired fMRI, with NaN-marked rows of X moved
-        to the unpaired fMRI."""
+        """Validated paired fMRI and images, and the rows of X marked unpaired (all-NaN
+        images) or None."""
         if images is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None: "
@@ -293,7 +296,7 @@ class SelfSupervisedDecoder(NeuralEstimator):
         X = self._validate_fmri_input(self._fit_masker(X_paired), "X_paired", reset=True,
                                       min_samples=2)
         if marked is None:
-            return X, raw, X_unpaired_fmri
+            return X, raw, None
         if X_unpaired_fmri is not None:
             raise ValueError(
                 f"{int(marked.sum())} images are all NaN, marking rows of X_paired as "
@@ -302,7 +305,7 @@ class SelfSupervisedDecoder(NeuralEstimator):
         check_same_length(X, raw, "X_paired", "images")
         if (~marked).sum() < 2:
             raise ValueError(f"X_paired must hold at least 2 paired samples (images not NaN); "
-                             f"got {int((~marked).sum())}.")
+                             f"got {int((~marked).sum())} sample(s).")
         return X[~marked], raw[~marked], X[marked]
 
     def fit(self, X_paired, images, X_unpaired_fmri=None, unpaired_images=None,
@@ -312,12 +315,12 @@ class SelfSupervisedDecoder(NeuralEstimator):
         Parameters
         ----------
         X_paired : array-like of shape (n_samples, n_voxels) or Niimg-like
-            fMRI of the training pairs; rows whose image is all NaN are unpaired fMRI.
+            The fMRI of the training pairs; rows whose image is all NaN are unpaired fMRI.
         images : array-like of shape (n_samples, H, W, 3)
             The images seen, float in [0, 1] or uint8. An all-NaN image marks its row of
             ``X_paired`` as unpaired fMRI (see :func:`~neurodecode.concat_unpaired_fmri`).
         X_unpaired_fmri : array-like of shape (n_fmri, n_voxels), Niimg-like, Unpaired or None
-            fMRI without images, for L_DE, in the units of ``X_paired`` (see the class
+            The fMRI without images, for L_DE, in the units of ``X_paired`` (see the class
             notes on leakage and on pipelines). Not together with NaN-marked rows.
         unpaired_images : array-like of shape (n_images, H', W', 3), Unpaired or None
             Natural images without fMRI, for L_ED; resized to the paired images' size.
@@ -337,11 +340,12 @@ class SelfSupervisedDecoder(NeuralEstimator):
         parameter with as many rows as ``X_paired``.
         """
         self._check_params()
-        n_paired_raw = len(X_paired) if hasattr(X_paired, "__len__") else None
-        warn_if_sliceable(X_unpaired_fmri, "X_unpaired_fmri", n_paired_raw)
-        warn_if_sliceable(unpaired_images, "unpaired_images", n_paired_raw)
-        X_unpaired_fmri, unpaired_images = unwrap(X_unpaired_fmri), unwrap(unpaired_images)
-        X, images, X_unpaired_fmri = self._split_inputs(X_paired, images, X_unpaired_fmri)
+        X, images, marked_fmri = self._split_inputs(X_paired, images, unwrap(X_unpaired_fmri))
+        n_rows = len(X) + (0 if marked_fmri is None else len(marked_fmri))
+        warn_if_sliceable(X_unpaired_fmri, "X_unpaired_fmri", n_rows)
+        warn_if_sliceable(unpaired_images, "unpaired_images", n_rows)
+        X_unpaired_fmri = marked_fmri if X_unpaired_fmri is None else unwrap(X_unpaired_fmri)
+        unpaired_images = unwrap(unpaired_images)
         n_voxels = int(X.shape[1])
         images = check_images(images, "images", min_samples=2)
         size = default_image_size(images.shape, self.image_size, DECODER_MULTIPLE, "images")
@@ -439,7 +443,7 @@ class SelfSupervisedDecoder(NeuralEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_voxels) or Niimg-like
-            fMRI, with the voxels (mask) and preprocessing of ``fit``.
+            The fMRI, with the voxels (mask) and preprocessing of ``fit``.
 
         Returns
         -------
@@ -457,7 +461,7 @@ class SelfSupervisedDecoder(NeuralEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_voxels) or Niimg-like
-            fMRI.
+            The fMRI.
         images : array-like of shape (n_samples, H, W, 3)
             The images seen; rows marked unpaired (all NaN) are left out.
 

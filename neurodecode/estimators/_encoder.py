@@ -3,6 +3,7 @@ import numbers
 
 import numpy as np
 import torch
+from sklearn.utils import RegressorTags
 from sklearn.utils.validation import check_is_fitted
 
 from .._docs import fill_doc
@@ -16,7 +17,12 @@ from .._validation import (
 )
 from .._weights import resolve_weights
 from ..backend import images_to_tensor, seed_from_random_state, seeded, to_tensor
-from ..models import PAPER_BRANCH_STRIDES, EncoderNet, build_feature_extractor, get_backbone_spec
+from ..models import (
+    PAPER_BRANCH_STRIDES,
+    EncoderNet,
+    build_feature_extractor,
+    get_backbone_spec,
+)
 from ..training import CheckpointManager, Phase1Config, fingerprint, train_encoder
 from ._base import NeuralEstimator, default_image_size
 
@@ -40,12 +46,15 @@ class ImageEncoder(NeuralEstimator):
     %(weights)s
     %(image_size)s
     n_epochs : int, default=50
+        Passes over the image-fMRI pairs (the paper: 50).
     batch_size : int, default=64
+        Pairs per optimisation step (the paper: 64); also the batch of ``predict``.
     learning_rate : float, default=1e-3
         Adam's initial learning rate.
     lr_milestones : tuple of int, default=(20, 30, 35)
         Epochs at which the learning rate is multiplied by ``lr_gamma``.
     lr_gamma : float, default=0.1
+        Factor applied to the learning rate at each milestone.
     %(alpha)s
     %(max_shift)s
     branch_channels : int, default=32
@@ -57,13 +66,13 @@ class ImageEncoder(NeuralEstimator):
         Dropout on the branch features entering the space-feature readout during training
         (the authors' code uses 0.5, on the per-voxel pooled features).
     spatial_l1 : float, default=5e-6
-        l1 penalty on the spatial maps (sum over weights).
+        The l1 penalty on the spatial maps (sum over weights).
     spatial_smoothness : float, default=1e-5
         Neighbourhood group-lasso penalty keeping each spatial map compact.
     channel_l1 : float, default=5e-6
-        l1 penalty on the channel mixes.
+        The l1 penalty on the channel mixes.
     branch_l1 : float, default=5e-2
-        l1 penalty on the branch mix.
+        The l1 penalty on the branch mix.
     cache_features : {"auto", True, False}, default="auto"
         Compute the frozen backbone features once and train on them. Exact only without
         augmentation, so it requires ``max_shift=0``; "auto" caches then when the cache
@@ -89,7 +98,7 @@ class ImageEncoder(NeuralEstimator):
 
     See Also
     --------
-    SelfSupervisedDecoder : the decoder trained against this encoder.
+    SelfSupervisedDecoder : The decoder trained against this encoder.
 
     References
     ----------
@@ -147,6 +156,7 @@ class ImageEncoder(NeuralEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.estimator_type = "regressor"
+        tags.regressor_tags = RegressorTags(poor_score=True)
         # X is images (n, H, W, 3), not a 2D array; the target (fMRI) has one column per voxel
         tags.input_tags.two_d_array = False
         tags.input_tags.three_d_array = True
@@ -224,13 +234,14 @@ class ImageEncoder(NeuralEstimator):
         Parameters
         ----------
         images : array-like of shape (n_samples, H, W, 3)
-            Float in [0, 1] or uint8.
+            The images seen, float in [0, 1] or uint8 (resized to ``image_size``).
         X : array-like of shape (n_samples, n_voxels) or Niimg-like
-            Responses to the images.
+            Responses to the images (Niimg-like input is masked with ``mask``).
 
         Returns
         -------
         self : ImageEncoder
+            The fitted encoder.
         """
         self._check_params()
         X = self._check_fmri(self._fit_masker(X), "X", n_voxels=None, min_samples=2)
@@ -281,10 +292,12 @@ class ImageEncoder(NeuralEstimator):
         Parameters
         ----------
         images : array-like of shape (n_samples, H, W, 3)
+            Float in [0, 1] or uint8; resized to the fitted image size.
 
         Returns
         -------
         X_pred : ndarray of shape (n_samples, n_voxels), float32
+            Predicted responses, one column per voxel of ``fit``.
         """
         check_is_fitted(self)
         images = self._prepare_images(images)
@@ -297,6 +310,7 @@ class ImageEncoder(NeuralEstimator):
         Parameters
         ----------
         images : array-like of shape (n_samples, H, W, 3)
+            The images seen.
         X : array-like of shape (n_samples, n_voxels) or Niimg-like
             Measured responses (e.g. test responses averaged over repeats).
 
@@ -318,6 +332,7 @@ class ImageEncoder(NeuralEstimator):
         Parameters
         ----------
         images : array-like of shape (n_samples, H, W, 3)
+            The images seen.
         X : array-like of shape (n_samples, n_voxels) or Niimg-like
             Measured responses.
 

@@ -2,13 +2,13 @@
 classification, statistics, the whole battery in one call (:func:`evaluate_reconstructions`)
 and scorers for scikit-learn's model selection.
 
-All functions take numpy arrays (images (n, H, W, 3) in [0, 1]), return numpy/floats or
-Bunch objects that name their protocol, and accept ``random_state``.
+All functions take numpy arrays (images (n, H, W, 3) in [0, 1]) and return numpy/floats or
+Bunch objects that name their protocol; those that draw at random (trials, bootstrap) accept
+``random_state``, seeded by default.
 """
 from ._classification import (
     GALLERY_PROTOCOL,
     MINDVIS_PROTOCOL,
-    ClassGallery,
     class_ranks,
     mindvis_classification,
     n_way_classification,
@@ -16,6 +16,7 @@ from ._classification import (
 )
 from ._evaluate import evaluate_reconstructions
 from ._features import FeatureModel, PerceptualDistance
+from ._gallery import ClassGallery
 from ._identification import (
     n_way_identification,
     pairwise_identification,

@@ -1,238 +1,49 @@
 """Large-scale semantic classification of reconstructions (paper Fig 7, Table 1).
 
-EVALUATION.md, section 4: a gallery of class representatives (mean classifier embedding of
-up to 100 images per class), Pearson r between a reconstruction's embedding and each
-representative, the rank of the true class, and n-way top-1/top-5 accuracy. The MinD-Vis
-protocol (a pretrained classifier's own predictions) is offered as an option and always named.
+Paper, "Large-scale semantic classification": a gallery of class representatives (mean
+classifier embedding of up to 100 images per class), Pearson r between a reconstruction's
+embedding and each representative, the rank of the true class, and n-way top-1/top-5
+accuracy. The MinD-Vis protocol (a pretrained classifier's own predictions) is offered as an
+option and always named.
 """
-import json
 import numbers
-from pathlib import Path
 
 import numpy as np
 import torch
 from scipy.stats import hypergeom
 from sklearn.utils import Bunch, check_random_state
 
-from .._utils import correlation_matrix
+from .._docs import fill_doc
 from .._validation import check_images
-from ..models import get_backbone_spec
 from ._stats import bootstrap_ci, sem
 
 GALLERY_PROTOCOL = "class-centroid gallery (Horikawa & Kamitani 2017; Gaziv et al. 2022)"
 MINDVIS_PROTOCOL = "pretrained-classifier n-way (MinD-Vis, Chen et al. 2023)"
 
 
-class ClassGallery:
-    """Class representatives: the mean classifier embedding of each class's images.
-
-    Parameters
-    ----------
-    net : str, default="alexnet"
-        Classifier network (paper: AlexNet).
-    tap : str or None, default=None
-        Layer whose activations are the embedding; None uses the backbone's classifier tap
-        (AlexNet: conv4 after ReLU, ``features[:10]``).
-    weights : "imagenet", None or path, default="imagenet"
-    image_size : int or None, default=None
-        Side images are resized to before embedding (None: as given; reconstructions are
-        then resized to the gallery images' size).
-    max_per_class : int, default=100
-        At most this many images per class enter the centroid (the first ones given).
-    device : str, default="auto"
-    batch_size : int, default=64
-
-    Attributes
-    ----------
-    classes_ : ndarray of shape (n_classes,)
-    centroids_ : ndarray of shape (n_classes, n_features), float32
-    counts_ : ndarray of shape (n_classes,)
-        Images averaged per class.
-    image_size_ : int
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from neurodecode.metrics import ClassGallery
-    >>> rng = np.random.default_rng(0)
-    >>> images = rng.random((6, 32, 32, 3))
-    >>> gallery = ClassGallery(net="efficientnet_lite0").fit(images, [0, 0, 1, 1, 2, 2])
-    >>> gallery.centroids_.shape[0]
-    3
-    """
-
-    def __init__(self, net="alexnet", tap=None, weights="imagenet", image_size=None,
-                 max_per_class=100, device="auto", batch_size=64):
-        self.net = net
-        self.tap = tap
-        self.weights = weights
-        self.image_size = image_size
-        self.max_per_class = max_per_class
-        self.device = device
-        self.batch_size = batch_size
-
-    def _model(self):
-        from ._features import FeatureModel
-
-        if getattr(self, "_feature_model", None) is None:
-            tap = self.tap or get_backbone_spec(self.net, "net").classifier_tap
-            self._feature_model = FeatureModel(self.net, [tap], self.weights,
-                                               self.image_size_, self.device, self.batch_size)
-        return self._feature_model
-
-    def embed(self, images):
-        """Classifier embeddings of images: (n, n_features) float32."""
-        return self._model().vectors(images)
-
-    def fit(self, images, labels):
-        """Build the class representatives.
-
-        Parameters
-        ----------
-        images : array-like of shape (n, H, W, 3)
-        labels : array-like of shape (n,)
-            Class of each image (any sortable values; sorted into ``classes_``).
-        """
-        for attr in ("_sums", "centroids_", "classes_", "counts_", "image_size_"):
-            self.__dict__.pop(attr, None)
-        return self.partial_fit(images, labels)
-
-    def partial_fit(self, images, labels):
-        """Add images to the representatives (chunk by chunk for galleries too large for
-        memory); each class keeps its first ``max_per_class`` images.
-        """
-        labels = np.asarray(labels)
-        images = check_images(images, "images",
-                              size=getattr(self, "image_size_", None) or self.image_size)
-        if labels.shape != (len(images),):
-            raise ValueError(
-                f"labels must hold one class per image: {len(images)} images, labels of "
-                f"shape {labels.shape}.")
-        if not isinstance(self.max_per_class, numbers.Integral) or self.max_per_class < 1:
-            raise ValueError(f"max_per_class must be a positive int; got {self.max_per_class!r}.")
-        if not hasattr(self, "_sums"):
-            self.image_size_ = images.shape[1]
-            self._feature_model = None
-            self._sums, self._counts = {}, {}
-        keep = []
-        for c in np.unique(labels):
-            room = self.max_per_class - self._counts.get(c.item(), 0)
-            keep.extend(np.flatnonzero(labels == c)[:max(room, 0)].tolist())
-        keep = np.sort(np.asarray(keep, dtype=int))
-        if len(keep):
-            emb = self.embed(images[keep]).astype(np.float64)
-            for c in np.unique(labels[keep]):
-                rows = emb[labels[keep] == c]
-                key = c.item()
-                self._sums[key] = self._sums.get(key, 0.0) + rows.sum(axis=0)
-                self._counts[key] = self._counts.get(key, 0) + len(rows)
-        classes = sorted(self._sums)
-        self.classes_ = np.asarray(classes)
-        self.counts_ = np.array([self._counts[c] for c in classes])
-        self.centroids_ = np.stack([self._sums[c] / self._counts[c] for c in classes]
-                                   ).astype(np.float32)
-        return self
-
-    def _check_fitted(self):
-        if not hasattr(self, "centroids_"):
-            from sklearn.exceptions import NotFittedError
-
-            raise NotFittedError("This ClassGallery is not fitted yet; call fit first.")
-
-    def similarity(self, images=None, embeddings=None):
-        """Pearson r between each image's embedding and every class representative.
-
-        Returns
-        -------
-        r : ndarray of shape (n_images, n_classes)
-        """
-        self._check_fitted()
-        if embeddings is None:
-            embeddings = self.embed(check_images(images, "images", size=self.image_size_))
-        emb = np.asarray(embeddings, dtype=np.float64)
-        if emb.ndim != 2 or emb.shape[1] != self.centroids_.shape[1]:
-            raise ValueError(
-                f"embeddings must have shape (n, {self.centroids_.shape[1]}); got {emb.shape}.")
-        if not np.all(np.isfinite(emb)):
-            raise ValueError(f"embeddings contain {int((~np.isfinite(emb)).sum())} NaN or "
-                             "infinite values.")
-        return correlation_matrix(emb, self.centroids_)
-
-    def class_index(self, labels):
-        """Index in ``classes_`` of each label (e.g. of each image's true class).
-
-        Parameters
-        ----------
-        labels : array-like of shape (n,)
-            Classes, every one of them in the gallery.
-
-        Returns
-        -------
-        index : ndarray of int, shape (n,)
-        """
-        self._check_fitted()
-        labels = np.asarray(labels)
-        if labels.ndim != 1:
-            raise ValueError(f"labels must be 1D, one class per image; got shape "
-                             f"{labels.shape}.")
-        index = {c: i for i, c in enumerate(self.classes_.tolist())}
-        missing = sorted({lab for lab in labels.tolist() if lab not in index})
-        if missing:
-            raise ValueError(f"labels {missing[:5]} are not gallery classes; the gallery must "
-                             "contain every true class.")
-        return np.array([index[lab] for lab in labels.tolist()], dtype=np.int64)
-
-    def _true_index(self, labels, n):
-        labels = np.asarray(labels)
-        if labels.shape != (n,):
-            raise ValueError(f"labels must hold one class per image ({n}); got shape "
-                             f"{labels.shape}.")
-        return self.class_index(labels)
-
-    def ranks(self, images, labels, embeddings=None):
-        """Rank (1 = best) of each image's true class among all gallery classes."""
-        S = self.similarity(images, embeddings)
-        return class_ranks(S, self._true_index(labels, len(S)))
-
-    def save(self, path):
-        """Save to ``.npz`` (centroids, classes, counts and settings; no pickled objects)."""
-        self._check_fitted()
-        meta = {k: getattr(self, k) for k in ("net", "tap", "image_size", "max_per_class",
-                                              "batch_size")}
-        meta.update(weights=str(self.weights) if self.weights is not None else None,
-                    image_size_=int(self.image_size_))
-        np.savez(path, centroids=self.centroids_, classes=self.classes_.astype(str),
-                 classes_kind=str(self.classes_.dtype.kind), counts=self.counts_,
-                 meta=json.dumps(meta))
-
-    @classmethod
-    def load(cls, path, device="auto"):
-        """Load a gallery written by :meth:`save`."""
-        with np.load(Path(path), allow_pickle=False) as f:
-            meta = json.loads(str(f["meta"]))
-            image_size_ = meta.pop("image_size_")
-            gallery = cls(device=device, **meta)
-            classes = f["classes"]
-            if str(f["classes_kind"]) in "iu":
-                classes = classes.astype(np.int64)
-            gallery.classes_ = classes
-            gallery.centroids_ = f["centroids"]
-            gallery.counts_ = f["counts"]
-            gallery.image_size_ = image_size_
-        # partial_fit can go on adding images to a loaded gallery
-        gallery._counts = {c.item(): int(n) for c, n in zip(gallery.classes_, gallery.counts_)}
-        gallery._sums = {c.item(): gallery.centroids_[i].astype(np.float64) * gallery.counts_[i]
-                         for i, c in enumerate(gallery.classes_)}
-        return gallery
-
-
 def class_ranks(similarity, true_index):
     """Rank (1 = best) of the true class: 1 + number of classes more similar than it.
+
+    Ties favour the true class. The median rank over images is the paper's Table 1.
 
     Parameters
     ----------
     similarity : array-like of shape (n_images, n_classes)
+        Similarity of each image to every class (e.g. :meth:`ClassGallery.similarity`);
+        finite.
     true_index : array-like of int, shape (n_images,)
+        Column of each image's true class (e.g. :meth:`ClassGallery.class_index`).
+
+    Returns
+    -------
+    ranks : ndarray of int, shape (n_images,)
+        The rank of each image's true class, from 1 to ``n_classes``.
+
+    Examples
+    --------
+    >>> from neurodecode.metrics import class_ranks
+    >>> class_ranks([[0.9, 0.5, 0.1], [0.9, 0.5, 0.1]], [0, 2])
+    array([1, 3])
     """
     S = np.asarray(similarity, dtype=np.float64)
     idx = np.asarray(true_index)
@@ -245,10 +56,11 @@ def class_ranks(similarity, true_index):
     return 1 + (S > true[:, None]).sum(axis=1)
 
 
+@fill_doc
 def n_way_classification(similarity, true_index, n=(50, 100, 500, 1000), top=(1, 5),
                          n_trials=1000, random_state=0, protocol=GALLERY_PROTOCOL,
                          n_boot=10000):
-    """n-way top-k classification from class similarities (paper Fig 7).
+    """N-way top-k classification from class similarities (paper Fig 7).
 
     For each image, ``n - 1`` other classes are drawn at random with the true class; a trial
     is a hit at top-k when fewer than k drawn classes are strictly more similar than the true
@@ -257,20 +69,38 @@ def n_way_classification(similarity, true_index, n=(50, 100, 500, 1000), top=(1,
     Parameters
     ----------
     similarity : array-like of shape (n_images, n_classes)
+        Similarity of each image to every class (e.g. :meth:`ClassGallery.similarity`);
+        finite.
     true_index : array-like of int, shape (n_images,)
+        Column of each image's true class.
     n : int or sequence of int, default=(50, 100, 500, 1000)
+        Classes per trial, the true one included; each in [2, n_classes].
     top : int or sequence of int, default=(1, 5)
-    n_trials : int or None, default=1000
-        Random class subsets per image (paper: 1000); None gives the exact expected rate.
-    random_state : int, RandomState or None, default=0
-    protocol : str
-        Recorded in the results.
+        The k of top-k accuracy.
+    %(n_trials)s
+    %(random_state_eval)s
+    protocol : str, default=GALLERY_PROTOCOL
+        Name of the protocol, recorded in the results.
+    %(n_boot)s
 
     Returns
     -------
     results : dict {(n, k): Bunch}
         Bunch with ``per_image``, ``mean``, ``sem``, ``ci95``, ``n_images``, ``n``, ``top``,
         ``n_trials``, ``n_classes``, ``protocol``, ``chance``.
+
+    See Also
+    --------
+    semantic_classification : From reconstructions and a :class:`ClassGallery`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodecode.metrics import n_way_classification
+    >>> S = np.random.default_rng(0).random((20, 10))
+    >>> res = n_way_classification(S, S.argmax(axis=1), n=5, top=1, n_trials=None)
+    >>> res[(5, 1)].mean, res[(5, 1)].chance
+    (1.0, 0.2)
     """
     S = np.asarray(similarity, dtype=np.float64)
     ranks = class_ranks(S, true_index)
@@ -307,23 +137,57 @@ def n_way_classification(similarity, true_index, n=(50, 100, 500, 1000), top=(1,
     return results
 
 
+@fill_doc
 def mindvis_classification(reconstructions, images, classifier="efficientnet_lite0",
                            weights="imagenet", n=50, n_trials=1000, random_state=0,
                            device="auto", image_size=224, n_boot=10000):
-    """The MinD-Vis protocol: a pretrained ImageNet classifier labels the ground truth; the
-    reconstruction is correct when that label beats ``n - 1`` random other classes of the
-    1000 in the classifier's scores on the reconstruction.
+    """The MinD-Vis protocol: n-way classification by a pretrained ImageNet classifier.
 
-    Not the paper's protocol (use :class:`ClassGallery`); the paper scores about 5.5% under
-    it. The protocol name is in the result.
+    The classifier labels each ground truth (its top class among the 1000); the
+    reconstruction is correct in a trial when none of ``n - 1`` random other classes of the
+    1000 scores higher than that label in the classifier's logits on the reconstruction
+    (ties favour the label). Not the paper's protocol (use :class:`ClassGallery`); the
+    paper scores about 5.5% under it. The protocol name is in the result.
 
     Parameters
     ----------
     reconstructions, images : array-like of shape (N, H, W, 3)
+        Reconstructions and their ground truths, in the same order, in [0, 1]; both are
+        resized to ``image_size``.
     classifier : {"efficientnet_lite0", "alexnet", "vgg16", "vgg19"}, default="efficientnet_lite0"
+        The ImageNet classifier.
+    %(weights_eval)s
     n : int, default=50
+        Classes per trial, the ground truth's label included (chance 1/n).
+    %(n_trials)s
+    %(random_state_eval)s
+    %(device_eval)s
     image_size : int, default=224
         Classifier input side.
+    %(n_boot)s
+
+    Returns
+    -------
+    result : Bunch
+        As a Bunch of :func:`n_way_classification` (``per_image``, ``mean``, ``sem``,
+        ``ci95``, ``n_images``, ``n``, ``top`` (1), ``n_trials``, ``n_classes`` (1000),
+        ``protocol``, ``chance``), plus ``classifier``.
+
+    See Also
+    --------
+    semantic_classification : Either protocol, named.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodecode.metrics import mindvis_classification
+    >>> images = np.random.default_rng(0).random((2, 32, 32, 3))
+    >>> res = mindvis_classification(images, images, classifier="alexnet", weights=None,
+    ...                              image_size=64, n_trials=None)
+    >>> res.mean, res.n, res.n_classes  # a reconstruction identical to its ground truth
+    (1.0, 50, 1000)
+    >>> res.protocol
+    'pretrained-classifier n-way (MinD-Vis, Chen et al. 2023), 50-way top-1'
     """
     from .._weights import resolve_weights
     from ..backend import batched_inference, resolve_device
@@ -354,26 +218,59 @@ def mindvis_classification(reconstructions, images, classifier="efficientnet_lit
 PROTOCOLS = ("gallery", "mindvis")
 
 
+@fill_doc
 def semantic_classification(reconstructions, *, protocol, gallery=None, labels=None,
                             images=None, n=(50, 100, 500, 1000), top=(1, 5), n_trials=1000,
                             random_state=0, **mindvis_kwargs):
-    """n-way semantic classification of reconstructions under a named protocol.
+    """N-way semantic classification of reconstructions under a named protocol.
 
     Parameters
     ----------
     reconstructions : array-like of shape (N, H, W, 3)
+        Reconstructions in [0, 1].
     protocol : {"gallery", "mindvis"}
         "gallery": the paper's class-centroid protocol (needs ``gallery`` and ``labels``);
         "mindvis": a pretrained classifier's own labels of the ground truth (needs
         ``images``; ``n`` must be one int).
-    gallery : ClassGallery, labels : array-like of shape (N,)
-    images : array-like of shape (N, H, W, 3)
-    n, top, n_trials, random_state
-        As in :func:`n_way_classification`.
+    gallery : ClassGallery or None, default=None
+        A fitted gallery holding every true class ("gallery").
+    labels : array-like of shape (N,) or None, default=None
+        The true class of each reconstruction ("gallery").
+    images : array-like of shape (N, H, W, 3) or None, default=None
+        The ground truths, in the same order ("mindvis").
+    n : int or sequence of int, default=(50, 100, 500, 1000)
+        Classes per trial, the true one included ("mindvis": one int).
+    top : int or sequence of int, default=(1, 5)
+        The k of top-k accuracy ("gallery"; "mindvis" scores top-1).
+    %(n_trials)s
+    %(random_state_eval)s
+    **mindvis_kwargs : dict
+        Further arguments of :func:`mindvis_classification` ("mindvis"), e.g.
+        ``classifier``, ``weights``, ``device``.
 
     Returns
     -------
-    dict {(n, top): Bunch} for "gallery"; a Bunch for "mindvis". Each names its protocol.
+    results : dict {(n, top): Bunch} or Bunch
+        For "gallery", the results of :func:`n_way_classification`; for "mindvis", that of
+        :func:`mindvis_classification`. Each names its protocol.
+
+    See Also
+    --------
+    n_way_classification, mindvis_classification, ClassGallery
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodecode.metrics import ClassGallery, semantic_classification
+    >>> rng = np.random.default_rng(0)
+    >>> images, labels = rng.random((6, 32, 32, 3)), [0, 0, 1, 1, 2, 2]
+    >>> gallery = ClassGallery(net="alexnet", weights=None).fit(images, labels)
+    >>> res = semantic_classification(images, protocol="gallery", gallery=gallery,
+    ...                               labels=labels, n=3, top=(1, 2), n_trials=None)
+    >>> sorted(res), res[(3, 2)].chance
+    ([(3, 1), (3, 2)], 0.6666666666666666)
+    >>> res[(3, 1)].per_image.shape
+    (6,)
     """
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {PROTOCOLS}; got {protocol!r}.")
@@ -382,7 +279,10 @@ def semantic_classification(reconstructions, *, protocol, gallery=None, labels=N
             raise ValueError("protocol='gallery' needs gallery= (a fitted ClassGallery) and "
                              "labels= (the true class of each reconstruction).")
         embeddings = gallery.embed(reconstructions)
-        true_index = gallery._true_index(labels, len(embeddings))
+        true_index = gallery.class_index(labels)
+        if len(true_index) != len(embeddings):
+            raise ValueError(f"labels must hold one class per reconstruction "
+                             f"({len(embeddings)}); got {len(true_index)}.")
         return n_way_classification(gallery.similarity(embeddings=embeddings), true_index,
                                     n=n, top=top, n_trials=n_trials,
                                     random_state=random_state)

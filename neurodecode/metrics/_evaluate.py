@@ -4,9 +4,14 @@ import numbers
 import numpy as np
 from sklearn.utils import Bunch
 
+from .._docs import fill_doc
 from .._validation import check_images, check_same_length
 from ._classification import class_ranks, mindvis_classification, n_way_classification
-from ._identification import _resolve_distance, n_way_identification, pairwise_identification
+from ._identification import (
+    _resolve_distance,
+    n_way_identification,
+    pairwise_identification,
+)
 from ._image import pixel_correlation, ssim
 from ._stats import bootstrap_ci, bootstrap_se, sem
 
@@ -36,6 +41,7 @@ def _row(metric, values, protocol, random_state, n_boot, chance=None, bunch=None
             "median": float(np.median(values)), "n": int(values.size), "chance": chance}
 
 
+@fill_doc
 def evaluate_reconstructions(reconstructions, images, *, gallery=None, labels=None,
                              identification_n=(2, 5, 10, 50), pool="others",
                              distance="perceptual", classification_n=(50, 100, 500, 1000),
@@ -71,16 +77,13 @@ def evaluate_reconstructions(reconstructions, images, *, gallery=None, labels=No
     classification_n : sequence of int, default=(50, 100, 500, 1000)
         The n of n-way semantic classification (at most the number of gallery classes).
     top : sequence of int, default=(1, 5)
+        The k of top-k semantic classification.
     mindvis : dict or None, default=None
         Keyword arguments of :func:`mindvis_classification` (e.g.
         ``{"classifier": "efficientnet_lite0", "n": 50}``); None skips it.
-    n_trials : int or None, default=1000
-        Random trials per image of the n-way protocols (paper: 1000); None gives exact
-        expected rates.
-    random_state : int, RandomState or None, default=0
-        Seeds the trials and the bootstrap.
-    n_boot : int, default=10000
-        Bootstrap resamples of the confidence intervals.
+    %(n_trials)s
+    %(random_state_eval)s
+    %(n_boot)s
 
     Returns
     -------
@@ -108,7 +111,7 @@ def evaluate_reconstructions(reconstructions, images, *, gallery=None, labels=No
     >>> noisy = np.clip(images + 0.1 * rng.standard_normal(images.shape), 0, 1)
     >>> res = evaluate_reconstructions(noisy, images, identification_n=(2, 5),
     ...                                distance="pixel_correlation", n_trials=None)
-    >>> res.summary.set_index("metric").loc["identification pixel 2-way", "mean"]
+    >>> float(res.summary.set_index("metric").loc["identification pixel 2-way", "mean"])
     1.0
     >>> list(res.per_image.columns)[:3]
     ['identification pixel 2-way', 'identification pixel 5-way', 'pairwise identification pixels']

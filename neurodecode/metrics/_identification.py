@@ -1,7 +1,5 @@
-"""Image identification: n-way with an explicit distractor pool, and pairwise (2-way, all).
-
-EVALUATION.md, sections 1 and 2.
-"""
+"""Image identification: n-way with an explicit distractor pool (paper Fig 6c, d), and
+pairwise (2-way, all distractors), the NSD/MindEye convention."""
 import numbers
 
 import numpy as np
@@ -9,12 +7,43 @@ from scipy.spatial.distance import cdist
 from scipy.stats import hypergeom
 from sklearn.utils import Bunch, check_random_state
 
+from .._docs import fill_doc
 from .._validation import check_images, check_same_length
 from ._stats import bootstrap_ci, sem
 
 
 def pixel_correlation_distance(A, B):
-    """``1 - Pearson r`` between flattened images of ``A`` and of ``B``: (n_a, n_b)."""
+    """Pixel-correlation distance, ``1 - Pearson r``, between every image of A and of B.
+
+    The distance of n-way identification with ``distance="pixel_correlation"``; its
+    ``name`` attribute labels the results.
+
+    Parameters
+    ----------
+    A : array-like of shape (n_a, H, W, 3)
+        Images (any shape per image: they are flattened).
+    B : array-like of shape (n_b, H, W, 3)
+        Images with as many values each as those of ``A``.
+
+    Returns
+    -------
+    D : ndarray of shape (n_a, n_b)
+        ``1 - r`` between the flattened images, in [0, 2].
+
+    See Also
+    --------
+    PerceptualDistance : The deep-feature distance.
+    n_way_identification : Where it is used.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodecode.metrics import pixel_correlation_distance
+    >>> A = np.random.default_rng(0).random((2, 4, 4, 3))
+    >>> D = pixel_correlation_distance(A, np.concatenate([A, 1 - A]))
+    >>> D.shape, round(float(D[0, 0]), 6), round(float(D[0, 2]), 6)  # itself, its negative
+    ((2, 4), 0.0, 2.0)
+    """
     a = np.asarray(A, dtype=np.float64).reshape(len(A), -1)
     b = np.asarray(B, dtype=np.float64).reshape(len(B), -1)
     return cdist(a, b, metric="correlation")
@@ -57,9 +86,10 @@ def hit_probability(n_better, pool_size, n):
     return hypergeom.pmf(0, pool_size, n_better, n - 1)
 
 
+@fill_doc
 def n_way_identification(reconstructions, images, n=(2, 5, 10, 50), *, pool,
                          distance="perceptual", n_trials=1000, random_state=0, n_boot=10000):
-    """n-way identification of each reconstruction's ground truth (paper Fig 6c, d).
+    """N-way identification of each reconstruction's ground truth (paper Fig 6c, d).
 
     For reconstruction i, ``n - 1`` distractors are drawn from ``pool``; a trial is a hit when
     the ground truth is strictly closer to the reconstruction than every distractor (ties
@@ -69,8 +99,11 @@ def n_way_identification(reconstructions, images, n=(2, 5, 10, 50), *, pool,
     Parameters
     ----------
     reconstructions, images : array-like of shape (N, H, W, 3)
-        Reconstructions and their ground truths, in the same order.
+        Reconstructions and their ground truths, in the same order (ground truths are
+        resized to the reconstructions' size).
     n : int or sequence of int, default=(2, 5, 10, 50)
+        Candidates per trial (the ground truth and ``n - 1`` distractors); chance is 1/n.
+        Each must be at least 2 and need no more distractors than ``pool`` holds.
     pool : "others" or array-like of shape (M, H, W, 3)
         Distractors. "others": the other N - 1 ground truths (the paper's test-set
         protocol). An array: an external pool (the paper: 5000 ImageNet images). Required:
@@ -78,18 +111,20 @@ def n_way_identification(reconstructions, images, n=(2, 5, 10, 50), *, pool,
     distance : "perceptual", "pixel_correlation" or callable, default="perceptual"
         A callable takes (A, B) image arrays and returns the (len(A), len(B)) distance
         matrix; :class:`PerceptualDistance` instances choose the network.
-    n_trials : int or None, default=1000
-        Random trials per image (paper: 1000). None gives the exact expected hit rate
-        (hypergeometric), with no sampling noise.
-    random_state : int, RandomState or None, default=0
-    n_boot : int, default=10000
-        Bootstrap resamples of the CI.
+    %(n_trials)s
+    %(random_state_eval)s
+    %(n_boot)s
 
     Returns
     -------
     results : dict {n: Bunch}
         Each Bunch has ``per_image``, ``mean``, ``sem``, ``ci95``, ``n_images``, ``n``,
-        ``n_trials``, ``pool``, ``pool_size``, ``distance``, ``protocol``.
+        ``n_trials``, ``pool``, ``pool_size``, ``distance``, ``protocol``, ``chance``.
+
+    See Also
+    --------
+    pairwise_identification : 2-way identification against every other image.
+    evaluate_reconstructions : Every protocol of the paper in one call.
 
     Examples
     --------
@@ -164,13 +199,20 @@ def pairwise_identification(pred_features, true_features, metric="correlation"):
     Parameters
     ----------
     pred_features, true_features : array-like of shape (N, ...)
-        Features (pixels, or network activations) of reconstructions and ground truths.
+        Features (pixels, or network activations) of reconstructions and ground truths,
+        in the same order; at least 2 samples, flattened per sample.
     metric : str, default="correlation"
         Any :func:`scipy.spatial.distance.cdist` metric.
 
     Returns
     -------
-    Bunch with ``per_image``, ``mean``, ``sem``, ``n_images``, ``metric``, ``protocol``.
+    result : Bunch
+        ``per_image`` (each prediction's rate), ``mean``, ``sem``, ``n_images``,
+        ``metric``, ``protocol`` and ``chance`` (0.5).
+
+    See Also
+    --------
+    n_way_identification : N-way identification with an explicit distractor pool.
 
     Examples
     --------

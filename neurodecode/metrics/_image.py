@@ -1,4 +1,4 @@
-"""Low-level image similarity: PixCorr and SSIM (EVALUATION.md, section 3)."""
+"""Low-level image similarity: PixCorr and SSIM, as in the reconstruction literature."""
 import numpy as np
 
 from .._utils import pearson_r
@@ -19,9 +19,22 @@ def pixel_correlation(reconstructions, images):
 
     Ground-truth images are resized to the reconstructions' size when they differ.
 
+    Parameters
+    ----------
+    reconstructions : array-like of shape (n, H, W, 3)
+        Reconstructed images in [0, 1] (uint8 images are scaled to [0, 1]).
+    images : array-like of shape (n, H', W', 3)
+        Their ground truths, in the same order.
+
     Returns
     -------
     r : ndarray of shape (n,)
+        Pearson r of each pair (0 where an image is constant).
+
+    See Also
+    --------
+    ssim : Structural similarity, per image.
+    mean_pixel_correlation : Their mean, as a scikit-learn score.
 
     Examples
     --------
@@ -36,12 +49,37 @@ def pixel_correlation(reconstructions, images):
 
 
 def ssim(reconstructions, images):
-    """SSIM per image on grayscale versions (skimage; gaussian_weights=True, sigma=1.5,
-    use_sample_covariance=False, data_range=1.0), as in the reconstruction literature.
+    """SSIM of each reconstruction against its ground truth, on grayscale versions.
+
+    :func:`skimage.metrics.structural_similarity` with ``gaussian_weights=True``,
+    ``sigma=1.5``, ``use_sample_covariance=False`` and ``data_range=1.0`` on
+    :func:`skimage.color.rgb2gray` images, as in the reconstruction literature. Ground-truth
+    images are resized to the reconstructions' size when they differ.
+
+    Parameters
+    ----------
+    reconstructions : array-like of shape (n, H, W, 3)
+        Reconstructed images in [0, 1] (uint8 images are scaled to [0, 1]).
+    images : array-like of shape (n, H', W', 3)
+        Their ground truths, in the same order.
 
     Returns
     -------
     s : ndarray of shape (n,)
+        The SSIM of each pair (1 for identical images).
+
+    See Also
+    --------
+    pixel_correlation : Pearson r of the pixels, per image.
+    mean_ssim : Their mean, as a scikit-learn score.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodecode.metrics import ssim
+    >>> img = np.random.default_rng(0).random((2, 16, 16, 3))
+    >>> ssim(img, img)
+    array([1., 1.])
     """
     from skimage.color import rgb2gray
     from skimage.metrics import structural_similarity

@@ -9,6 +9,7 @@ reports, greater is better.
 import numpy as np
 from sklearn.metrics import make_scorer
 
+from .._docs import fill_doc
 from .._unpaired import unpaired_rows
 from .._validation import as_numeric_array
 from ._identification import n_way_identification
@@ -28,15 +29,33 @@ def _paired_only(images, reconstructions):
 def mean_pixel_correlation(images, reconstructions):
     """Mean PixCorr of reconstructions against the images seen (NaN-marked rows left out).
 
+    The score of :data:`pixcorr_scorer`, and what ``SelfSupervisedDecoder.score``
+    returns. Its arguments come in scikit-learn's order, ``(y_true, y_pred)``.
+
     Parameters
     ----------
     images : array-like of shape (n, H, W, 3)
-        Ground truths (the scorer's ``y_true``).
+        Ground truths (the scorer's ``y_true``); rows that are all NaN mark unpaired fMRI
+        and are left out.
     reconstructions : array-like of shape (n, H', W', 3)
+        The predictions, in [0, 1]; ground truths are resized to their size.
 
     Returns
     -------
     score : float
+        Mean over the scored images of :func:`pixel_correlation` (greater is better).
+
+    See Also
+    --------
+    pixel_correlation : The per-image values.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodecode.metrics import mean_pixel_correlation
+    >>> images = np.random.default_rng(0).random((4, 8, 8, 3))
+    >>> mean_pixel_correlation(images, images)
+    1.0
     """
     images, reconstructions = _paired_only(images, reconstructions)
     return float(np.mean(pixel_correlation(reconstructions, images)))
@@ -45,38 +64,76 @@ def mean_pixel_correlation(images, reconstructions):
 def mean_ssim(images, reconstructions):
     """Mean SSIM of reconstructions against the images seen (NaN-marked rows left out).
 
+    The score of :data:`ssim_scorer`. Its arguments come in scikit-learn's order,
+    ``(y_true, y_pred)``.
+
     Parameters
     ----------
     images : array-like of shape (n, H, W, 3)
+        Ground truths (the scorer's ``y_true``); rows that are all NaN mark unpaired fMRI
+        and are left out.
     reconstructions : array-like of shape (n, H', W', 3)
+        The predictions, in [0, 1]; ground truths are resized to their size.
 
     Returns
     -------
     score : float
+        Mean over the scored images of :func:`ssim` (greater is better).
+
+    See Also
+    --------
+    ssim : The per-image values.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodecode.metrics import mean_ssim
+    >>> images = np.random.default_rng(0).random((4, 16, 16, 3))
+    >>> mean_ssim(images, images)
+    1.0
     """
     images, reconstructions = _paired_only(images, reconstructions)
     return float(np.mean(ssim(reconstructions, images)))
 
 
+@fill_doc
 def identification_accuracy(images, reconstructions, n=2, distance="pixel_correlation",
                             n_trials=None, random_state=0):
     """Mean n-way identification accuracy, the other scored images as distractors.
 
+    :func:`n_way_identification` with ``pool="others"``, as a score: arguments in
+    scikit-learn's order ``(y_true, y_pred)``, rows of all-NaN images (unpaired fMRI) left
+    out. :func:`make_identification_scorer` turns it into a scorer.
+
     Parameters
     ----------
     images : array-like of shape (N, H, W, 3)
+        Ground truths (the scorer's ``y_true``); rows that are all NaN are left out.
     reconstructions : array-like of shape (N, H', W', 3)
+        The predictions, in [0, 1]; ground truths are resized to their size.
     n : int, default=2
+        Candidates per trial (chance 1/n); at least ``n`` images must be scored.
     distance : "pixel_correlation", "perceptual" or callable, default="pixel_correlation"
         As in :func:`n_way_identification`.
-    n_trials : int or None, default=None
-        None: the exact expected accuracy, with no sampling noise (best for model
-        selection).
-    random_state : int, RandomState or None, default=0
+    %(n_trials_exact)s
+    %(random_state_eval)s
 
     Returns
     -------
     score : float
+        The mean accuracy over the scored images (greater is better).
+
+    See Also
+    --------
+    make_identification_scorer : The scorer built on it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodecode.metrics import identification_accuracy
+    >>> images = np.random.default_rng(0).random((6, 8, 8, 3))
+    >>> identification_accuracy(images, images, n=5)
+    1.0
     """
     images, reconstructions = _paired_only(images, reconstructions)
     res = n_way_identification(reconstructions, images, n=int(n), pool="others",
@@ -96,9 +153,14 @@ def pixcorr_score(estimator, X, images):
     return pixcorr_scorer(estimator, X, images)
 
 
+@fill_doc
 def make_identification_scorer(n=2, *, distance="pixel_correlation", n_trials=None,
                                random_state=0):
-    """A scorer of n-way identification accuracy within the scored fold.
+    """Make a scorer of n-way identification accuracy within the scored fold.
+
+    The scorer predicts the fold's images from its fMRI and scores
+    :func:`identification_accuracy`: each reconstruction against its ground truth and
+    ``n - 1`` of the fold's other images.
 
     Parameters
     ----------
@@ -107,19 +169,30 @@ def make_identification_scorer(n=2, *, distance="pixel_correlation", n_trials=No
     distance : "pixel_correlation", "perceptual" or callable, default="pixel_correlation"
         A :class:`PerceptualDistance` instance picks the network (never the one the decoder
         was trained against).
-    n_trials : int or None, default=None
-        None: exact expected accuracy.
-    random_state : int, RandomState or None, default=0
+    %(n_trials_exact)s
+    %(random_state_eval)s
 
     Returns
     -------
     scorer : callable
         ``scorer(estimator, X, images) -> float``, for ``scoring=``.
 
+    See Also
+    --------
+    identification_accuracy : The score itself.
+
     Examples
     --------
+    >>> import numpy as np
+    >>> from sklearn.base import BaseEstimator
     >>> from neurodecode.metrics import make_identification_scorer
-    >>> scorer = make_identification_scorer(5)
+    >>> class Oracle(BaseEstimator):  # a stand-in decoder that reconstructs perfectly
+    ...     def predict(self, X):
+    ...         return X.reshape(len(X), 8, 8, 3)
+    >>> images = np.random.default_rng(0).random((6, 8, 8, 3))
+    >>> X = images.reshape(6, -1)
+    >>> make_identification_scorer(5)(Oracle(), X, images)
+    1.0
     """
     return make_scorer(identification_accuracy, n=n, distance=distance, n_trials=n_trials,
                        random_state=random_state)

@@ -1,10 +1,12 @@
 """Statistics of per-image scores: SEM, bootstrap CIs, paired and unpaired tests.
 
-Every function reports N with its number (EVALUATION.md, section 5).
+Every function reports N with its number.
 """
 import numpy as np
 from scipy import stats
 from sklearn.utils import check_random_state
+
+from .._docs import fill_doc
 
 
 def _as_scores(values, name):
@@ -21,6 +23,16 @@ def _as_scores(values, name):
 def sem(values):
     """Standard error of the mean, ``std(ddof=1) / sqrt(N)`` (0 for a single value).
 
+    Parameters
+    ----------
+    values : array-like of shape (n,)
+        Per-image scores; finite, at least one.
+
+    Returns
+    -------
+    sem : float
+        The standard error of their mean.
+
     Examples
     --------
     >>> from neurodecode.metrics import sem
@@ -31,22 +43,41 @@ def sem(values):
     return 0.0 if a.size < 2 else float(a.std(ddof=1) / np.sqrt(a.size))
 
 
+@fill_doc
 def bootstrap_ci(values, statistic=np.mean, n_boot=10000, confidence=0.95, random_state=0):
     """Percentile bootstrap confidence interval of ``statistic`` over images.
+
+    The images are resampled with replacement ``n_boot`` times; the interval runs between
+    the ``(1 - confidence) / 2`` and ``(1 + confidence) / 2`` quantiles of the statistic
+    over the resamples.
 
     Parameters
     ----------
     values : array-like of shape (n,)
+        Per-image scores; finite, at least one.
     statistic : callable, default=np.mean
         Applied along axis 1 of an (n_boot, n) array of resamples.
-    n_boot : int, default=10000
+    %(n_boot)s
     confidence : float, default=0.95
-    random_state : int, RandomState or None, default=0
-        Seeded by default so that reports are repeatable.
+        Coverage of the interval, in (0, 1).
+    %(random_state_eval)s
 
     Returns
     -------
-    (low, high) : tuple of float
+    ci : tuple of float
+        ``(low, high)``, the bounds of the interval.
+
+    See Also
+    --------
+    bootstrap_se : Bootstrap standard error.
+    summarize : Mean, SEM, this interval and N in one dict.
+
+    Examples
+    --------
+    >>> from neurodecode.metrics import bootstrap_ci
+    >>> low, high = bootstrap_ci([0.2, 0.4, 0.6, 0.8], n_boot=1000)
+    >>> bool(0.2 <= low < 0.5 < high <= 0.8)
+    True
     """
     a = _as_scores(values, "values")
     if not 0 < confidence < 1:
@@ -58,8 +89,39 @@ def bootstrap_ci(values, statistic=np.mean, n_boot=10000, confidence=0.95, rando
     return float(np.quantile(boots, alpha)), float(np.quantile(boots, 1 - alpha))
 
 
+@fill_doc
 def bootstrap_se(values, statistic=np.median, n_boot=10000, random_state=0):
-    """Bootstrap standard error of ``statistic`` (e.g. of the median rank, paper Table 1)."""
+    """Bootstrap standard error of ``statistic`` (e.g. of the median rank, paper Table 1).
+
+    The standard deviation (``ddof=1``) of the statistic over ``n_boot`` resamples of the
+    images with replacement.
+
+    Parameters
+    ----------
+    values : array-like of shape (n,)
+        Per-image scores (e.g. class ranks); finite, at least one.
+    statistic : callable, default=np.median
+        Applied along axis 1 of an (n_boot, n) array of resamples.
+    %(n_boot)s
+    %(random_state_eval)s
+
+    Returns
+    -------
+    se : float
+        The bootstrap standard error.
+
+    See Also
+    --------
+    bootstrap_ci : Bootstrap confidence interval.
+
+    Examples
+    --------
+    >>> from neurodecode.metrics import bootstrap_se
+    >>> round(bootstrap_se([1, 1, 1, 1]), 6)
+    0.0
+    >>> bootstrap_se([1, 2, 3, 50, 80], n_boot=1000) > 0
+    True
+    """
     a = _as_scores(values, "values")
     rng = check_random_state(random_state)
     idx = rng.randint(0, a.size, size=(int(n_boot), a.size))
@@ -69,8 +131,33 @@ def bootstrap_se(values, statistic=np.median, n_boot=10000, random_state=0):
 def wilcoxon(a, b, alternative="two-sided"):
     """Wilcoxon signed-rank test between two methods scored on the same images.
 
-    Returns a dict with ``statistic``, ``pvalue``, ``n`` (pairs), ``median_difference``
-    (median of a - b) and the test name.
+    A paired test (:func:`scipy.stats.wilcoxon`). When every pair is tied, there is no
+    evidence of a difference: the p-value is 1 and the statistic NaN.
+
+    Parameters
+    ----------
+    a, b : array-like of shape (n,)
+        Per-image scores of the two methods, image ``i`` in the same place in both.
+    alternative : {"two-sided", "greater", "less"}, default="two-sided"
+        The alternative hypothesis, as in :func:`scipy.stats.wilcoxon` (``"greater"``:
+        ``a - b`` is shifted above 0).
+
+    Returns
+    -------
+    result : dict
+        ``test`` (its name), ``alternative``, ``n`` (pairs), ``n_nonzero`` (pairs that
+        differ), ``median_difference`` (median of ``a - b``), ``statistic`` and ``pvalue``.
+
+    See Also
+    --------
+    mann_whitney : The test for independent groups.
+
+    Examples
+    --------
+    >>> from neurodecode.metrics import wilcoxon
+    >>> res = wilcoxon([0.9, 0.8, 0.7, 0.6, 0.9, 0.8], [0.5, 0.4, 0.3, 0.2, 0.6, 0.1])
+    >>> res["n"], res["median_difference"], round(res["pvalue"], 4)
+    (6, 0.4, 0.0312)
     """
     a, b = _as_scores(a, "a"), _as_scores(b, "b")
     if a.shape != b.shape:
@@ -86,7 +173,32 @@ def wilcoxon(a, b, alternative="two-sided"):
 
 
 def mann_whitney(a, b, alternative="two-sided"):
-    """Mann-Whitney U test between two independent groups of scores."""
+    """Mann-Whitney U test between two independent groups of scores.
+
+    Parameters
+    ----------
+    a, b : array-like of shape (n_a,) and (n_b,)
+        The scores of each group (e.g. two subjects' per-image scores).
+    alternative : {"two-sided", "greater", "less"}, default="two-sided"
+        The alternative hypothesis, as in :func:`scipy.stats.mannwhitneyu`.
+
+    Returns
+    -------
+    result : dict
+        ``test`` (its name), ``alternative``, ``statistic`` (U of ``a``), ``pvalue``, and
+        the group sizes ``n_a`` and ``n_b``.
+
+    See Also
+    --------
+    wilcoxon : The paired test, for two methods scored on the same images.
+
+    Examples
+    --------
+    >>> from neurodecode.metrics import mann_whitney
+    >>> res = mann_whitney([0.9, 0.8, 0.7, 0.85], [0.1, 0.2, 0.3])
+    >>> res["statistic"], res["n_a"], res["n_b"]
+    (12.0, 4, 3)
+    """
     a, b = _as_scores(a, "a"), _as_scores(b, "b")
     res = stats.mannwhitneyu(a, b, alternative=alternative)
     return {"test": "mann-whitney U", "alternative": alternative,
@@ -94,8 +206,30 @@ def mann_whitney(a, b, alternative="two-sided"):
             "n_a": int(a.size), "n_b": int(b.size)}
 
 
+@fill_doc
 def summarize(values, random_state=0, n_boot=10000):
-    """Mean, SEM, bootstrap 95% CI and N of per-image scores, as a dict."""
+    """Mean, SEM, bootstrap 95% CI and N of per-image scores, as a dict.
+
+    Parameters
+    ----------
+    values : array-like of shape (n,)
+        Per-image scores; finite, at least one.
+    %(random_state_eval)s
+    %(n_boot)s
+
+    Returns
+    -------
+    summary : dict
+        ``mean``, ``sem`` (:func:`sem`), ``ci95`` (``[low, high]``, :func:`bootstrap_ci`
+        of the mean) and ``n``.
+
+    Examples
+    --------
+    >>> from neurodecode.metrics import summarize
+    >>> s = summarize([0.5, 0.6, 0.7], n_boot=1000)
+    >>> round(s["mean"], 2), s["n"], len(s["ci95"])
+    (0.6, 3, 2)
+    """
     a = _as_scores(values, "values")
     low, high = bootstrap_ci(a, n_boot=n_boot, random_state=random_state)
     return {"mean": float(a.mean()), "sem": sem(a), "ci95": [low, high], "n": int(a.size)}

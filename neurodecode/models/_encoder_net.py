@@ -36,9 +36,30 @@ class EncoderBranch(nn.Module):
     in_channels : int
         Channels of the backbone tap.
     out_channels : int, default=32
+        Channels of the branch's convolution (32 in the paper).
     downsample : int, default=1
         Total spatial reduction, a power of 2. 1: no subsampling; 2: the conv subsamples;
         4: a max-pool first, then the subsampling conv (paper branch 1), and so on.
+
+    Attributes
+    ----------
+    pool : torch.nn.Sequential
+        The parameter-free max-pools (none for ``downsample`` up to 2).
+    head : torch.nn.Sequential
+        BN, 3x3 convolution (Glorot-normal init, zero bias), ReLU, BN.
+
+    See Also
+    --------
+    EncoderNet : The encoder made of four branches and a readout.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from neurodecode.models import EncoderBranch
+    >>> branch = EncoderBranch(64, downsample=4)
+    >>> x = torch.rand(2, 64, 56, 56)
+    >>> branch.head(branch.pool(x)).shape, branch.output_size(56)
+    (torch.Size([2, 32, 14, 14]), 14)
     """
 
     def __init__(self, in_channels, out_channels=32, downsample=1):
@@ -61,7 +82,18 @@ class EncoderBranch(nn.Module):
         nn.init.zeros_(conv.bias)
 
     def output_size(self, size):
-        """Spatial size of the branch output for a tap of spatial size ``size``."""
+        """Spatial size of the branch output for a tap of spatial size ``size``.
+
+        Parameters
+        ----------
+        size : int
+            Side of the (square) tap output.
+
+        Returns
+        -------
+        size : int
+            Side of the branch output.
+        """
         for _ in self.pool:
             size //= 2
         stride = 2 if self.downsample > 1 else 1
@@ -73,7 +105,7 @@ class SpaceFeatureReadout(nn.Module):
 
     For branch k with output ``x_k`` (n, C, H, W), let ``P_k`` stack every 3x3 neighbourhood
     along channels, (n, 9C, (H-2)(W-2)). With ``S_g`` the (n_voxels, (H-2)(W-2)) spatial maps
-    of grid g and ``M_k`` the (n_voxels, 9C) channel mix,
+    of grid g and ``M_k`` the (n_voxels, 9C) channel mix::
 
         y_k[n, v] = sum_c M_k[v, c] * sum_p S_g[v, p] * P_k[n, c, p] + b_k[v]
         y[n, v] = sum_k |B[v, k]| * y_k[n, v]
@@ -81,14 +113,41 @@ class SpaceFeatureReadout(nn.Module):
     Parameters
     ----------
     n_voxels : int
+        Voxels predicted.
     in_channels : int
         Channels of every branch output (32 in the paper).
     grid_sizes : sequence of int
         Spatial size of each branch output (28, 28, 14, 14 at 112 px).
     dropout : float, default=0.0
-        Dropout on the branch features entering the readout during training. (The authors'
+        Dropout on the branch features entering the readout during training. The authors'
         code drops the per-voxel pooled features, 0.5 in phase I; that draws
-        n x 9C x n_voxels random numbers per step, most of a CPU step's time.)
+        n x 9C x n_voxels random numbers per step, most of a CPU step's time.
+
+    Attributes
+    ----------
+    space_maps : torch.nn.ParameterDict
+        The spatial maps ``S_g``, (n_voxels, g - 2, g - 2), keyed by grid size ``str(g)``.
+    channel_mix : torch.nn.Parameter of shape (n_branches, n_voxels, 9C)
+        The channel mixes ``M_k``.
+    bias : torch.nn.Parameter of shape (n_branches, n_voxels)
+        The per-branch biases ``b_k``.
+    branch_mix : torch.nn.Parameter of shape (n_voxels, n_branches)
+        The branch mix ``B``, initialised to 1 (its absolute value is used).
+
+    Notes
+    -----
+    When no gradient reaches the readout's parameters and dropout is off (prediction, or
+    phase II with E frozen), the forward pass uses each branch's equivalent dense matrix
+    (:meth:`effective_weights`, cached until the parameters change): one matrix product
+    per branch instead of the patch path.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from neurodecode.models import SpaceFeatureReadout
+    >>> readout = SpaceFeatureReadout(n_voxels=5, in_channels=4, grid_sizes=(8, 4))
+    >>> readout([torch.rand(2, 4, 8, 8), torch.rand(2, 4, 4, 4)]).shape
+    torch.Size([2, 5])
     """
 
     def __init__(self, n_voxels, in_channels, grid_sizes, dropout=0.0):
@@ -125,6 +184,16 @@ class SpaceFeatureReadout(nn.Module):
         ``y_k = x.flatten() @ W_k.T`` with ``W_k[v, c] = S[v] (full 2D convolution) M[v, c]``:
         a grouped transposed convolution. It costs 9 x (H-2)(W-2) / (H W) fewer
         multiply-adds per sample than the patch path, once ``W_k`` is built.
+
+        Parameters
+        ----------
+        k : int
+            Index of the branch.
+
+        Returns
+        -------
+        W_k : Tensor of shape (n_voxels, C * H * W)
+            The branch's readout weights (bias and branch mix excluded), differentiable.
         """
         g = self.grid_sizes[k]
         space = self.space_maps[str(g)].unsqueeze(0)  # (1, V, g-2, g-2)
@@ -157,6 +226,18 @@ class SpaceFeatureReadout(nn.Module):
         return state
 
     def forward(self, branch_outputs):
+        """Predict the voxels from the branch outputs.
+
+        Parameters
+        ----------
+        branch_outputs : sequence of Tensor
+            Branch ``k``'s output, (n, C, g_k, g_k), ``g_k`` its entry of ``grid_sizes``.
+
+        Returns
+        -------
+        voxels : Tensor of shape (n, n_voxels)
+            ``y``, the branch predictions summed with weights ``|B|``.
+        """
         n = branch_outputs[0].shape[0]
         frozen = self._frozen_weights() if self._is_frozen() else None
         y = 0
@@ -175,12 +256,30 @@ class SpaceFeatureReadout(nn.Module):
 
     def regularization(self, spatial_l1=5e-6, spatial_smoothness=1e-5, channel_l1=5e-6,
                        branch_l1=5e-2, eps=1e-12):
-        """The encoder's penalties (DESIGN.md; the authors' ``gl`` regulariser).
+        """The encoder's penalties (the authors' ``gl`` regulariser).
 
         ``spatial_l1 * sum|S| + spatial_smoothness * sum sqrt(N(S^2))`` where ``N``
         averages each weight's four neighbours (reflect padding): a neighbourhood group
         lasso that keeps each voxel's spatial map compact; plus ``channel_l1 * sum|M|``
-        and ``branch_l1 * sum|B|``.
+        and ``branch_l1 * sum|B|``. A zero coefficient skips its term.
+
+        Parameters
+        ----------
+        spatial_l1 : float, default=5e-6
+            The l1 penalty on the spatial maps (sum over weights).
+        spatial_smoothness : float, default=1e-5
+            Neighbourhood group-lasso penalty on the spatial maps.
+        channel_l1 : float, default=5e-6
+            The l1 penalty on the channel mixes.
+        branch_l1 : float, default=5e-2
+            The l1 penalty on the branch mix.
+        eps : float, default=1e-12
+            Added under the square root, so that its gradient stays finite at 0.
+
+        Returns
+        -------
+        penalty : Tensor
+            The total penalty, a differentiable scalar.
         """
         total = self.branch_mix.new_zeros(())
         for weight in self.space_maps.values():
@@ -201,17 +300,37 @@ class SpaceFeatureReadout(nn.Module):
 class EncoderNet(nn.Module):
     """E: images in [0, 1] (n, 3, s, s) -> voxel responses (n, n_voxels).
 
+    The architecture of the paper ("Deep Architecture and Runtime details"): four branches
+    (:class:`EncoderBranch`) on the taps of a frozen backbone, and a space-feature
+    readout (:class:`SpaceFeatureReadout`).
+
     Parameters
     ----------
     backbone : FeatureExtractor
         Frozen backbone returning the four encoder taps.
     n_voxels : int
+        Voxels predicted.
     image_size : int
         Side of the (square) input images.
     branch_channels : int, default=32
+        Channels of each branch's convolution.
     branch_strides : sequence of int, default=(4, 4, 8, 8)
         Stride w.r.t. the image at which each branch ends (never finer than its tap).
     dropout : float, default=0.0
+        Dropout on the branch features entering the readout during training.
+
+    Attributes
+    ----------
+    branches : torch.nn.ModuleList of EncoderBranch
+        One branch per tap.
+    readout : SpaceFeatureReadout
+        The voxel readout.
+    tap_sizes : tuple of int
+        Spatial size of each tap at ``image_size``.
+
+    See Also
+    --------
+    neurodecode.ImageEncoder : The estimator that trains it (phase I).
 
     Examples
     --------
@@ -251,19 +370,76 @@ class EncoderNet(nn.Module):
         return self.readout.n_voxels
 
     def extract(self, images):
-        """Frozen part: backbone taps followed by each branch's parameter-free max-pools."""
+        """Frozen part: backbone taps followed by each branch's parameter-free max-pools.
+
+        Its output does not change during training, so that it can be computed once and
+        cached when the images are not augmented.
+
+        Parameters
+        ----------
+        images : Tensor of shape (n, 3, image_size, image_size)
+            RGB images in [0, 1].
+
+        Returns
+        -------
+        pooled : list of Tensor
+            One tensor per branch, the input of :meth:`head`.
+        """
         feats = self.backbone(images)
         return [branch.pool(f) for branch, f in zip(self.branches, feats)]
 
     def head(self, pooled):
-        """Trainable part: branch convolutions and the space-feature readout."""
+        """Trainable part: branch convolutions and the space-feature readout.
+
+        Parameters
+        ----------
+        pooled : sequence of Tensor
+            The output of :meth:`extract`.
+
+        Returns
+        -------
+        voxels : Tensor of shape (n, n_voxels)
+            Predicted voxel responses.
+        """
         return self.readout([branch.head(f) for branch, f in zip(self.branches, pooled)])
 
     def forward(self, images):
+        """Predict voxel responses: ``head(extract(images))``.
+
+        Parameters
+        ----------
+        images : Tensor of shape (n, 3, image_size, image_size)
+            RGB images in [0, 1].
+
+        Returns
+        -------
+        voxels : Tensor of shape (n, n_voxels)
+            Predicted voxel responses.
+        """
         return self.head(self.extract(images))
 
     def trainable_parameters(self):
+        """List the parameters trained in phase I: all but the frozen backbone's.
+
+        Returns
+        -------
+        params : list of torch.nn.Parameter
+            The branches' and the readout's parameters.
+        """
         return [p for name, p in self.named_parameters() if not name.startswith("backbone.")]
 
     def regularization(self, **coefs):
+        """The readout's penalties (:meth:`SpaceFeatureReadout.regularization`).
+
+        Parameters
+        ----------
+        **coefs : dict
+            Its keyword arguments (``spatial_l1``, ``spatial_smoothness``, ``channel_l1``,
+            ``branch_l1``, ``eps``); the defaults are the paper's.
+
+        Returns
+        -------
+        penalty : Tensor
+            The total penalty, a differentiable scalar.
+        """
         return self.readout.regularization(**coefs)

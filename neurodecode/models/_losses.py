@@ -7,6 +7,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .._docs import fill_doc
+
 
 def _reduce(per_sample, reduction):
     if reduction == "mean":
@@ -18,17 +20,30 @@ def _reduce(per_sample, reduction):
     raise ValueError(f"reduction must be 'mean', 'sum' or 'none'; got {reduction!r}.")
 
 
+@fill_doc
 def fmri_loss(pred, target, alpha=0.9, reduction="mean", eps=1e-8):
-    """fMRI loss, Eq. 1: ``alpha * MSE(r_hat, r) - (1 - alpha) * cos(r_hat, r)``.
+    """The fMRI loss of Eq. 1: ``alpha * MSE(r_hat, r) - (1 - alpha) * cos(r_hat, r)``.
 
     MSE is the mean over voxels and the cosine is taken between the two voxel patterns of
-    each sample. The authors' code uses MSE + 0.1 * (-cos), i.e. alpha = 1/1.1.
+    each sample. The authors' code uses MSE + 0.1 * (-cos), i.e. alpha = 1/1.1. The encoder
+    is trained with it (phase I), and the decoder's L_DE term compares E(D(r)) to r with
+    it (phase II).
 
     Parameters
     ----------
     pred, target : Tensor of shape (n, n_voxels)
-    alpha : float in [0, 1], default=0.9
+        Predicted and measured voxel responses.
+    %(alpha)s
     reduction : {"mean", "sum", "none"}, default="mean"
+        ``"none"`` returns one value per sample; ``"mean"`` and ``"sum"`` reduce them.
+    eps : float, default=1e-8
+        Lower bound of the norms in the cosine (:func:`torch.nn.functional.cosine_similarity`).
+
+    Returns
+    -------
+    loss : Tensor
+        A scalar, or one value per sample for ``reduction="none"``; in
+        ``[-(1 - alpha), inf)``.
 
     Examples
     --------
@@ -44,7 +59,7 @@ def fmri_loss(pred, target, alpha=0.9, reduction="mean", eps=1e-8):
 
 
 def total_variation(images, beta=1.25, reduction="mean"):
-    """TV regulariser ``mean((dx^2 + dy^2) ** beta)`` (the authors' ``total_variation_loss``).
+    """Total variation ``mean((dx^2 + dy^2) ** beta)`` (the authors' ``total_variation_loss``).
 
     Differences are taken forward in x and y on the (H-1) x (W-1) top-left grid, averaged
     over channels and locations.
@@ -52,7 +67,25 @@ def total_variation(images, beta=1.25, reduction="mean"):
     Parameters
     ----------
     images : Tensor of shape (n, C, H, W)
+        Images (e.g. reconstructions).
     beta : float, default=1.25
+        Exponent of the squared gradient magnitude.
+    reduction : {"mean", "sum", "none"}, default="mean"
+        ``"none"`` returns one value per sample; ``"mean"`` and ``"sum"`` reduce them.
+
+    Returns
+    -------
+    loss : Tensor
+        A non-negative scalar, or one value per sample for ``reduction="none"``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from neurodecode.models import total_variation
+    >>> float(total_variation(torch.ones(1, 3, 8, 8)))  # a flat image
+    0.0
+    >>> total_variation(torch.rand(4, 3, 8, 8), reduction="none").shape
+    torch.Size([4])
     """
     dy = images[:, :, 1:, :-1] - images[:, :, :-1, :-1]
     dx = images[:, :, :-1, 1:] - images[:, :, :-1, :-1]
@@ -61,12 +94,53 @@ def total_variation(images, beta=1.25, reduction="mean"):
 
 
 def l1_image_loss(pred, target, reduction="mean"):
-    """Mean absolute RGB error per image (``L_RGB`` of Eq. 3)."""
+    """Mean absolute RGB error per image (``L_RGB`` of Eq. 3).
+
+    Parameters
+    ----------
+    pred, target : Tensor of shape (n, C, H, W)
+        Reconstructed and target images.
+    reduction : {"mean", "sum", "none"}, default="mean"
+        ``"none"`` returns one value per sample; ``"mean"`` and ``"sum"`` reduce them.
+
+    Returns
+    -------
+    loss : Tensor
+        A non-negative scalar, or one value per sample for ``reduction="none"``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from neurodecode.models import l1_image_loss
+    >>> float(l1_image_loss(torch.zeros(2, 3, 4, 4), torch.full((2, 3, 4, 4), 0.5)))
+    0.5
+    """
     return _reduce((pred - target).abs().flatten(1).mean(dim=1), reduction)
 
 
 def normalize_channels(features, eps=1e-10):
-    """Scale features to unit L2 norm over channels at each location (LPIPS-style)."""
+    """Scale features to unit L2 norm over channels at each location (LPIPS-style).
+
+    Parameters
+    ----------
+    features : Tensor of shape (n, C, H, W)
+        Activations of a network block.
+    eps : float, default=1e-10
+        ``eps ** 2`` is added to the squared norm, so that all-zero locations stay zero.
+
+    Returns
+    -------
+    normalized : Tensor of shape (n, C, H, W)
+        ``features / sqrt(sum_c features ** 2 + eps ** 2)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from neurodecode.models import normalize_channels
+    >>> f = normalize_channels(torch.tensor([[[[3.0]], [[4.0]]]]))
+    >>> f.flatten().tolist()
+    [0.6000000238418579, 0.800000011920929]
+    """
     return features / torch.sqrt((features**2).sum(dim=1, keepdim=True) + eps**2)
 
 
@@ -83,6 +157,32 @@ def perceptual_distance(pred_features, target_features, reduction="mean", eps=1e
     Parameters
     ----------
     pred_features, target_features : list of Tensor (n, C_b, H_b, W_b)
+        Activations of the same blocks (e.g. from a :class:`FeatureExtractor`) for the
+        predictions and the targets.
+    reduction : {"mean", "sum", "none"}, default="mean"
+        ``"none"`` returns one value per sample; ``"mean"`` and ``"sum"`` reduce them.
+    eps : float, default=1e-10
+        ``eps ** 2`` is added to the squared channel norms.
+
+    Returns
+    -------
+    loss : Tensor
+        A float32 (or wider) value in [0, 2]: a scalar, or one value per sample for
+        ``reduction="none"``.
+
+    Raises
+    ------
+    ValueError
+        When the two lists hold different numbers of blocks.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from neurodecode.models import perceptual_distance
+    >>> f = [torch.rand(2, 8, 4, 4), torch.rand(2, 16, 2, 2)]
+    >>> same, opposite = perceptual_distance(f, f), perceptual_distance(f, [-x for x in f])
+    >>> round(float(same), 6), round(float(opposite), 6)
+    (0.0, 2.0)
     """
     if len(pred_features) != len(target_features):
         raise ValueError("pred_features and target_features must have as many blocks.")
@@ -100,15 +200,40 @@ def perceptual_distance(pred_features, target_features, reduction="mean", eps=1e
     return _reduce(torch.stack(per_block, dim=1).mean(dim=1), reduction)
 
 
+@fill_doc
 class ImageLoss(nn.Module):
     """Image loss ``L_s`` of Eq. 3: ``w_rgb * L1 + w_perc * perceptual + w_tv * TV``.
+
+    :func:`l1_image_loss`, :func:`perceptual_distance` on the blocks of
+    ``feature_extractor``, and :func:`total_variation` of the prediction. Phase II scores
+    ``L_D`` and ``L_ED`` with it.
 
     Parameters
     ----------
     feature_extractor : FeatureExtractor
         Frozen perceptual network returning its blocks (paper: VGG16 blocks 1-5).
-    weights : tuple of 3 floats, default=(1.0, 10.0, 0.3)
-        Weights of the L1, perceptual and TV terms (the authors' values).
+    %(weights_image_loss)s
+
+    Attributes
+    ----------
+    features : FeatureExtractor
+        The perceptual network.
+    weights : tuple of float
+        The three weights.
+
+    See Also
+    --------
+    neurodecode.SelfSupervisedDecoder : Its ``image_loss_weights`` are these weights.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from neurodecode.models import ImageLoss, build_feature_extractor, total_variation
+    >>> fx = build_feature_extractor("vgg16", ["block1_conv2", "block2_conv2"])
+    >>> loss = ImageLoss(fx)
+    >>> x = torch.rand(2, 3, 16, 16)
+    >>> float(loss(x, x)) == float(0.3 * total_variation(x))  # only TV is left
+    True
     """
 
     def __init__(self, feature_extractor, weights=(1.0, 10.0, 0.3)):
@@ -117,10 +242,42 @@ class ImageLoss(nn.Module):
         self.weights = tuple(float(w) for w in weights)
 
     def target_features(self, target):
+        """Perceptual features of target images, without gradients.
+
+        Compute them once to score several predictions against the same targets.
+
+        Parameters
+        ----------
+        target : Tensor of shape (n, 3, H, W)
+            Target images in [0, 1].
+
+        Returns
+        -------
+        features : list of Tensor
+            One detached tensor per block of ``features``.
+        """
         with torch.no_grad():
             return [f.detach() for f in self.features(target)]
 
     def forward(self, pred, target, target_features=None, reduction="mean"):
+        """Compute the image loss of predictions against targets.
+
+        Parameters
+        ----------
+        pred : Tensor of shape (n, 3, H, W)
+            Predicted images in [0, 1].
+        target : Tensor of shape (n, 3, H, W)
+            Target images in [0, 1].
+        target_features : list of Tensor or None, default=None
+            The targets' perceptual features (:meth:`target_features`); None computes them.
+        reduction : {"mean", "sum", "none"}, default="mean"
+            ``"none"`` returns one value per sample; ``"mean"`` and ``"sum"`` reduce them.
+
+        Returns
+        -------
+        loss : Tensor
+            A scalar, or one value per sample for ``reduction="none"``.
+        """
         w_rgb, w_perc, w_tv = self.weights
         loss = w_rgb * l1_image_loss(pred, target, reduction="none")
         if w_perc:

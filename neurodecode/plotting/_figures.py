@@ -1,6 +1,8 @@
 """Matplotlib figures for reconstructions and their evaluation (no pyplot state kept)."""
 import numpy as np
 
+from .._docs import fill_doc
+
 
 def _figure(figsize, figure=None):
     """A new pyplot-free figure, or the caller's ``figure`` (e.g. ``plt.figure()``) resized."""
@@ -13,24 +15,33 @@ def _figure(figsize, figure=None):
     return figure
 
 
+@fill_doc
 def plot_reconstructions(images, reconstructions, n_columns=10, titles=None, figure=None):
-    """Grid of ground truths (first row) and each method's reconstructions (one row each).
+    """Plot a grid of ground truths (first row) and each method's reconstructions.
+
+    One row per method, one column per image; values are clipped to [0, 1].
 
     Parameters
     ----------
     images : array of shape (n, H, W, 3)
+        The ground truths, in [0, 1].
     reconstructions : dict {name: array of shape (n, H', W', 3)}
+        Each method's reconstructions of ``images``, in the same order; the name labels its
+        row.
     n_columns : int, default=10
         How many images to show (the first ones).
-    titles : sequence of str or None
+    titles : sequence of str or None, default=None
         Column titles (e.g. class names).
-    figure : matplotlib.figure.Figure or None
-        Draw into this (empty) figure, e.g. ``plt.figure()`` so that pyplot shows it; by
-        default a new figure not registered with pyplot.
+    %(figure)s
 
     Returns
     -------
-    matplotlib.figure.Figure
+    figure : matplotlib.figure.Figure
+        The figure drawn into: ``figure`` when given, else a new one.
+
+    See Also
+    --------
+    plot_identification, plot_classification, plot_training_curves
 
     Examples
     --------
@@ -58,16 +69,41 @@ def plot_reconstructions(images, reconstructions, n_columns=10, titles=None, fig
     return fig
 
 
+@fill_doc
 def plot_identification(results, title="n-way identification", figure=None):
-    """Accuracy versus n with 95% CIs, one line per method.
+    """Plot n-way identification accuracy versus n with 95% CIs, one line per method.
+
+    Accuracies are in percent, n on a log axis, with the chance level (1/n) dotted.
 
     Parameters
     ----------
     results : dict {method: {n: Bunch}}
-        Outputs of :func:`neurodecode.metrics.n_way_identification`.
-    figure : matplotlib.figure.Figure or None
-        Draw into this (empty) figure, e.g. ``plt.figure()`` so that pyplot shows it; by
-        default a new figure not registered with pyplot.
+        Outputs of :func:`neurodecode.metrics.n_way_identification`, by method name.
+    title : str, default="n-way identification"
+        Title of the axes.
+    %(figure)s
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+        The figure drawn into: ``figure`` when given, else a new one.
+
+    See Also
+    --------
+    neurodecode.metrics.n_way_identification : The results plotted.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodecode.metrics import n_way_identification
+    >>> from neurodecode.plotting import plot_identification
+    >>> rng = np.random.default_rng(0)
+    >>> images = rng.random((10, 8, 8, 3))
+    >>> res = n_way_identification(images, images, n=(2, 5), pool="others",
+    ...                            distance="pixel_correlation", n_trials=None, n_boot=100)
+    >>> fig = plot_identification({"identical": res})
+    >>> len(fig.axes), fig.axes[0].get_title()
+    (1, 'n-way identification')
     """
     fig = _figure((4.5, 3.2), figure)
     ax = fig.subplots()
@@ -90,16 +126,42 @@ def plot_identification(results, title="n-way identification", figure=None):
     return fig
 
 
+@fill_doc
 def plot_classification(results, title="n-way semantic classification", figure=None):
-    """Bars of n-way top-1 and top-5 accuracy per method, with 95% CIs.
+    """Plot n-way top-k classification accuracy as bars per method, with 95% CIs.
+
+    One group of bars per (n, top) pair of the first method's results, one bar per method;
+    accuracies in percent, chance levels marked.
 
     Parameters
     ----------
     results : dict {method: {(n, top): Bunch}}
-        Outputs of :func:`neurodecode.metrics.n_way_classification`.
-    figure : matplotlib.figure.Figure or None
-        Draw into this (empty) figure, e.g. ``plt.figure()`` so that pyplot shows it; by
-        default a new figure not registered with pyplot.
+        Outputs of :func:`neurodecode.metrics.n_way_classification`, by method name; every
+        method has the same (n, top) pairs.
+    title : str, default="n-way semantic classification"
+        Title of the axes.
+    %(figure)s
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+        The figure drawn into: ``figure`` when given, else a new one.
+
+    See Also
+    --------
+    neurodecode.metrics.n_way_classification : The results plotted.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodecode.metrics import n_way_classification
+    >>> from neurodecode.plotting import plot_classification
+    >>> S = np.random.default_rng(0).random((20, 10))
+    >>> res = n_way_classification(S, S.argmax(axis=1), n=(5, 10), top=(1, 5),
+    ...                            n_trials=None, n_boot=100)
+    >>> fig = plot_classification({"oracle": res})
+    >>> len(fig.axes[0].get_xticks()), fig.axes[0].get_ylabel()  # 2 n x 2 top
+    (4, 'accuracy (%)')
     """
     methods = list(results)
     keys = sorted(next(iter(results.values())))
@@ -122,18 +184,34 @@ def plot_classification(results, title="n-way semantic classification", figure=N
     return fig
 
 
+@fill_doc
 def plot_training_curves(histories, keys=("L_D", "L_ED", "L_DE"), figure=None):
-    """Per-epoch raw loss terms of each method's phase II (NaN terms are skipped).
+    """Plot the per-epoch raw loss terms of each method's phase II, one panel per term.
+
+    A method whose term is absent or all NaN (a term that was off) draws no line in that
+    panel.
 
     Parameters
     ----------
     histories : dict {method: dict}
         Each method's ``history_`` (``"epoch"`` and one list per loss term).
-    keys : sequence of str
+    keys : sequence of str, default=("L_D", "L_ED", "L_DE")
         The loss terms, one panel each.
-    figure : matplotlib.figure.Figure or None
-        Draw into this (empty) figure, e.g. ``plt.figure()`` so that pyplot shows it; by
-        default a new figure not registered with pyplot.
+    %(figure)s
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+        The figure drawn into: ``figure`` when given, else a new one.
+
+    Examples
+    --------
+    >>> from neurodecode.plotting import plot_training_curves
+    >>> history = {"epoch": [1, 2, 3], "L_D": [1.0, 0.8, 0.7], "L_ED": [1.0, 0.9, 0.85],
+    ...            "L_DE": [float("nan")] * 3}
+    >>> fig = plot_training_curves({"L_D + L_ED": history})
+    >>> [ax.get_title() for ax in fig.axes], len(fig.axes[2].lines)
+    (['L_D', 'L_ED', 'L_DE'], 0)
     """
     fig = _figure((3.2 * len(keys), 2.8), figure)
     axes = fig.subplots(1, len(keys), squeeze=False)[0]

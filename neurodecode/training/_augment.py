@@ -2,7 +2,10 @@
 import torch
 import torch.nn.functional as F
 
+from .._docs import fill_doc
 
+
+@fill_doc
 def random_shift(images, max_shift, generator=None):
     """Shift each image by an independent random integer offset in [-max_shift, max_shift].
 
@@ -11,14 +14,16 @@ def random_shift(images, max_shift, generator=None):
     Parameters
     ----------
     images : Tensor of shape (n, C, H, W)
-    max_shift : int
-        Largest shift in pixels, along each axis.
-    generator : torch.Generator or None
-        CPU generator the offsets are drawn from.
+        Images on any device.
+    %(max_shift_augment)s
+    generator : torch.Generator or None, default=None
+        CPU generator the offsets are drawn from; None uses torch's global generator.
 
     Returns
     -------
-    Tensor of shape (n, C, H, W)
+    shifted : Tensor of shape (n, C, H, W)
+        The shifted images, on the device of ``images`` (``images`` itself when
+        ``max_shift`` is 0).
 
     Examples
     --------

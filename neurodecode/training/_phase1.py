@@ -3,6 +3,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from .._docs import fill_doc
 from ..backend import autocast, batched_inference, reuse_freed_memory
 from ..models import fmri_loss
 from ._augment import random_shift
@@ -10,9 +11,48 @@ from ._loop import EpochLoop
 from ._optim import adam
 
 
+@fill_doc
 @dataclass
 class Phase1Config:
-    """Hyper-parameters of phase I (defaults: the paper's)."""
+    """Hyper-parameters of phase I (defaults: the paper's).
+
+    Phase I trains the encoder E on image-fMRI pairs (Gaziv et al. 2022, Methods) with the
+    fMRI loss of Eq. 1 plus the readout's penalties, Adam and a step schedule.
+
+    Parameters
+    ----------
+    n_epochs : int, default=50
+        Passes over the pairs.
+    batch_size : int, default=64
+        Pairs per step.
+    learning_rate : float, default=1e-3
+        Adam's initial learning rate.
+    lr_milestones : tuple of int, default=(20, 30, 35)
+        Epochs at which the learning rate is multiplied by ``lr_gamma``.
+    lr_gamma : float, default=0.1
+        Factor of the learning rate at each milestone.
+    %(alpha)s
+    %(max_shift)s
+    regularization : dict, default={}
+        Keyword arguments of :meth:`~neurodecode.models.EncoderNet.regularization`
+        (``spatial_l1``, ``spatial_smoothness``, ``channel_l1``, ``branch_l1``); those
+        absent take that method's defaults, the paper's.
+    cache_features : bool, default=False
+        Compute the frozen features (:meth:`~neurodecode.models.EncoderNet.extract`) of
+        the unshifted images once and train on them: faster, but no random shift is
+        applied then, whatever ``max_shift``.
+
+    See Also
+    --------
+    train_encoder : The training it configures.
+
+    Examples
+    --------
+    >>> from neurodecode.training import Phase1Config
+    >>> config = Phase1Config(n_epochs=10)
+    >>> config.n_epochs, config.lr_milestones, config.alpha
+    (10, (20, 30, 35), 0.9)
+    """
 
     n_epochs: int = 50
     batch_size: int = 64
@@ -50,29 +90,54 @@ def phase1_update(net, optimizer, pooled, fmri, config, device):
     return loss, loss_fit, reg
 
 
+@fill_doc
 def train_encoder(net, images, fmri, config, device, generator, checkpoint=None, resume=False,
                   verbose=0):
-    """Train the trainable part of ``net`` (an :class:`EncoderNet`) in place.
+    """Train the trainable part of ``net`` (an :class:`EncoderNet`) in place (phase I).
+
+    Each epoch visits the pairs once in random batches; each batch's images are shifted at
+    random (unless features are cached), passed through the frozen backbone, and the heads
+    take one Adam step on the fMRI loss plus the readout's penalties. The learning rate
+    follows ``config.lr_milestones``. ``net`` is left in eval mode.
 
     Parameters
     ----------
     net : EncoderNet
         On ``device``; its backbone is frozen.
-    images : Tensor (n, 3, s, s) in [0, 1], on ``device``
-    fmri : Tensor (n, n_voxels), on ``device``
+    images : Tensor of shape (n, 3, s, s)
+        Training images in [0, 1], ``s`` the network's ``image_size``, on ``device``.
+    fmri : Tensor of shape (n, n_voxels)
+        Their fMRI, on ``device``.
     config : Phase1Config
+        The hyper-parameters.
+    %(device_torch)s
     generator : torch.Generator
         CPU generator for batch order and shifts.
-    checkpoint : CheckpointManager or None
-    resume : bool
-        Continue from the checkpoint if there is one.
-    verbose : int
-        0 silent, 1 a progress bar over epochs, 2 also over batches.
+    %(checkpoint_loop)s
+    %(verbose)s
 
     Returns
     -------
     history : dict of lists
-        Per epoch: ``loss`` (total), ``fmri_loss``, ``regularization``, ``lr``, ``seconds``.
+        Per epoch: ``epoch``, ``loss`` (total), ``fmri_loss``, ``regularization``, ``lr``,
+        ``seconds``.
+
+    See Also
+    --------
+    neurodecode.ImageEncoder : The estimator that calls it.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from neurodecode.models import EncoderNet, build_feature_extractor
+    >>> from neurodecode.training import Phase1Config, train_encoder
+    >>> taps = ["block1_conv2", "block2_conv2", "block3_conv4", "block4_conv4"]
+    >>> net = EncoderNet(build_feature_extractor("vgg19", taps), n_voxels=10, image_size=32)
+    >>> images, fmri = torch.rand(8, 3, 32, 32), torch.randn(8, 10)
+    >>> history = train_encoder(net, images, fmri, Phase1Config(n_epochs=2, batch_size=4),
+    ...                         torch.device("cpu"), torch.Generator().manual_seed(0))
+    >>> history["epoch"], len(history["loss"])
+    ([1, 2], 2)
     """
     with reuse_freed_memory(device):
         return _train_encoder(net, images, fmri, config, device, generator,

@@ -9,9 +9,9 @@ initialisation, so that each starts at 1 ("normalised to the same order of magni
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 
-from ..backend import autocast, reuse_freed_memory
+from .._docs import fill_doc
+from ..backend import autocast, resize, reuse_freed_memory
 from ..models import fmri_loss
 from ._augment import random_shift
 from ._loop import EpochLoop
@@ -21,9 +21,53 @@ from ._phase1 import epoch_batches
 TERMS = ("L_D", "L_ED", "L_DE")
 
 
+@fill_doc
 @dataclass
 class Phase2Config:
-    """Hyper-parameters of phase II (defaults: the paper's)."""
+    """Hyper-parameters of phase II (defaults: the paper's).
+
+    Phase II trains the decoder D with E frozen (Gaziv et al. 2022, Eq. 2 and "Decoder
+    training"): each step mixes a batch of pairs (L_D), of unpaired images (L_ED; the
+    shifts apply to these images as E's inputs, targets are not shifted) and of unpaired
+    fMRI (L_DE), plus the decoder's group-lasso penalty.
+
+    Parameters
+    ----------
+    n_epochs : int, default=150
+        An epoch is one pass over the pairs.
+    batch_sizes : tuple of 3 int, default=(16, 16, 16)
+        Pairs, unpaired images and unpaired fMRI per step.
+    learning_rate : float, default=1e-3
+        Adam's initial learning rate.
+    lr_step : int, default=30
+        The learning rate is multiplied by ``lr_gamma`` every ``lr_step`` epochs.
+    lr_gamma : float, default=0.2
+        Factor of the learning rate at each step.
+    loss_weights : tuple of 3 float, default=(1.0, 1.0, 1.0)
+        Weights ``(w_D, w_ED, w_DE)`` of the three terms; a zero switches a term off (so
+        does a missing unpaired set).
+    %(alpha)s
+    %(max_shift)s
+    decoder_l1 : float, default=20.0
+        Weight of the l1 term of the dense layer's penalty
+        (:meth:`~neurodecode.models.DecoderNet.regularization`).
+    decoder_group_lasso : float, default=400.0
+        Weight of its group-lasso term.
+    normalize_losses : bool, default=True
+        Divide each term by its value at initialisation (measured once, on the first
+        batches, without shifts), so that each starts at 1.
+
+    See Also
+    --------
+    train_decoder : The training it configures.
+
+    Examples
+    --------
+    >>> from neurodecode.training import Phase2Config
+    >>> config = Phase2Config(loss_weights=(1.0, 0.0, 0.0))  # the supervised baseline
+    >>> config.n_epochs, config.batch_sizes, config.loss_weights
+    (150, (16, 16, 16), (1.0, 0.0, 0.0))
+    """
 
     n_epochs: int = 150
     batch_sizes: tuple = (16, 16, 16)
@@ -61,13 +105,6 @@ class _Cycler:
         self.perm, self.pos = state["perm"], int(state["pos"])
 
 
-def _fit_size(images, size):
-    if images.shape[-1] == size:
-        return images
-    return F.interpolate(images, size=(size, size), mode="bilinear", align_corners=False,
-                         antialias=False)
-
-
 class Phase2Step:
     """Loss of one phase-II step; also used to measure the loss scales at initialisation."""
 
@@ -90,7 +127,7 @@ class Phase2Step:
                     src = unpaired_images
                     if shift:
                         src = random_shift(src, cfg.max_shift, self.generator)
-                    src = _fit_size(src, self.encoder.image_size)
+                    src = resize(src, self.encoder.image_size)
                     voxels.append(self.encoder(src).float())
                 n["ED"] = len(unpaired_images)
             if unpaired_fmri is not None:
@@ -112,7 +149,7 @@ class Phase2Step:
                 out["L_" + k] = v.mean()
         if "DE" in parts:
             with autocast(dev):
-                r_hat = self.encoder(_fit_size(parts["DE"], self.encoder.image_size)).float()
+                r_hat = self.encoder(resize(parts["DE"], self.encoder.image_size)).float()
             out["L_DE"] = fmri_loss(r_hat, unpaired_fmri, alpha=cfg.alpha)
         return out
 
@@ -152,32 +189,69 @@ class Phase2Step:
         return total + reg, reg
 
 
+@fill_doc
 def train_decoder(decoder, encoder, image_loss, fmri, images, unpaired_images, unpaired_fmri,
                   config, device, generator, voxel_weights=None, checkpoint=None, resume=False,
                   verbose=0):
-    """Train ``decoder`` (a :class:`DecoderNet`) in place with ``encoder`` frozen.
+    """Train ``decoder`` (a :class:`DecoderNet`) in place with ``encoder`` frozen (phase II).
+
+    Each epoch visits the pairs once in random batches; each step also draws a batch of
+    unpaired images and one of unpaired fMRI (sampled without replacement, reshuffled when
+    used up) and takes one Adam step on the weighted, normalised terms L_D, L_ED and L_DE
+    (Eq. 2) plus the decoder's penalty. ``encoder`` is put in eval mode with gradients
+    off; ``decoder`` is left in eval mode.
 
     Parameters
     ----------
     decoder : DecoderNet
+        On ``device``; trained in place.
     encoder : EncoderNet or None
         Frozen, in eval mode. Needed when L_ED or L_DE is on.
     image_loss : ImageLoss
-    fmri, images : Tensors (n, V) and (n, 3, s, s): the pairs, on ``device``.
-    unpaired_images : Tensor (m, 3, s, s) or None
-    unpaired_fmri : Tensor (k, V) or None
+        The image loss of L_D and L_ED.
+    fmri : Tensor of shape (n, V)
+        The fMRI of the pairs, on ``device``.
+    images : Tensor of shape (n, 3, s, s)
+        Their images in [0, 1], ``s`` the decoder's ``image_size``, on ``device``.
+    unpaired_images : Tensor of shape (m, 3, s, s) or None
+        Images without fMRI (L_ED), on ``device``; resized to the encoder's input size.
+    unpaired_fmri : Tensor of shape (k, V) or None
+        The fMRI without images (L_DE), on ``device``.
     config : Phase2Config
-    generator : torch.Generator (CPU)
-    voxel_weights : Tensor (V,) or None
+        The hyper-parameters.
+    %(device_torch)s
+    generator : torch.Generator
+        CPU generator for batch order, sampling of the unpaired data and shifts.
+    voxel_weights : Tensor of shape (V,) or None, default=None
         Per-voxel weights of the decoder's l1 penalty.
-    checkpoint, resume, verbose
-        As in :func:`train_encoder`.
+    %(checkpoint_loop)s
+    %(verbose)s
 
     Returns
     -------
     history : dict of lists
-    scales : Tensor (3,)
+        Per epoch: ``epoch``, ``loss`` (the normalised total), the raw ``L_D``, ``L_ED``
+        and ``L_DE`` (NaN when off), ``regularization``, ``lr`` and ``seconds``.
+    scales : Tensor of shape (3,)
         The normalisation constants of L_D, L_ED, L_DE (1 where off or not normalised).
+
+    See Also
+    --------
+    neurodecode.SelfSupervisedDecoder : The estimator that calls it.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from neurodecode.models import DecoderNet, ImageLoss, build_feature_extractor
+    >>> from neurodecode.training import Phase2Config, train_decoder
+    >>> decoder = DecoderNet(n_voxels=10, image_size=16, channels=16, groups=4)
+    >>> loss = ImageLoss(build_feature_extractor("vgg16", ["block1_conv2"]))
+    >>> fmri, images = torch.randn(8, 10), torch.rand(8, 3, 16, 16)
+    >>> config = Phase2Config(n_epochs=2, batch_sizes=(4, 4, 4), loss_weights=(1, 0, 0))
+    >>> history, scales = train_decoder(decoder, None, loss, fmri, images, None, None, config,
+    ...                                 torch.device("cpu"), torch.Generator().manual_seed(0))
+    >>> history["epoch"], scales.tolist()[1:]  # L_ED and L_DE are off
+    ([1, 2], [1.0, 1.0])
     """
     with reuse_freed_memory(device):
         return _train_decoder(decoder, encoder, image_loss, fmri, images, unpaired_images,

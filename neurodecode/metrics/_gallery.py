@@ -1,0 +1,313 @@
+"""The class gallery of the paper's large-scale semantic classification (Fig 7, Table 1):
+one representative per class, the mean classifier embedding of its images."""
+import json
+import numbers
+from pathlib import Path
+
+import numpy as np
+
+from .._docs import fill_doc
+from .._utils import correlation_matrix
+from .._validation import check_images
+from ..models import get_backbone_spec
+from ._classification import class_ranks
+
+
+@fill_doc
+class ClassGallery:
+    """Class representatives: the mean classifier embedding of each class's images.
+
+    The gallery of the paper's large-scale semantic classification (Gaziv et al. 2022,
+    "Large-scale semantic classification"; Fig 7, Table 1): each class is represented by
+    the mean embedding of up to 100 of its images, and a reconstruction is scored by the
+    Pearson r between its embedding and every representative.
+
+    Parameters
+    ----------
+    net : str, default="alexnet"
+        Classifier network (paper: AlexNet).
+    tap : str or None, default=None
+        Layer whose activations are the embedding; None uses the backbone's classifier tap
+        (AlexNet: conv4 after ReLU, ``features[:10]``).
+    %(weights_eval)s
+    image_size : int or None, default=None
+        Side images are resized to before embedding (None: as given; reconstructions are
+        then resized to the gallery images' size).
+    max_per_class : int, default=100
+        At most this many images per class enter the centroid (the first ones given).
+    %(device_eval)s
+    batch_size : int, default=64
+        Images per forward pass.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The classes, sorted.
+    centroids_ : ndarray of shape (n_classes, n_features), float32
+        The class representatives, in the order of ``classes_``.
+    counts_ : ndarray of shape (n_classes,)
+        Images averaged per class.
+    image_size_ : int
+        Side of the images embedded (that of the first images given when ``image_size`` is
+        None).
+
+    See Also
+    --------
+    semantic_classification : N-way classification of reconstructions with a gallery.
+    evaluate_reconstructions : Every protocol of the paper in one call.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodecode.metrics import ClassGallery
+    >>> rng = np.random.default_rng(0)
+    >>> images = rng.random((6, 32, 32, 3))
+    >>> gallery = ClassGallery(weights=None).fit(images, [0, 0, 1, 1, 2, 2])
+    >>> gallery.classes_, gallery.counts_
+    (array([0, 1, 2]), array([2, 2, 2]))
+    >>> gallery.similarity(images[:2]).shape
+    (2, 3)
+    """
+
+    def __init__(self, net="alexnet", tap=None, weights="imagenet", image_size=None,
+                 max_per_class=100, device="auto", batch_size=64):
+        self.net = net
+        self.tap = tap
+        self.weights = weights
+        self.image_size = image_size
+        self.max_per_class = max_per_class
+        self.device = device
+        self.batch_size = batch_size
+
+    def _model(self):
+        from ._features import FeatureModel
+
+        if getattr(self, "_feature_model", None) is None:
+            tap = self.tap or get_backbone_spec(self.net, "net").classifier_tap
+            self._feature_model = FeatureModel(self.net, [tap], self.weights,
+                                               self.image_size_, self.device, self.batch_size)
+        return self._feature_model
+
+    def embed(self, images):
+        """Classifier embeddings of images.
+
+        Parameters
+        ----------
+        images : array-like of shape (n, H, W, 3)
+            Images in [0, 1] (uint8 images are scaled to [0, 1]); resized to
+            ``image_size_``.
+
+        Returns
+        -------
+        embeddings : ndarray of shape (n, n_features)
+            Float32 activations of the tap, flattened.
+        """
+        return self._model().vectors(images)
+
+    def fit(self, images, labels):
+        """Build the class representatives.
+
+        Forgets any images given before; see :meth:`partial_fit` to add to them.
+
+        Parameters
+        ----------
+        images : array-like of shape (n, H, W, 3)
+            Images of the classes, in [0, 1] (uint8 images are scaled to [0, 1]).
+        labels : array-like of shape (n,)
+            Class of each image (any sortable values; sorted into ``classes_``).
+
+        Returns
+        -------
+        self : ClassGallery
+            The fitted gallery.
+        """
+        for attr in ("_sums", "centroids_", "classes_", "counts_", "image_size_"):
+            self.__dict__.pop(attr, None)
+        return self.partial_fit(images, labels)
+
+    def partial_fit(self, images, labels):
+        """Add images to the representatives, chunk by chunk.
+
+        For galleries too large for memory; each class keeps its first ``max_per_class``
+        images, over all calls. Works on a fitted or loaded gallery too.
+
+        Parameters
+        ----------
+        images : array-like of shape (n, H, W, 3)
+            Images of the classes, in [0, 1] (uint8 images are scaled to [0, 1]).
+        labels : array-like of shape (n,)
+            Class of each image (new classes are added to ``classes_``).
+
+        Returns
+        -------
+        self : ClassGallery
+            The updated gallery.
+        """
+        labels = np.asarray(labels)
+        images = check_images(images, "images",
+                              size=getattr(self, "image_size_", None) or self.image_size)
+        if labels.shape != (len(images),):
+            raise ValueError(
+                f"labels must hold one class per image: {len(images)} images, labels of "
+                f"shape {labels.shape}.")
+        if not isinstance(self.max_per_class, numbers.Integral) or self.max_per_class < 1:
+            raise ValueError(f"max_per_class must be a positive int; got {self.max_per_class!r}.")
+        if not hasattr(self, "_sums"):
+            self.image_size_ = images.shape[1]
+            self._feature_model = None
+            self._sums, self._counts = {}, {}
+        keep = []
+        for c in np.unique(labels):
+            room = self.max_per_class - self._counts.get(c.item(), 0)
+            keep.extend(np.flatnonzero(labels == c)[:max(room, 0)].tolist())
+        keep = np.sort(np.asarray(keep, dtype=int))
+        if len(keep):
+            emb = self.embed(images[keep]).astype(np.float64)
+            for c in np.unique(labels[keep]):
+                rows = emb[labels[keep] == c]
+                key = c.item()
+                self._sums[key] = self._sums.get(key, 0.0) + rows.sum(axis=0)
+                self._counts[key] = self._counts.get(key, 0) + len(rows)
+        classes = sorted(self._sums)
+        self.classes_ = np.asarray(classes)
+        self.counts_ = np.array([self._counts[c] for c in classes])
+        self.centroids_ = np.stack([self._sums[c] / self._counts[c] for c in classes]
+                                   ).astype(np.float32)
+        return self
+
+    def _check_fitted(self):
+        if not hasattr(self, "centroids_"):
+            from sklearn.exceptions import NotFittedError
+
+            raise NotFittedError("This ClassGallery is not fitted yet; call fit first.")
+
+    def similarity(self, images=None, embeddings=None):
+        """Pearson r between each image's embedding and every class representative.
+
+        Parameters
+        ----------
+        images : array-like of shape (n_images, H, W, 3) or None, default=None
+            Images to embed (ignored when ``embeddings`` is given).
+        embeddings : array-like of shape (n_images, n_features) or None, default=None
+            Embeddings from :meth:`embed`, to skip computing them again.
+
+        Returns
+        -------
+        r : ndarray of shape (n_images, n_classes)
+            Correlations, the classes in the order of ``classes_``.
+        """
+        self._check_fitted()
+        if embeddings is None:
+            embeddings = self.embed(check_images(images, "images", size=self.image_size_))
+        emb = np.asarray(embeddings, dtype=np.float64)
+        if emb.ndim != 2 or emb.shape[1] != self.centroids_.shape[1]:
+            raise ValueError(
+                f"embeddings must have shape (n, {self.centroids_.shape[1]}); got {emb.shape}.")
+        if not np.all(np.isfinite(emb)):
+            raise ValueError(f"embeddings contain {int((~np.isfinite(emb)).sum())} NaN or "
+                             "infinite values.")
+        return correlation_matrix(emb, self.centroids_)
+
+    def class_index(self, labels):
+        """Index in ``classes_`` of each label (e.g. of each image's true class).
+
+        Parameters
+        ----------
+        labels : array-like of shape (n,)
+            Classes, every one of them in the gallery.
+
+        Returns
+        -------
+        index : ndarray of int, shape (n,)
+            Positions in ``classes_``.
+        """
+        self._check_fitted()
+        labels = np.asarray(labels)
+        if labels.ndim != 1:
+            raise ValueError(f"labels must be 1D, one class per image; got shape "
+                             f"{labels.shape}.")
+        index = {c: i for i, c in enumerate(self.classes_.tolist())}
+        missing = sorted({lab for lab in labels.tolist() if lab not in index})
+        if missing:
+            raise ValueError(f"labels {missing[:5]} are not gallery classes; the gallery must "
+                             "contain every true class.")
+        return np.array([index[lab] for lab in labels.tolist()], dtype=np.int64)
+
+    def _true_index(self, labels, n):
+        labels = np.asarray(labels)
+        if labels.shape != (n,):
+            raise ValueError(f"labels must hold one class per image ({n}); got shape "
+                             f"{labels.shape}.")
+        return self.class_index(labels)
+
+    def ranks(self, images, labels, embeddings=None):
+        """Rank (1 = best) of each image's true class among all gallery classes.
+
+        Parameters
+        ----------
+        images : array-like of shape (n, H, W, 3) or None
+            Images to embed (ignored when ``embeddings`` is given).
+        labels : array-like of shape (n,)
+            The true class of each image, every one of them in the gallery.
+        embeddings : array-like of shape (n, n_features) or None, default=None
+            Embeddings from :meth:`embed`, to skip computing them again.
+
+        Returns
+        -------
+        ranks : ndarray of int, shape (n,)
+            1 + the number of classes strictly more similar than the true one
+            (:func:`class_ranks`).
+        """
+        S = self.similarity(images, embeddings)
+        return class_ranks(S, self._true_index(labels, len(S)))
+
+    def save(self, path):
+        """Save to ``.npz`` (centroids, classes, counts and settings; no pickled objects).
+
+        Parameters
+        ----------
+        path : str or path-like
+            The file; :func:`numpy.savez` adds ``.npz`` when it lacks that extension.
+        """
+        self._check_fitted()
+        meta = {k: getattr(self, k) for k in ("net", "tap", "image_size", "max_per_class",
+                                              "batch_size")}
+        meta.update(weights=str(self.weights) if self.weights is not None else None,
+                    image_size_=int(self.image_size_))
+        np.savez(path, centroids=self.centroids_, classes=self.classes_.astype(str),
+                 classes_kind=str(self.classes_.dtype.kind), counts=self.counts_,
+                 meta=json.dumps(meta))
+
+    @classmethod
+    @fill_doc
+    def load(cls, path, device="auto"):
+        """Load a gallery written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The ``.npz`` file.
+        %(device_eval)s
+
+        Returns
+        -------
+        gallery : ClassGallery
+            Fitted, with the settings it was saved with; :meth:`partial_fit` can add
+            images to it.
+        """
+        with np.load(Path(path), allow_pickle=False) as f:
+            meta = json.loads(str(f["meta"]))
+            image_size_ = meta.pop("image_size_")
+            gallery = cls(device=device, **meta)
+            classes = f["classes"]
+            if str(f["classes_kind"]) in "iu":
+                classes = classes.astype(np.int64)
+            gallery.classes_ = classes
+            gallery.centroids_ = f["centroids"]
+            gallery.counts_ = f["counts"]
+            gallery.image_size_ = image_size_
+        # partial_fit can go on adding images to a loaded gallery
+        gallery._counts = {c.item(): int(n) for c, n in zip(gallery.classes_, gallery.counts_)}
+        gallery._sums = {c.item(): gallery.centroids_[i].astype(np.float64) * gallery.counts_[i]
+                         for i, c in enumerate(gallery.classes_)}
+        return gallery

@@ -54,6 +54,52 @@ resume : bool, default=False
 docdict["verbose_demo"] = """verbose : int, default=1
     0: silent; 1: a line per stage and a progress bar per training phase; 2: also one per
     epoch."""
+# -- the training schedules and penalties, shared by the estimators and their configs --------
+docdict["phase1_schedule"] = """n_epochs : int, default=50
+    Passes over the image-fMRI pairs (the paper: 50).
+batch_size : int, default=64
+    Pairs per optimisation step (the paper: 64).
+learning_rate : float, default=1e-3
+    Adam's initial learning rate.
+lr_milestones : tuple of int, default=(20, 30, 35)
+    Epochs at which the learning rate is multiplied by ``lr_gamma`` (the paper's).
+lr_gamma : float, default=0.1
+    Factor applied to the learning rate at each milestone."""
+docdict["encoder_penalty"] = """spatial_l1 : float, default=5e-6
+    The l1 penalty on the spatial maps (sum over weights).
+spatial_smoothness : float, default=1e-5
+    Neighbourhood group-lasso penalty keeping each spatial map compact.
+channel_l1 : float, default=5e-6
+    The l1 penalty on the channel mixes.
+branch_l1 : float, default=5e-2
+    The l1 penalty on the branch mix."""
+
+docdict["class_seed"] = """seed : int
+    The seed of the class recipes (``random_state`` of :func:`make_class_images`).
+class_id : int
+    The class."""
+
+docdict["phase2_schedule"] = """n_epochs : int, default=150
+    Passes over the pairs (the paper: 150).
+batch_sizes : tuple of 3 ints, default=(16, 16, 16)
+    Pairs, unpaired images and unpaired fMRI per step (the paper: 16 each).
+learning_rate : float, default=1e-3
+    Adam's initial learning rate.
+lr_step : int, default=30
+    The learning rate is multiplied by ``lr_gamma`` every ``lr_step`` epochs.
+lr_gamma : float, default=0.2
+    Factor applied to the learning rate every ``lr_step`` epochs."""
+
+docdict["decoder_penalty"] = """decoder_l1 : float, default=20.0
+    Weight of the l1 term of the dense layer's group-lasso penalty
+    (:meth:`~neurodecode.models.DecoderNet.regularization`; the authors' value).
+decoder_group_lasso : float, default=400.0
+    Weight of the group term of that penalty (the authors' value).
+normalize_losses : bool, default=True
+    Divide each term by its value at initialisation (measured once, on the first batches,
+    without shifts), so that each starts at 1: our reading of the paper's "normalized to
+    have the same order of magnitude"."""
+
 
 # -- the evaluation networks and protocols (neurodecode.metrics) -----------------------------
 docdict["weights_eval"] = """weights : "imagenet", None or path, default="imagenet"

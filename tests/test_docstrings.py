@@ -109,6 +109,17 @@ SHARED = {
     "n_trials": ("n_trials", "n_trials_exact"),
     "n_boot": ("n_boot",),
     "figure": ("figure",),
+    "learning_rate": ("phase1_schedule", "phase2_schedule"),
+    "lr_milestones": ("phase1_schedule",),
+    "lr_gamma": ("phase1_schedule", "phase2_schedule"),
+    "lr_step": ("phase2_schedule",),
+    "batch_sizes": ("phase2_schedule",),
+    "decoder_l1": ("decoder_penalty",),
+    "decoder_group_lasso": ("decoder_penalty",),
+    "normalize_losses": ("decoder_penalty",),
+    "spatial_l1": ("encoder_penalty",),
+    "branch_l1": ("encoder_penalty",),
+    "class_id": ("class_seed",),
 }
 
 

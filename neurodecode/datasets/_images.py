@@ -31,6 +31,7 @@ def _hsv(h, s, v):
 
 
 @functools.lru_cache(maxsize=4096)
+@fill_doc
 def class_recipe(seed, class_id):
     """The parameters that define class ``class_id`` (deterministic in ``seed``).
 
@@ -38,10 +39,7 @@ def class_recipe(seed, class_id):
 
     Parameters
     ----------
-    seed : int
-        The seed of the class recipes (``random_state`` of :func:`make_class_images`).
-    class_id : int
-        The class.
+    %(class_seed)s
 
     Returns
     -------

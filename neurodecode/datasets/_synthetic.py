@@ -34,6 +34,7 @@ GALLERY_FIRST_IMAGE = 100_000
 UNPAIRED_FIRST_IMAGE = 50_000
 
 
+@fill_doc
 def class_descriptor(seed, class_id):
     """Category-level features of a class: a fixed-length summary of its recipe.
 
@@ -44,10 +45,7 @@ def class_descriptor(seed, class_id):
 
     Parameters
     ----------
-    seed : int
-        The seed of the class recipes (``random_state`` of :func:`make_class_images`).
-    class_id : int
-        The class.
+    %(class_seed)s
 
     Returns
     -------

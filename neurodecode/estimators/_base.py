@@ -10,6 +10,7 @@ import numbers
 import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
+from sklearn.utils import RegressorTags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import _io
@@ -56,8 +57,14 @@ class NeuralEstimator(BaseEstimator):
         return hasattr(self, self._module_attribute())
 
     def __sklearn_tags__(self):
+        # Both estimators predict many continuous outputs (voxels, or pixels of images)
+        # from a required target.
         tags = super().__sklearn_tags__()
+        tags.estimator_type = "regressor"
+        tags.regressor_tags = RegressorTags(poor_score=True)
         tags.target_tags.required = True
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = False
         tags.non_deterministic = False  # bit-for-bit repeatable on the CPU with an int seed
         return tags
 

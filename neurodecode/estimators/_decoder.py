@@ -5,7 +5,6 @@ import numbers
 import numpy as np
 import torch
 from sklearn.base import clone
-from sklearn.utils import RegressorTags
 from sklearn.utils.validation import check_is_fitted
 
 from .._docs import fill_doc
@@ -77,23 +76,9 @@ class SelfSupervisedDecoder(NeuralEstimator):
     image_loss_weights : tuple of 3 floats, default=(1.0, 10.0, 0.3)
         Weights of L1, perceptual and TV in the image loss (the authors' values).
     %(alpha)s
-    n_epochs : int, default=150
-        An epoch is one pass over the pairs.
-    batch_sizes : tuple of 3 ints, default=(16, 16, 16)
-        Pairs, unpaired images and unpaired fMRI per step.
-    learning_rate : float, default=1e-3
-        Adam's initial learning rate.
-    lr_step : int, default=30
-        The learning rate is multiplied by ``lr_gamma`` every ``lr_step`` epochs.
-    lr_gamma : float, default=0.2
-        Factor applied to the learning rate every ``lr_step`` epochs.
+    %(phase2_schedule)s
     %(max_shift)s
-    decoder_l1 : float, default=20.0
-        The l1 weight of the dense layer's group-lasso penalty.
-    decoder_group_lasso : float, default=400.0
-        Group weight of the dense layer's group-lasso penalty.
-    normalize_losses : bool, default=True
-        Divide each term by its value at initialisation.
+    %(decoder_penalty)s
     %(mask)s
     %(device)s
     %(random_state)s
@@ -189,15 +174,6 @@ class SelfSupervisedDecoder(NeuralEstimator):
         self.checkpoint_dir = checkpoint_dir
         self.checkpoint_every = checkpoint_every
         self.resume = resume
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.estimator_type = "regressor"
-        tags.regressor_tags = RegressorTags(poor_score=True)
-        # the target is images (n, H, W, 3)
-        tags.target_tags.multi_output = True
-        tags.target_tags.single_output = False
-        return tags
 
     def _module_config(self):
         return {"n_voxels": int(self.n_features_in_), "image_size": int(self.image_shape_[0])}

@@ -3,7 +3,6 @@ import numbers
 
 import numpy as np
 import torch
-from sklearn.utils import RegressorTags
 from sklearn.utils.validation import check_is_fitted
 
 from .._docs import fill_doc
@@ -45,16 +44,7 @@ class ImageEncoder(NeuralEstimator):
         Frozen feature network; the paper uses VGG19 blocks 1-4.
     %(weights)s
     %(image_size)s
-    n_epochs : int, default=50
-        Passes over the image-fMRI pairs (the paper: 50).
-    batch_size : int, default=64
-        Pairs per optimisation step (the paper: 64); also the batch of ``predict``.
-    learning_rate : float, default=1e-3
-        Adam's initial learning rate.
-    lr_milestones : tuple of int, default=(20, 30, 35)
-        Epochs at which the learning rate is multiplied by ``lr_gamma``.
-    lr_gamma : float, default=0.1
-        Factor applied to the learning rate at each milestone.
+    %(phase1_schedule)s
     %(alpha)s
     %(max_shift)s
     branch_channels : int, default=32
@@ -65,14 +55,7 @@ class ImageEncoder(NeuralEstimator):
     dropout : float in [0, 1), default=0.5
         Dropout on the branch features entering the space-feature readout during training
         (the authors' code uses 0.5, on the per-voxel pooled features).
-    spatial_l1 : float, default=5e-6
-        The l1 penalty on the spatial maps (sum over weights).
-    spatial_smoothness : float, default=1e-5
-        Neighbourhood group-lasso penalty keeping each spatial map compact.
-    channel_l1 : float, default=5e-6
-        The l1 penalty on the channel mixes.
-    branch_l1 : float, default=5e-2
-        The l1 penalty on the branch mix.
+    %(encoder_penalty)s
     cache_features : {"auto", True, False}, default="auto"
         Compute the frozen backbone features once and train on them. Exact only without
         augmentation, so it requires ``max_shift=0``; "auto" caches then when the cache
@@ -155,13 +138,9 @@ class ImageEncoder(NeuralEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.estimator_type = "regressor"
-        tags.regressor_tags = RegressorTags(poor_score=True)
-        # X is images (n, H, W, 3), not a 2D array; the target (fMRI) has one column per voxel
+        # X is images (n, H, W, 3), not a 2D array
         tags.input_tags.two_d_array = False
         tags.input_tags.three_d_array = True
-        tags.target_tags.multi_output = True
-        tags.target_tags.single_output = False
         return tags
 
     # -- parameters ------------------------------------------------------------------------

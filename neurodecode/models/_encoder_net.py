@@ -15,6 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .._docs import fill_doc
+
 #: Stride (w.r.t. the input image) at which each branch ends in the paper: 112 px ->
 #: 28, 28, 14, 14. ``branch3_subsample=False`` gives the authors' Keras variant (28 for
 #: branch 3).
@@ -254,6 +256,7 @@ class SpaceFeatureReadout(nn.Module):
             y = y + self.branch_mix[:, k].abs() * (y_k + self.bias[k])
         return y.reshape(n, self.n_voxels)
 
+    @fill_doc
     def regularization(self, spatial_l1=5e-6, spatial_smoothness=1e-5, channel_l1=5e-6,
                        branch_l1=5e-2, eps=1e-12):
         """The encoder's penalties (the authors' ``gl`` regulariser).
@@ -265,14 +268,7 @@ class SpaceFeatureReadout(nn.Module):
 
         Parameters
         ----------
-        spatial_l1 : float, default=5e-6
-            The l1 penalty on the spatial maps (sum over weights).
-        spatial_smoothness : float, default=1e-5
-            Neighbourhood group-lasso penalty on the spatial maps.
-        channel_l1 : float, default=5e-6
-            The l1 penalty on the channel mixes.
-        branch_l1 : float, default=5e-2
-            The l1 penalty on the branch mix.
+        %(encoder_penalty)s
         eps : float, default=1e-12
             Added under the square root, so that its gradient stays finite at 0.
 

@@ -21,16 +21,7 @@ class Phase1Config:
 
     Parameters
     ----------
-    n_epochs : int, default=50
-        Passes over the pairs.
-    batch_size : int, default=64
-        Pairs per step.
-    learning_rate : float, default=1e-3
-        Adam's initial learning rate.
-    lr_milestones : tuple of int, default=(20, 30, 35)
-        Epochs at which the learning rate is multiplied by ``lr_gamma``.
-    lr_gamma : float, default=0.1
-        Factor of the learning rate at each milestone.
+    %(phase1_schedule)s
     %(alpha)s
     %(max_shift)s
     regularization : dict, default={}

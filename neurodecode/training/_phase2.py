@@ -33,29 +33,13 @@ class Phase2Config:
 
     Parameters
     ----------
-    n_epochs : int, default=150
-        An epoch is one pass over the pairs.
-    batch_sizes : tuple of 3 int, default=(16, 16, 16)
-        Pairs, unpaired images and unpaired fMRI per step.
-    learning_rate : float, default=1e-3
-        Adam's initial learning rate.
-    lr_step : int, default=30
-        The learning rate is multiplied by ``lr_gamma`` every ``lr_step`` epochs.
-    lr_gamma : float, default=0.2
-        Factor of the learning rate at each step.
+    %(phase2_schedule)s
     loss_weights : tuple of 3 float, default=(1.0, 1.0, 1.0)
         Weights ``(w_D, w_ED, w_DE)`` of the three terms; a zero switches a term off (so
         does a missing unpaired set).
     %(alpha)s
     %(max_shift)s
-    decoder_l1 : float, default=20.0
-        Weight of the l1 term of the dense layer's penalty
-        (:meth:`~neurodecode.models.DecoderNet.regularization`).
-    decoder_group_lasso : float, default=400.0
-        Weight of its group-lasso term.
-    normalize_losses : bool, default=True
-        Divide each term by its value at initialisation (measured once, on the first
-        batches, without shifts), so that each starts at 1.
+    %(decoder_penalty)s
 
     See Also
     --------

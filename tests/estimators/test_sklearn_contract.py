@@ -242,13 +242,21 @@ def test_not_fitted(small):
 
 
 # -- a pre-fitted encoder through clone and cross-validation ----------------------------------
-def test_frozen_encoder_survives_clone_and_cross_validation(small, monkeypatch):
+@pytest.fixture
+def encoder_fits(small, monkeypatch):
+    """A fitted encoder, and the list of ImageEncoder.fit calls made after it."""
     X, images = small
     encoder = ImageEncoder(**ENC).fit(images, X)
     calls = []
     original = ImageEncoder.fit
     monkeypatch.setattr(ImageEncoder, "fit",
                         lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
+    return encoder, calls
+
+
+def test_frozen_encoder_survives_clone_and_cross_validation(small, encoder_fits):
+    X, images = small
+    encoder, calls = encoder_fits
     dec = SelfSupervisedDecoder(encoder=FrozenEstimator(encoder), **DEC)
     copy = clone(dec)
     assert copy.encoder.estimator is encoder  # clone keeps a frozen estimator as is
@@ -261,13 +269,9 @@ def test_frozen_encoder_survives_clone_and_cross_validation(small, monkeypatch):
         assert torch_equal(p, q)
 
 
-def test_an_unfrozen_encoder_is_refitted_in_each_fold(small, monkeypatch):
+def test_an_unfrozen_encoder_is_refitted_in_each_fold(small, encoder_fits):
     X, images = small
-    encoder = ImageEncoder(**ENC).fit(images, X)
-    calls = []
-    original = ImageEncoder.fit
-    monkeypatch.setattr(ImageEncoder, "fit",
-                        lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
+    encoder, calls = encoder_fits
     cross_val_score(SelfSupervisedDecoder(encoder=encoder, **DEC), X, images, cv=KFold(3),
                     params={"X_unpaired_fmri": Unpaired(X)})
     assert len(calls) == 3  # documented: clone() unfits it, so each fold refits phase I

@@ -23,11 +23,16 @@ docdict["max_shift"] = """max_shift : int, default=5
     (fixation uncertainty; edges repeated): the training images in phase I, the unpaired
     images fed to E in phase II (their targets are not shifted). 0 disables it."""
 
-docdict["mask"] = """mask : Niimg-like, NiftiMasker or None, default=None
-    Used when fMRI is given as Niimg-like images: a mask image, or a (fitted or not)
-    :class:`~nilearn.maskers.NiftiMasker`, is fitted as ``masker_``; with None the masker
-    computes a mask from the data. ``masker_.inverse_transform`` turns per-voxel results back
-    into NIfTI images. Ignored for array input."""
+docdict["mask"] = """mask : Niimg-like, NiftiMasker, FrozenEstimator or None, default=None
+    Used when fMRI is given as Niimg-like images, to turn them into (n_samples, n_voxels)
+    arrays; the fitted masker is kept as ``masker_``. A mask image is wrapped in a
+    :class:`~nilearn.maskers.NiftiMasker` that leaves the signal unstandardised. A fitted
+    NiftiMasker is used as is (a copy; its mask is kept); an unfitted one is cloned and
+    fitted, computing a mask from the data when it has none; so does None.
+    :func:`~sklearn.base.clone` (and every cross-validation helper) unfits a fitted
+    masker: wrap it, ``mask=FrozenEstimator(masker)``
+    (:class:`sklearn.frozen.FrozenEstimator`), to keep its mask through cloning. ``masker_.inverse_transform`` turns per-voxel results back into
+    NIfTI images. Ignored for array input."""
 
 docdict["device"] = """device : "auto", "cpu", "cuda" or torch.device, default="auto"
     Where to compute. ``"auto"`` uses CUDA when present; on CUDA, forward passes run in

@@ -67,6 +67,11 @@ def _encode(value, tensors, key):
         return {"__tuple__": [_encode(v, tensors, f"{key}.{i}") for i, v in enumerate(value)]}
     if isinstance(value, list):
         return [_encode(v, tensors, f"{key}.{i}") for i, v in enumerate(value)]
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {"__dict__": {k: _encode(v, tensors, f"{key}.{k}") for k, v in value.items()}}
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+        tensors[f"{key}.array"] = torch.from_numpy(np.ascontiguousarray(value))
+        return {"__array__": key}
     if type(value) in ESTIMATORS.values():
         return {"__estimator__": type(value).__name__,
                 "params": _encode_params(value.get_params(deep=False), tensors, key)}
@@ -78,16 +83,14 @@ def _encode(value, tensors, key):
         tensors[f"{key}.affine"] = torch.from_numpy(np.asarray(value.affine, dtype=np.float64))
         return {"__niimg__": key}
     if isinstance(value, NiftiMasker):
-        params = {k: v for k, v in value.get_params(deep=False).items()
-                  if v is None or isinstance(v, (bool, int, float, str, tuple, list))
-                  or k == "mask_img"}
-        return {"__niftimasker__": _encode_params(params, tensors, key)}
+        # every parameter, or a clear refusal: a masker must not come back different
+        return {"__niftimasker__": _encode_params(value.get_params(deep=False), tensors, key)}
     if isinstance(value, np.random.RandomState):
         # A RandomState's stream cannot be stored as data; record that one was used.
         return {"__randomstate__": True}
     raise TypeError(
         f"cannot save hyper-parameter {key.rsplit('/', 1)[-1]}={value!r} of type "
-        f"{type(value).__name__}; use numbers, strings, paths or None."
+        f"{type(value).__name__}; use numbers, strings, paths, arrays, dicts or None."
     )
 
 
@@ -102,6 +105,10 @@ def _decode(value, tensors):
         return value
     if "__tuple__" in value:
         return tuple(_decode(v, tensors) for v in value["__tuple__"])
+    if "__dict__" in value:
+        return {k: _decode(v, tensors) for k, v in value["__dict__"].items()}
+    if "__array__" in value:
+        return tensors[f"{value['__array__']}.array"].numpy()
     if "__path__" in value:
         from pathlib import Path
 

@@ -82,14 +82,23 @@ def concat_unpaired_fmri(X_paired, images, X_unpaired_fmri):
 
     Returns
     -------
-    X : ndarray of shape (n_pairs + n_unpaired, n_voxels) or 4D Nifti1Image
-        The paired rows, then the unpaired ones.
+    X : ndarray or DataFrame of shape (n_pairs + n_unpaired, n_voxels), or 4D Nifti1Image
+        The paired rows, then the unpaired ones (DataFrames stay DataFrames, their columns
+        checked to match).
     images : ndarray of shape (n_pairs + n_unpaired, H, W, 3), float32
-        The paired images, then all-NaN images marking the unpaired rows.
+        The paired images, then all-NaN images marking the unpaired rows. Images that
+        are marked already stay marked, so unpaired sets can be added one after another.
 
     See Also
     --------
     Unpaired : The other way in, as a fit parameter.
+
+    Notes
+    -----
+    In cross-validation, shuffle (``KFold(shuffle=True)``) or group the folds so that each
+    training fold holds unpaired rows: the unpaired rows come last, and an unshuffled
+    ``KFold`` gives some folds none (then ``loss_weights="auto"`` silently fits those folds
+    without L_DE; set ``loss_weights`` explicitly to make such a fold an error).
 
     Examples
     --------
@@ -100,18 +109,35 @@ def concat_unpaired_fmri(X_paired, images, X_unpaired_fmri):
     >>> X.shape, y.shape, int(np.isnan(y).all(axis=(1, 2, 3)).sum())
     ((10, 10), (10, 8, 8, 3), 6)
     """
-    from ._validation import check_images, is_niimg_like
+    from ._validation import as_numeric_array, check_images, is_niimg_like
 
-    images = check_images(images, "images")
+    images = as_numeric_array(images, "images")
+    marked = unpaired_rows(images)
+    if marked is None:
+        images = check_images(images, "images")
+    else:  # already marked: add more unpaired rows
+        images = images.astype(np.float32)
+        check_images(images[~marked], "images")
     if is_niimg_like(X_paired) or is_niimg_like(X_unpaired_fmri):
         if not (is_niimg_like(X_paired) and is_niimg_like(X_unpaired_fmri)):
             raise TypeError("X_paired and X_unpaired_fmri must both be arrays or both be "
                             "Niimg-like.")
         from nilearn.image import concat_imgs
 
-        X = concat_imgs([X_paired, X_unpaired_fmri], auto_resample=False)
-        n_paired = _n_volumes(X_paired)
-        n_unpaired = X.shape[3] - n_paired
+        parts = [_as_4d(X_paired), _as_4d(X_unpaired_fmri)]
+        X = concat_imgs(parts, auto_resample=False)
+        n_paired, n_unpaired = parts[0].shape[3], parts[1].shape[3]
+    elif hasattr(X_paired, "columns") or hasattr(X_unpaired_fmri, "columns"):
+        import pandas as pd
+
+        if not (hasattr(X_paired, "columns") and hasattr(X_unpaired_fmri, "columns")):
+            raise TypeError("X_paired and X_unpaired_fmri must both be DataFrames or both "
+                            "be arrays.")
+        if list(X_paired.columns) != list(X_unpaired_fmri.columns):
+            raise ValueError("X_paired and X_unpaired_fmri must have the same columns (the "
+                             "same voxels, in the same order).")
+        X = pd.concat([X_paired, X_unpaired_fmri], ignore_index=True)
+        n_paired, n_unpaired = len(X_paired), len(X_unpaired_fmri)
     else:
         X_paired, X_unpaired_fmri = np.asarray(X_paired), np.asarray(X_unpaired_fmri)
         if X_paired.ndim != 2 or X_unpaired_fmri.ndim != 2 \
@@ -128,11 +154,18 @@ def concat_unpaired_fmri(X_paired, images, X_unpaired_fmri):
     return X, np.concatenate([images, marks])
 
 
-def _n_volumes(img):
-    from nilearn.image import load_img
+def _as_4d(img):
+    """A Niimg-like as one 4D image (a 3D image becomes a single volume)."""
+    import nibabel
+    from nilearn.image import concat_imgs, load_img
 
+    if isinstance(img, (list, tuple)):
+        return concat_imgs(img, auto_resample=False)
     img = load_img(img)
-    return img.shape[3] if len(img.shape) == 4 else 1
+    if len(img.shape) == 3:
+        return nibabel.Nifti1Image(np.asanyarray(img.dataobj)[..., None], img.affine,
+                                   img.header)
+    return img
 
 
 def unpaired_rows(images):
@@ -160,43 +193,78 @@ def warn_if_sliceable(data, name, n_paired):
 
 
 #: Refuse unpaired fMRI whose typical voxel SD differs from the paired fMRI's by more than
-#: this factor, or whose typical voxel mean is further than this many SDs from theirs.
+#: this factor, or whose voxel means lie further than this many paired SDs from theirs.
 UNIT_TOLERANCE = 10.0
 
 
-def check_same_units(X, X_unpaired, name="X_unpaired_fmri", tolerance=UNIT_TOLERANCE):
+def check_same_units(X, X_unpaired, name="X_unpaired_fmri", tolerance=None):
     """Refuse unpaired fMRI that is evidently in other units than the paired fMRI.
 
-    Compares the median over voxels of each voxel's SD (scale) and the median over voxels of
-    the difference of voxel means, in units of the paired SD (offset). Legitimate unpaired
-    fMRI (other trials, test averages over repeats) differs in scale by a few fold at most;
-    fMRI that skipped a pipeline's scaler differs by its full range (e.g. raw BOLD against
-    z-scores).
+    Two robust statistics over voxels: the offset, the median over voxels of
+    ``|mean_unpaired - mean_paired| / sd_paired``, and the scale, the ratio of the median
+    voxel SDs. Legitimate unpaired fMRI (other trials, test averages over repeats, another
+    session normalised the same way) is within a few fold and a few SDs; fMRI that skipped a
+    pipeline's scaler or normalisation usually is not (raw BOLD against z-scores, x100 + 50).
+
+    This is a guard against gross mistakes, not a proof of equal units: a statistical test
+    cannot tell a per-voxel rescaling within that range (e.g. raw betas of SD ~1 against
+    z-scores) from legitimate differences. The way that cannot go wrong is to put the
+    unpaired fMRI in ``X`` (:func:`concat_unpaired_fmri`), where every preprocessing step
+    transforms it; rows passed that way are never checked.
 
     Parameters
     ----------
-    X, X_unpaired : ndarray of shape (n, n_voxels), (m, n_voxels)
-    name : str
+    X : ndarray of shape (n, n_voxels)
+        The paired fMRI (at least 2 samples).
+    X_unpaired : ndarray of shape (m, n_voxels)
+        The unpaired fMRI, as passed to ``fit``.
+    name : str, default="X_unpaired_fmri"
         Argument name for the message.
-    tolerance : float, default=10.0
-        Largest accepted scale ratio (either way) and offset (in paired SDs).
+    tolerance : float or None, default=None
+        Largest accepted scale ratio (either way) and offset (in paired SDs); None uses
+        :data:`UNIT_TOLERANCE` (10).
+
+    Raises
+    ------
+    ValueError
+        When the offset or the scale ratio exceeds the tolerance.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodecode._unpaired import check_same_units
+    >>> X = np.random.default_rng(0).standard_normal((20, 5))
+    >>> check_same_units(X, X[:4] / 3)  # test averages are less variable: accepted
+    >>> check_same_units(X, 100 * X[:4] + 50)
+    Traceback (most recent call last):
+    ...
+    ValueError: X_unpaired_fmri is not in the units of X_paired: ...
     """
-    if len(X) < 2 or len(X_unpaired) < 2:
+    tolerance = UNIT_TOLERANCE if tolerance is None else float(tolerance)
+    if len(X) < 2 or len(X_unpaired) < 1:
         return
-    sd_x = float(np.median(X.std(axis=0, dtype=np.float64)))
-    sd_u = float(np.median(X_unpaired.std(axis=0, dtype=np.float64)))
-    if sd_x <= 0 or sd_u <= 0:
+    sd_voxel = X.std(axis=0, dtype=np.float64)
+    varying = sd_voxel > 0
+    if not varying.any():
         return
-    offset = float(np.median(np.abs(X_unpaired.mean(axis=0, dtype=np.float64)
-                                    - X.mean(axis=0, dtype=np.float64)))) / sd_x
-    ratio = sd_u / sd_x
-    if ratio > tolerance or ratio < 1 / tolerance or offset > tolerance:
+    offsets = np.abs(X_unpaired[:, varying].mean(axis=0, dtype=np.float64)
+                     - X[:, varying].mean(axis=0, dtype=np.float64)) / sd_voxel[varying]
+    offset = float(np.median(offsets))
+    sd_x = float(np.median(sd_voxel[varying]))
+    ratio = None
+    if len(X_unpaired) >= 2:
+        sd_u = float(np.median(X_unpaired[:, varying].std(axis=0, dtype=np.float64)))
+        ratio = sd_u / sd_x if sd_u > 0 else None
+    bad_scale = ratio is not None and not 1 / tolerance <= ratio <= tolerance
+    if bad_scale or offset > tolerance:
+        scale = f"median voxel SD {ratio * sd_x:.3g} against {sd_x:.3g} ({ratio:.3g}x), " \
+            if ratio is not None else ""
         raise ValueError(
-            f"{name} is not in the units of X_paired: median voxel SD {sd_u:.3g} against "
-            f"{sd_x:.3g} ({ratio:.3g}x), voxel means {offset:.3g} SDs apart (tolerance "
-            f"{tolerance:g}). This happens when a Pipeline preprocesses X (scaling, PCA, "
-            f"masking) while {name}, a fit parameter, skips those steps. Put the unpaired "
-            "fMRI in X instead, its rows marked by all-NaN images "
-            "(neurodecode.concat_unpaired_fmri), so that every step transforms it; or bring "
-            "it to the units of X_paired before fitting."
+            f"{name} is not in the units of X_paired: {scale}voxel means {offset:.3g} SDs "
+            f"apart (median over voxels; tolerance {tolerance:g}). This happens when a "
+            f"Pipeline preprocesses X (scaling, PCA, masking) while {name}, a fit parameter, "
+            "skips those steps. Put the unpaired fMRI in X instead, its rows marked by "
+            "all-NaN images (neurodecode.concat_unpaired_fmri): every step then transforms "
+            "it, and such rows are not checked. Or bring it to the units of X_paired before "
+            "fitting."
         )

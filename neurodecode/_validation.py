@@ -96,8 +96,8 @@ def check_fmri(X, name="X", n_voxels=None, min_samples=1, estimator=None):
             f"{name} contains {int(bad.sum())} NaN or infinite values, in "
             f"{int(bad.any(axis=0).sum())} voxel(s) and {int(bad.any(axis=1).sum())} "
             f"sample(s) (first bad sample {int(np.flatnonzero(bad.any(axis=1))[0])}, first "
-            f"bad voxel {int(np.flatnonzero(bad.any(axis=0))[0])}). Drop those voxels or "
-            "samples, or impute them."
+            f"bad voxel {int(np.flatnonzero(bad.any(axis=0))[0])}; values beyond float32's "
+            "range count as infinite). Drop those voxels or samples, or impute them."
         )
     if n_voxels is not None and array.shape[1] != n_voxels:
         who = type(estimator).__name__ if estimator is not None else "this estimator"
@@ -146,9 +146,13 @@ def check_images(images, name="images", size=None, min_samples=1):
         array = array.astype(np.float32) / 255.0
     else:
         array = array.astype(np.float32, copy=False)
-        if not np.isfinite(array).all():
+        bad = ~np.isfinite(array.reshape(len(array), -1))
+        if bad.any():
+            rows = np.flatnonzero(bad.any(axis=1))
             raise ValueError(
-                f"{name} contains {int((~np.isfinite(array)).sum())} NaN or infinite values."
+                f"{name} contains {int(bad.sum())} NaN or infinite values, in {len(rows)} "
+                f"image(s) (first: {int(rows[0])}). Only SelfSupervisedDecoder.fit's images "
+                "may hold NaN, and only whole images of NaN (marking unpaired fMRI rows)."
             )
         lo, hi = float(array.min()), float(array.max())
         if lo < 0.0 or hi > 1.0:

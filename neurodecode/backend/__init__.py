@@ -2,7 +2,7 @@
 
 Nothing here runs at import time: the device is chosen when an estimator is fitted.
 """
-from ._convert import images_to_tensor, tensor_to_images, to_numpy, to_tensor
+from ._convert import images_to_tensor, tensor_to_images, tensor_view, to_numpy, to_tensor
 from ._device import autocast, resolve_device
 from ._inference import batched_inference, iter_batches
 from ._memory import reuse_freed_memory
@@ -20,6 +20,7 @@ __all__ = [
     "seed_from_random_state",
     "seeded",
     "tensor_to_images",
+    "tensor_view",
     "to_numpy",
     "to_tensor",
 ]

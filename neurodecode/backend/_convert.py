@@ -123,3 +123,33 @@ def tensor_to_images(tensor):
     (2, 8, 8, 3)
     """
     return np.ascontiguousarray(to_numpy(tensor.permute(0, 2, 3, 1)))
+
+
+def tensor_view(array):
+    """A CPU tensor sharing ``array``'s memory (a copy only when it is read-only).
+
+    Unlike :func:`to_tensor` it keeps the dtype and the memory layout, so that batches of a
+    ``permute``-d view of NHWC images stay views.
+
+    Parameters
+    ----------
+    array : ndarray
+        Any numeric array (e.g. a read-only memmap or a pandas-backed array).
+
+    Returns
+    -------
+    tensor : Tensor
+        On the CPU, with ``array``'s dtype and shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodecode.backend import tensor_view
+    >>> a = np.zeros((2, 3), dtype=np.float32)
+    >>> a.flags.writeable = False
+    >>> tensor_view(a).shape
+    torch.Size([2, 3])
+    """
+    if not array.flags.writeable:  # torch may not share memory it must not write
+        array = array.copy()
+    return torch.from_numpy(array)

@@ -44,6 +44,8 @@ class NeuralEstimator(BaseEstimator):
     #: "float_array", "str_array". Attributes listed here that a fit did not set (e.g.
     #: ``feature_names_in_`` without a DataFrame) are stored as absent.
     _fitted_attributes = {"masker_": "masker"}
+    #: A FrozenEstimator hyper-parameter is restored (by ``load``) from this fitted copy.
+    _fitted_copies = {"mask": "masker_"}
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -72,17 +74,24 @@ class NeuralEstimator(BaseEstimator):
     def _fit_masker(self, X):
         """Fit ``masker_`` when ``X`` is Niimg-like (else ``masker_ = None``); return arrays.
 
-        A fitted :class:`~nilearn.maskers.NiftiMasker` given as ``mask`` is used as is (a
-        copy: its mask is kept); an unfitted one is cloned and fitted; a mask image is
-        wrapped in a NiftiMasker that leaves the signal unstandardised; with no mask, the
-        masker computes one from ``X``.
+        A fitted :class:`~nilearn.maskers.NiftiMasker` given as ``mask`` (or wrapped in a
+        FrozenEstimator) is used as is (a copy: its mask is kept); an unfitted one is
+        cloned and fitted; a mask image is wrapped in a NiftiMasker that leaves the signal
+        unstandardised; with no mask, the masker computes one from ``X``.
         """
         if not is_niimg_like(X):
             self.masker_ = None
             return X
         from nilearn.maskers import NiftiMasker
 
+        from sklearn.frozen import FrozenEstimator
+
         mask = getattr(self, "mask", None)
+        if isinstance(mask, FrozenEstimator):
+            mask = mask.estimator
+            if not (isinstance(mask, NiftiMasker) and is_fitted(mask)):
+                raise TypeError("mask=FrozenEstimator(...) must wrap a fitted NiftiMasker; "
+                                f"got {type(mask).__name__}.")
         if isinstance(mask, NiftiMasker) and is_fitted(mask):
             self.masker_ = copy.deepcopy(mask)
         else:

@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 import torch
 from sklearn.base import clone
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._docs import fill_doc
 from .._unpaired import check_same_units, unpaired_rows, unwrap, warn_if_sliceable
@@ -18,7 +18,7 @@ from .._validation import (
     resize_images,
 )
 from .._weights import resolve_weights
-from ..backend import images_to_tensor, seed_from_random_state, seeded, to_tensor
+from ..backend import images_to_tensor, seed_from_random_state, seeded, tensor_view, to_tensor
 from ..metrics._scorers import pixcorr_score
 from ..models import DecoderNet, ImageLoss, build_feature_extractor, get_backbone_spec
 from ..training import CheckpointManager, Phase2Config, fingerprint, train_decoder
@@ -26,6 +26,20 @@ from ._base import NeuralEstimator, default_image_size, is_fitted
 from ._encoder import ImageEncoder
 
 DECODER_MULTIPLE = 8
+
+
+def _voxel_weights(voxel_snr, n_voxels):
+    """Per-voxel weights of the dense layer's l1 term: 1/SNR normalised to mean 1."""
+    if voxel_snr is None:
+        return None
+    snr = np.asarray(voxel_snr, dtype=np.float64).ravel()
+    if snr.shape != (n_voxels,) or not np.all(np.isfinite(snr)) or np.any(snr <= 0):
+        raise ValueError(
+            f"voxel_snr must be {n_voxels} finite positive values (one per voxel); got shape "
+            f"{np.shape(voxel_snr)}, min {np.nanmin(snr) if snr.size else 'n/a'}."
+        )
+    inv = 1.0 / snr
+    return inv / inv.mean()
 
 
 @fill_doc
@@ -141,8 +155,7 @@ class SelfSupervisedDecoder(NeuralEstimator):
         "loss_scales_": "float_array", "n_unpaired_images_": "int", "n_unpaired_fmri_": "int",
         "n_features_in_": "int", "feature_names_in_": "str_array", "image_shape_": "tuple",
     }
-    #: A FrozenEstimator hyper-parameter is restored from this fitted copy of it.
-    _fitted_copies = {"encoder": "encoder_"}
+    _fitted_copies = {**NeuralEstimator._fitted_copies, "encoder": "encoder_"}
 
     def __init__(self, encoder=None, *, perceptual_net="vgg16", weights="imagenet",
                  image_size=None, loss_weights="auto", image_loss_weights=(1.0, 10.0, 0.3),
@@ -284,6 +297,38 @@ class SelfSupervisedDecoder(NeuralEstimator):
                              f"got {int((~marked).sum())} sample(s).")
         return X[~marked], raw[~marked], X[marked]
 
+    def _check_unpaired(self, X, unpaired_fmri, marked, unpaired_images, weights, size):
+        """The unpaired fMRI and images that the switched-on terms use, validated."""
+        b_u, b_f = int(self.batch_sizes[1]), int(self.batch_sizes[2])
+        Xu = U = None
+        if weights[2] > 0:
+            name = ("the rows of X_paired marked unpaired (all-NaN images)" if marked
+                    else "X_unpaired_fmri")
+            if marked:  # they went through every step X went through: same units
+                Xu = unpaired_fmri
+            else:
+                raw = unwrap(unpaired_fmri)
+                Xu = self._check_fmri(raw, "X_unpaired_fmri", n_voxels=X.shape[1])
+                if hasattr(raw, "columns"):  # DataFrame: its columns must be X's
+                    validate_data(self, raw, skip_check_array=True, reset=False)
+                check_same_units(X, Xu)
+            if len(Xu) < b_f:
+                raise ValueError(
+                    f"{name} holds {len(Xu)} samples, fewer than the {b_f} drawn per step "
+                    "(batch_sizes[2]); pass more unpaired fMRI or lower batch_sizes[2]. In "
+                    "cross-validation, shuffle or group the folds so that each training fold "
+                    "holds enough unpaired rows."
+                )
+        if weights[1] > 0:
+            U = check_images(unpaired_images, "unpaired_images", size=size, min_samples=1)
+            if len(U) < b_u:
+                raise ValueError(
+                    f"unpaired_images holds {len(U)} images, fewer than the {b_u} drawn per "
+                    "step (batch_sizes[1]); pass more unpaired images or lower "
+                    "batch_sizes[1]."
+                )
+        return Xu, U
+
     def fit(self, X_paired, images, X_unpaired_fmri=None, unpaired_images=None,
             voxel_snr=None):
         """Fit the decoder (and, if needed, the encoder) on paired and unpaired data.
@@ -300,9 +345,10 @@ class SelfSupervisedDecoder(NeuralEstimator):
             notes on leakage and on pipelines). Not together with NaN-marked rows.
         unpaired_images : array-like of shape (n_images, H', W', 3), Unpaired or None
             Natural images without fMRI, for L_ED; resized to the paired images' size.
-        voxel_snr : array-like of shape (n_voxels,) or None
+        voxel_snr : array-like of shape (n_voxels,), Unpaired or None
             Per-voxel SNR; the dense layer's l1 penalty is weighted by 1/SNR (normalised to
-            mean 1).
+            mean 1). Wrap it in :class:`neurodecode.Unpaired` inside cross-validation when
+            there are as many voxels as samples (scikit-learn would slice it).
 
         Returns
         -------
@@ -318,46 +364,19 @@ class SelfSupervisedDecoder(NeuralEstimator):
         self._check_params()
         X, images, marked_fmri = self._split_inputs(X_paired, images, unwrap(X_unpaired_fmri))
         n_rows = len(X) + (0 if marked_fmri is None else len(marked_fmri))
-        warn_if_sliceable(X_unpaired_fmri, "X_unpaired_fmri", n_rows)
-        warn_if_sliceable(unpaired_images, "unpaired_images", n_rows)
-        X_unpaired_fmri = marked_fmri if X_unpaired_fmri is None else unwrap(X_unpaired_fmri)
-        unpaired_images = unwrap(unpaired_images)
-        n_voxels = int(X.shape[1])
+        for name, value in (("X_unpaired_fmri", X_unpaired_fmri),
+                            ("unpaired_images", unpaired_images), ("voxel_snr", voxel_snr)):
+            warn_if_sliceable(value, name, n_rows)
         images = check_images(images, "images", min_samples=2)
         size = default_image_size(images.shape, self.image_size, DECODER_MULTIPLE, "images")
         images = resize_images(images, size)
         check_same_length(X, images, "X_paired", "images")
-
-        weights = self._resolve_loss_weights(X_unpaired_fmri, unpaired_images)
+        unpaired_fmri = marked_fmri if marked_fmri is not None else X_unpaired_fmri
+        weights = self._resolve_loss_weights(unpaired_fmri, unwrap(unpaired_images))
+        Xu, U = self._check_unpaired(X, unpaired_fmri, marked_fmri is not None,
+                                     unwrap(unpaired_images), weights, size)
+        voxel_weights = _voxel_weights(unwrap(voxel_snr), X.shape[1])
         b_p, b_u, b_f = (int(b) for b in self.batch_sizes)
-        Xu = U = None
-        if weights[2] > 0:
-            Xu = self._check_fmri(X_unpaired_fmri, "X_unpaired_fmri", n_voxels=n_voxels)
-            if len(Xu) < b_f:
-                raise ValueError(
-                    f"X_unpaired_fmri holds {len(Xu)} samples, fewer than the "
-                    f"{b_f} drawn per step (batch_sizes[2]); pass more unpaired fMRI or "
-                    "lower batch_sizes[2]."
-                )
-            check_same_units(X, Xu)
-        if weights[1] > 0:
-            U = check_images(unpaired_images, "unpaired_images", size=size, min_samples=1)
-            if len(U) < b_u:
-                raise ValueError(
-                    f"unpaired_images holds {len(U)} images, fewer than the {b_u} drawn per "
-                    "step (batch_sizes[1]); pass more unpaired images or lower "
-                    "batch_sizes[1]."
-                )
-        voxel_weights = None
-        if voxel_snr is not None:
-            snr = np.asarray(voxel_snr, dtype=np.float64).ravel()
-            if snr.shape != (X.shape[1],) or not np.all(np.isfinite(snr)) or np.any(snr <= 0):
-                raise ValueError(
-                    f"voxel_snr must be {X.shape[1]} finite positive values (one per voxel); "
-                    f"got shape {np.shape(voxel_snr)}, min {np.nanmin(snr) if snr.size else 'n/a'}."
-                )
-            inv = 1.0 / snr
-            voxel_weights = inv / inv.mean()
 
         encoder = self._get_encoder(images, X, size, needed=weights[1] > 0 or weights[2] > 0)
         device = self._device()
@@ -428,7 +447,7 @@ class SelfSupervisedDecoder(NeuralEstimator):
         """
         check_is_fitted(self)
         X = self._validate_fmri_input(X, "X", reset=False)
-        out = self._predict_batches(self.decoder_module_, torch.from_numpy(X), 64)
+        out = self._predict_batches(self.decoder_module_, tensor_view(X), 64)
         return np.ascontiguousarray(out.permute(0, 2, 3, 1).numpy())
 
     def score(self, X, images):

@@ -15,7 +15,7 @@ from .._validation import (
     resize_images,
 )
 from .._weights import resolve_weights
-from ..backend import images_to_tensor, seed_from_random_state, seeded, to_tensor
+from ..backend import images_to_tensor, seed_from_random_state, seeded, tensor_view, to_tensor
 from ..models import (
     PAPER_BRANCH_STRIDES,
     EncoderNet,
@@ -280,7 +280,7 @@ class ImageEncoder(NeuralEstimator):
         """
         check_is_fitted(self)
         images = self._prepare_images(images)
-        t = torch.from_numpy(images).permute(0, 3, 1, 2)
+        t = tensor_view(images).permute(0, 3, 1, 2)
         return self._predict_batches(self.module_, t, int(self.batch_size)).numpy()
 
     def voxel_scores(self, images, X):

@@ -5,7 +5,8 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from .._docs import fill_doc
-from .._validation import check_images, check_same_length
+from .._unpaired import unpaired_rows
+from .._validation import as_numeric_array, check_images, check_same_length
 from ._classification import class_ranks, mindvis_classification, n_way_classification
 from ._identification import (
     _resolve_distance,
@@ -25,8 +26,20 @@ def _distances(distance):
     out = {}
     for d in distance:
         fn, name = _resolve_distance(d)
-        out["pixel" if isinstance(d, str) and d == "pixel_correlation" else name] = fn
+        name = "pixel" if isinstance(d, str) and d == "pixel_correlation" else name
+        if name in out:
+            raise ValueError(f"two distances are both named {name!r}; pass a dict "
+                             "{name: distance} to tell them apart.")
+        out[name] = fn
     return out
+
+
+def _ints(values, name):
+    values = [values] if isinstance(values, numbers.Integral) else list(values)
+    for k in values:
+        if not isinstance(k, numbers.Integral) or isinstance(k, bool):
+            raise TypeError(f"{name} takes ints; got {k!r}.")
+    return tuple(int(k) for k in values)
 
 
 def _row(metric, values, protocol, random_state, n_boot, chance=None, bunch=None):
@@ -59,12 +72,14 @@ def evaluate_reconstructions(reconstructions, images, *, gallery=None, labels=No
     reconstructions : array-like of shape (N, H, W, 3)
         In [0, 1].
     images : array-like of shape (N, H', W', 3)
-        The ground truths, in the same order (resized to the reconstructions' size).
+        The ground truths, in the same order (resized to the reconstructions' size). Rows
+        whose image is all NaN (unpaired fMRI, see :func:`neurodecode.concat_unpaired_fmri`)
+        are left out, with their reconstructions and labels.
     gallery : ClassGallery or None, default=None
         A fitted gallery holding every true class; None skips semantic classification.
     labels : array-like of shape (N,) or None, default=None
         The true class of each image (needed with ``gallery``).
-    identification_n : sequence of int, default=(2, 5, 10, 50)
+    identification_n : int or sequence of int, default=(2, 5, 10, 50)
         The n of n-way identification (values that need more distractors than ``pool``
         holds are an error).
     pool : "others" or array-like of shape (M, H, W, 3), default="others"
@@ -74,9 +89,9 @@ def evaluate_reconstructions(reconstructions, images, *, gallery=None, labels=No
         (e.g. a :class:`PerceptualDistance` of a network the decoder was *not* trained
         with), a sequence of these, or a dict {name: distance}. Results are keyed by name
         ("pixel" for pixel correlation, the callable's ``name`` otherwise).
-    classification_n : sequence of int, default=(50, 100, 500, 1000)
+    classification_n : int or sequence of int, default=(50, 100, 500, 1000)
         The n of n-way semantic classification (at most the number of gallery classes).
-    top : sequence of int, default=(1, 5)
+    top : int or sequence of int, default=(1, 5)
         The k of top-k semantic classification.
     mindvis : dict or None, default=None
         Keyword arguments of :func:`mindvis_classification` (e.g.
@@ -119,7 +134,16 @@ def evaluate_reconstructions(reconstructions, images, *, gallery=None, labels=No
     import pandas as pd
 
     rec = check_images(reconstructions, "reconstructions", min_samples=2)
-    gt_full = check_images(images, "images")
+    if rec.shape[1] != rec.shape[2]:
+        raise ValueError(f"reconstructions must be square images; got {rec.shape[1]}x"
+                         f"{rec.shape[2]}.")
+    images = as_numeric_array(images, "images")
+    marked = unpaired_rows(images)
+    if marked is not None:  # rows marked unpaired have no ground truth: left out
+        check_same_length(rec, images, "reconstructions", "images")
+        rec, images = rec[~marked], images[~marked]
+        labels = None if labels is None else np.asarray(labels)[~marked]
+    gt_full = check_images(images, "images", min_samples=2)
     gt = check_images(gt_full, "images", size=rec.shape[1])
     check_same_length(rec, gt, "reconstructions", "images")
     if (gallery is None) != (labels is None):
@@ -133,9 +157,9 @@ def evaluate_reconstructions(reconstructions, images, *, gallery=None, labels=No
     if gallery is not None:
         true_index = gallery.class_index(labels)
         check_same_length(rec, true_index, "reconstructions", "labels")
-    for k in list(identification_n) + list(classification_n) + list(top):
-        if not isinstance(k, numbers.Integral):
-            raise TypeError(f"identification_n, classification_n and top take ints; got {k!r}.")
+    identification_n = _ints(identification_n, "identification_n")
+    classification_n = _ints(classification_n, "classification_n")
+    top = _ints(top, "top")
 
     out = Bunch(n_images=len(rec), identification={})
     per_image, rows = {}, []

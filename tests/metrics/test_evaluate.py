@@ -160,3 +160,21 @@ def test_cross_val_score_with_image_targets():
     marked = cross_val_score(dec.set_params(loss_weights="auto"), X_all, y,
                              cv=KFold(2, shuffle=True, random_state=0))
     assert np.all(np.isfinite(marked))
+
+
+def test_odd_inputs(pair):
+    rec, images, _ = pair
+    res = evaluate_reconstructions(rec, images, identification_n=2, n_trials=None,
+                                   distance="pixel_correlation")
+    assert list(res.identification["pixel"]) == [2]
+    with pytest.raises(ValueError, match="both named '<lambda>'"):
+        evaluate_reconstructions(rec, images, distance=[lambda a, b: 0, lambda a, b: 1])
+    with pytest.raises(ValueError, match="must be square"):
+        evaluate_reconstructions(rec[:, :, :20], images, distance="pixel_correlation")
+    marked = images.copy()
+    marked[[0, 5]] = np.nan
+    res = evaluate_reconstructions(rec, marked, identification_n=2, n_trials=None,
+                                   distance="pixel_correlation")
+    assert res.n_images == 10
+    keep = np.setdiff1d(np.arange(12), [0, 5])
+    assert np.array_equal(res.pixcorr, pixel_correlation(rec[keep], images[keep]))

@@ -77,7 +77,8 @@ def _expected_failed_checks(estimator):
 
 
 @parametrize_with_checks([SelfSupervisedDecoder(**DEC)],
-                         expected_failed_checks=_expected_failed_checks, xfail_strict=True)
+                         expected_failed_checks=_expected_failed_checks,  # reason= per check above
+                         xfail_strict=True)
 def test_sklearn_checks_on_the_decoder(estimator, check):
     check(estimator)
 

@@ -139,6 +139,12 @@ docdict["n_boot"] = """n_boot : int, default=10000
     Bootstrap resamples (of the images, with replacement) behind each confidence interval
     or standard error."""
 
+docdict["scored_pair"] = """images : array-like of shape (n, H, W, 3)
+    Ground truths (the scorer's ``y_true``); rows that are all NaN mark unpaired fMRI and
+    are left out.
+reconstructions : array-like of shape (n, H', W', 3)
+    The predictions, in [0, 1]; ground truths are resized to their size."""
+
 # -- plotting ---------------------------------------------------------------------------------
 docdict["figure"] = """figure : matplotlib.figure.Figure or None, default=None
     Draw into this (empty) figure, e.g. ``plt.figure()`` so that pyplot shows it; it is

@@ -26,6 +26,7 @@ def _paired_only(images, reconstructions):
     return images[~marked], np.asarray(reconstructions)[~marked]
 
 
+@fill_doc
 def mean_pixel_correlation(images, reconstructions):
     """Mean PixCorr of reconstructions against the images seen (NaN-marked rows left out).
 
@@ -34,11 +35,7 @@ def mean_pixel_correlation(images, reconstructions):
 
     Parameters
     ----------
-    images : array-like of shape (n, H, W, 3)
-        Ground truths (the scorer's ``y_true``); rows that are all NaN mark unpaired fMRI
-        and are left out.
-    reconstructions : array-like of shape (n, H', W', 3)
-        The predictions, in [0, 1]; ground truths are resized to their size.
+    %(scored_pair)s
 
     Returns
     -------
@@ -61,6 +58,7 @@ def mean_pixel_correlation(images, reconstructions):
     return float(np.mean(pixel_correlation(reconstructions, images)))
 
 
+@fill_doc
 def mean_ssim(images, reconstructions):
     """Mean SSIM of reconstructions against the images seen (NaN-marked rows left out).
 
@@ -69,11 +67,7 @@ def mean_ssim(images, reconstructions):
 
     Parameters
     ----------
-    images : array-like of shape (n, H, W, 3)
-        Ground truths (the scorer's ``y_true``); rows that are all NaN mark unpaired fMRI
-        and are left out.
-    reconstructions : array-like of shape (n, H', W', 3)
-        The predictions, in [0, 1]; ground truths are resized to their size.
+    %(scored_pair)s
 
     Returns
     -------
@@ -107,10 +101,7 @@ def identification_accuracy(images, reconstructions, n=2, distance="pixel_correl
 
     Parameters
     ----------
-    images : array-like of shape (N, H, W, 3)
-        Ground truths (the scorer's ``y_true``); rows that are all NaN are left out.
-    reconstructions : array-like of shape (N, H', W', 3)
-        The predictions, in [0, 1]; ground truths are resized to their size.
+    %(scored_pair)s
     n : int, default=2
         Candidates per trial (chance 1/n); at least ``n`` images must be scored.
     distance : "pixel_correlation", "perceptual" or callable, default="pixel_correlation"

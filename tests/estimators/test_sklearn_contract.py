@@ -78,7 +78,7 @@ def _expected_failed_checks(estimator):
 
 @parametrize_with_checks([SelfSupervisedDecoder(**DEC)],
                          expected_failed_checks=_expected_failed_checks,  # reason= per check above
-                         xfail_strict=True)
+                         xfail_strict=True)  # reason= of each: EXPECTED_FAILED_CHECKS
 def test_sklearn_checks_on_the_decoder(estimator, check):
     check(estimator)
 

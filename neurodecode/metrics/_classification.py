@@ -10,21 +10,24 @@ import numbers
 
 import numpy as np
 import torch
-from scipy.stats import hypergeom
 from sklearn.utils import Bunch, check_random_state
 
 from .._docs import fill_doc
 from .._validation import check_images
 from ._stats import bootstrap_ci, sem
+from ._ties import expected_rank, topk_hit_rate
 
 GALLERY_PROTOCOL = "class-centroid gallery (Horikawa & Kamitani 2017; Gaziv et al. 2022)"
 MINDVIS_PROTOCOL = "pretrained-classifier n-way (MinD-Vis, Chen et al. 2023)"
 
 
 def class_ranks(similarity, true_index):
-    """Rank (1 = best) of the true class: 1 + number of classes more similar than it.
+    """Rank (1 = best) of the true class, ties counted at their expected value.
 
-    Ties favour the true class. The median rank over images is the paper's Table 1.
+    ``1 + (classes more similar than the true one) + (classes exactly as similar) / 2``: the
+    expected rank when ties are broken at random, so that an uninformative (constant)
+    similarity ranks at chance, ``(n_classes + 1) / 2``, never at 1. The median rank over
+    images is the paper's Table 1.
 
     Parameters
     ----------
@@ -36,14 +39,15 @@ def class_ranks(similarity, true_index):
 
     Returns
     -------
-    ranks : ndarray of int, shape (n_images,)
-        The rank of each image's true class, from 1 to ``n_classes``.
+    ranks : ndarray of float, shape (n_images,)
+        The rank of each image's true class, from 1 to ``n_classes`` (a half-integer
+        when the true class ties with others).
 
     Examples
     --------
     >>> from neurodecode.metrics import class_ranks
-    >>> class_ranks([[0.9, 0.5, 0.1], [0.9, 0.5, 0.1]], [0, 2])
-    array([1, 3])
+    >>> class_ranks([[0.9, 0.5, 0.1], [0.9, 0.5, 0.1], [0.5, 0.5, 0.5]], [0, 2, 1])
+    array([1., 3., 2.])
     """
     S = np.asarray(similarity, dtype=np.float64)
     idx = np.asarray(true_index)
@@ -52,8 +56,14 @@ def class_ranks(similarity, true_index):
                          f"got {S.shape} and {idx.shape}.")
     if not np.all(np.isfinite(S)):
         raise ValueError("similarity contains NaN or infinite values.")
+    n_better, n_tied = _better_tied(S, idx)
+    return expected_rank(n_better, n_tied)
+
+
+def _better_tied(S, idx):
     true = S[np.arange(len(S)), idx]
-    return 1 + (S > true[:, None]).sum(axis=1)
+    n_better = (S > true[:, None]).sum(axis=1)
+    return n_better, (S == true[:, None]).sum(axis=1) - 1
 
 
 @fill_doc
@@ -63,8 +73,9 @@ def n_way_classification(similarity, true_index, n=(50, 100, 500, 1000), top=(1,
     """N-way top-k classification from class similarities (paper Fig 7).
 
     For each image, ``n - 1`` other classes are drawn at random with the true class; a trial
-    is a hit at top-k when fewer than k drawn classes are strictly more similar than the true
-    one (ties favour the true class, as in ranking).
+    is a hit at top-k when the true class ranks among the k most similar of the n, ties
+    broken at random and counted at their expected value (a constant similarity scores
+    chance, k / n).
 
     Parameters
     ----------
@@ -103,9 +114,9 @@ def n_way_classification(similarity, true_index, n=(50, 100, 500, 1000), top=(1,
     (1.0, 0.2)
     """
     S = np.asarray(similarity, dtype=np.float64)
-    ranks = class_ranks(S, true_index)
+    class_ranks(S, true_index)  # validates
+    n_better, n_tied = _better_tied(S, np.asarray(true_index))
     n_classes = S.shape[1]
-    n_better = ranks - 1
     others = n_classes - 1
     ns = [n] if isinstance(n, numbers.Integral) else list(n)
     tops = [top] if isinstance(top, numbers.Integral) else list(top)
@@ -118,15 +129,9 @@ def n_way_classification(similarity, true_index, n=(50, 100, 500, 1000), top=(1,
     rng = check_random_state(random_state)
     results = {}
     for k in ns:
-        drawn = None
-        if n_trials is not None:
-            drawn = rng.hypergeometric(n_better, others - n_better, k - 1,
-                                       size=(int(n_trials), len(S)))
         for t in tops:
-            if n_trials is None:
-                per_image = hypergeom.cdf(t - 1, others, n_better, k - 1)
-            else:
-                per_image = (drawn <= t - 1).mean(axis=0)
+            per_image = topk_hit_rate(n_better, n_tied, others, k - 1, top=t,
+                                      n_trials=n_trials, rng=rng)
             per_image = np.asarray(per_image, dtype=np.float64)
             results[(k, t)] = Bunch(
                 per_image=per_image, mean=float(per_image.mean()), sem=sem(per_image),

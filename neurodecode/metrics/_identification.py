@@ -4,12 +4,12 @@ import numbers
 
 import numpy as np
 from scipy.spatial.distance import cdist
-from scipy.stats import hypergeom
 from sklearn.utils import Bunch, check_random_state
 
 from .._docs import fill_doc
 from .._validation import check_images, check_same_length
 from ._stats import bootstrap_ci, sem
+from ._ties import topk_hit_rate
 
 
 def pixel_correlation_distance(A, B):
@@ -80,10 +80,13 @@ def _check_matrix(D, shape, name):
     return D
 
 
-def hit_probability(n_better, pool_size, n):
-    """Chance that none of ``n - 1`` distractors drawn without replacement from a pool of
-    ``pool_size`` beats the target, when ``n_better`` of them do (hypergeometric)."""
-    return hypergeom.pmf(0, pool_size, n_better, n - 1)
+def hit_probability(n_better, pool_size, n, n_tied=0):
+    """Chance that the target wins an n-way trial against ``n - 1`` distractors drawn without
+    replacement from a pool of ``pool_size``, when ``n_better`` of them are closer and
+    ``n_tied`` exactly as close (ties broken at random: their expected value)."""
+    n_better = np.atleast_1d(n_better)
+    n_tied = np.broadcast_to(np.asarray(n_tied), n_better.shape)
+    return topk_hit_rate(n_better, n_tied, pool_size, n - 1, top=1)
 
 
 @fill_doc
@@ -92,8 +95,9 @@ def n_way_identification(reconstructions, images, n=(2, 5, 10, 50), *, pool,
     """N-way identification of each reconstruction's ground truth (paper Fig 6c, d).
 
     For reconstruction i, ``n - 1`` distractors are drawn from ``pool``; a trial is a hit when
-    the ground truth is strictly closer to the reconstruction than every distractor (ties
-    count as misses). Per-image hit rates over ``n_trials`` trials, their mean, SEM and
+    the ground truth is closer to the reconstruction than every distractor; a distractor
+    at exactly the same distance is a tie, broken at random and counted at its expected
+    value (so identical or constant reconstructions score chance, 1/n). Per-image hit rates over ``n_trials`` trials, their mean, SEM and
     bootstrap 95% CI are returned.
 
     Parameters
@@ -168,16 +172,13 @@ def n_way_identification(reconstructions, images, n=(2, 5, 10, 50), *, pool,
         distractors = D[~np.eye(N, dtype=bool)].reshape(N, N - 1)
     else:
         distractors = _check_matrix(fn(rec, pool_images), (N, M), "pool")
-    n_better = (distractors <= d_true[:, None]).sum(axis=1)  # ties beat the target
+    n_better = (distractors < d_true[:, None]).sum(axis=1)
+    n_tied = (distractors == d_true[:, None]).sum(axis=1)
     rng = check_random_state(random_state)
     results = {}
     for k in ns:
-        if n_trials is None:
-            per_image = hit_probability(n_better, M, k)
-        else:
-            drawn = rng.hypergeometric(n_better, M - n_better, k - 1,
-                                       size=(int(n_trials), N)) if k > 1 else 0
-            per_image = (np.asarray(drawn) == 0).mean(axis=0)
+        per_image = topk_hit_rate(n_better, n_tied, M, k - 1, top=1, n_trials=n_trials,
+                                  rng=rng)
         per_image = np.asarray(per_image, dtype=np.float64)
         results[k] = Bunch(
             per_image=per_image, mean=float(per_image.mean()), sem=sem(per_image),
@@ -193,8 +194,9 @@ def pairwise_identification(pred_features, true_features, metric="correlation"):
 
     With ``R[i, j]`` the similarity (1 - distance) between prediction i and ground truth j,
     prediction i scores the fraction of the other N - 1 ground truths j with
-    ``R[i, j] < R[i, i]``. bdpy returns these per-prediction rates; MindEye reports their
-    mean. Chance is 0.5.
+    ``R[i, j] < R[i, i]``, ties (``R[i, j] == R[i, i]``) counting one half (their expected
+    value). bdpy returns these per-prediction rates; MindEye reports their mean. Chance is
+    0.5.
 
     Parameters
     ----------
@@ -242,7 +244,8 @@ def pairwise_identification(pred_features, true_features, metric="correlation"):
     if not np.all(np.isfinite(R)):
         raise ValueError("similarities are undefined (constant feature vectors?).")
     N = len(R)
-    per_image = ((R - np.diag(R)[:, None]) < 0).sum(axis=1) / (N - 1)
+    diff = R - np.diag(R)[:, None]
+    per_image = ((diff < 0).sum(axis=1) + 0.5 * ((diff == 0).sum(axis=1) - 1)) / (N - 1)
     return Bunch(per_image=per_image, mean=float(per_image.mean()), sem=sem(per_image),
                  n_images=N, metric=metric, protocol="pairwise identification (2-way, all)",
                  chance=0.5)

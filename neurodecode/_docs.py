@@ -100,10 +100,18 @@ docdict["decoder_penalty"] = """decoder_l1 : float, default=20.0
     (:meth:`~neurodecode.models.DecoderNet.regularization`; the authors' value).
 decoder_group_lasso : float, default=400.0
     Weight of the group term of that penalty (the authors' value).
+penalty_weight : float, default=1.0
+    Multiplies the whole penalty (both weights above): the one knob of the regularisation
+    strength, to tune by cross-validation on the training pairs (the authors' constants were
+    set for 112 px and ~4500 voxels; at other sizes the penalty's scale changes).
 normalize_losses : bool, default=True
-    Divide each term by its value at initialisation (measured once, on the first batches,
-    without shifts), so that each starts at 1: our reading of the paper's "normalized to
-    have the same order of magnitude"."""
+    Divide each data term (L_D, L_ED, L_DE) by its value at initialisation (measured once,
+    on the first batches, without shifts), so that each starts at 1. The paper asks for
+    terms "normalized to have the same order of magnitude (all in the range [0, 1], with
+    equal weights)" without saying how; dividing by the initial value is our reading (the
+    authors' Keras code divides by fixed constants, their PyTorch rewrite sums raw terms).
+    The penalty is not normalised: its strength is ``penalty_weight`` times the authors'
+    constants."""
 
 
 # -- the evaluation networks and protocols (neurodecode.metrics) -----------------------------

@@ -2,8 +2,12 @@
 
 Each class is a seeded recipe: an object family (a radial-Fourier outline, optionally hollow
 or elongated), a surface texture (stripes, checks, spots or a smooth gradient) with its own
-orientation and frequency, a two-colour palette, a background (colour, sky/ground gradient,
-1/f texture) and a typical number and size of objects. Each image draws its own positions,
+orientation and frequency, a background (sky/ground gradient, 1/f texture), a typical number
+and size of objects, and the palettes its images are coloured with. Palettes (two object
+colours and two background colours) come from a bank shared by all classes (``N_PALETTES``)
+and every image draws one of its class's ``PALETTES_PER_CLASS`` at random: like real
+categories (cars, birds), classes overlap in colour and vary in colour within, so colour
+statistics alone do not tell classes apart; shape and texture do. Each image draws its own positions,
 sizes, rotations, colour jitter, occluders, lighting and 1/f noise. Class ``k`` is the same
 recipe whatever else is generated, so training, test, unpaired and gallery sets can be drawn
 independently and stay consistent.
@@ -18,6 +22,8 @@ from .._docs import fill_doc
 
 N_FOURIER = 6
 TEXTURES = ("stripes", "checks", "spots", "gradient")
+N_PALETTES = 12
+PALETTES_PER_CLASS = 4
 
 
 def _seed(random_state):
@@ -46,9 +52,10 @@ def class_recipe(seed, class_id):
     recipe : dict
         The object outline (``fourier``, ``phases``, ``aspect``, ``hollow``), pose
         (``orientation``, ``orientation_jitter``, ``scale``, ``n_objects``), surface
-        (``texture``, ``texture_freq``, ``texture_angle``, ``texture_sharpness``,
-        ``colors``) and background (``background``, ``background_gradient``,
-        ``background_texture``) of the class.
+        (``texture``, ``texture_freq``, ``texture_angle``, ``texture_sharpness``),
+        background (``background_gradient``, ``background_texture``) and ``palettes`` (the
+        indices of its palettes in the shared bank; ``colors`` and ``background`` are those
+        of its first palette) of the class.
 
     Examples
     --------
@@ -58,9 +65,11 @@ def class_recipe(seed, class_id):
     (True, True)
     """
     rng = np.random.default_rng([seed, 7919, int(class_id)])
-    hue = rng.random()
     fourier = rng.normal(0, 1, N_FOURIER) * (0.35 / np.arange(1, N_FOURIER + 1) ** 0.8)
     fourier[0] = 0.0  # a first harmonic only shifts the outline
+    bank = _palette_bank(seed)
+    chosen = rng.choice(N_PALETTES, size=PALETTES_PER_CLASS, replace=False)
+    palettes = [bank[int(i)] for i in chosen]
     return {
         "fourier": fourier,
         "phases": rng.uniform(0, 2 * np.pi, N_FOURIER),
@@ -74,14 +83,29 @@ def class_recipe(seed, class_id):
         "texture_freq": float(rng.uniform(2.0, 9.0)),
         "texture_angle": float(rng.uniform(0, np.pi)),
         "texture_sharpness": float(rng.uniform(1.5, 8.0)),
-        "colors": [_hsv(hue, rng.uniform(0.4, 1.0), rng.uniform(0.45, 1.0)),
-                   _hsv(hue + rng.normal(0, 0.25), rng.uniform(0.2, 1.0),
-                        rng.uniform(0.1, 0.9))],
-        "background": [_hsv(rng.random(), rng.uniform(0.0, 0.6), rng.uniform(0.2, 0.9)),
-                       _hsv(rng.random(), rng.uniform(0.0, 0.6), rng.uniform(0.2, 0.9))],
+        "palettes": [int(i) for i in chosen],
+        "colors": palettes[0]["colors"],
+        "background": palettes[0]["background"],
         "background_gradient": float(rng.uniform(0, 1)),
         "background_texture": float(rng.uniform(0.05, 0.35)),
     }
+
+
+@functools.lru_cache(maxsize=64)
+def _palette_bank(seed):
+    """The palettes shared by every class of ``seed``: object and background colours."""
+    rng = np.random.default_rng([seed, 3571])
+    bank = []
+    for _ in range(N_PALETTES):
+        hue = rng.random()
+        bank.append({
+            "colors": [_hsv(hue, rng.uniform(0.4, 1.0), rng.uniform(0.45, 1.0)),
+                       _hsv(hue + rng.normal(0, 0.25), rng.uniform(0.2, 1.0),
+                            rng.uniform(0.1, 0.9))],
+            "background": [_hsv(rng.random(), rng.uniform(0.0, 0.6), rng.uniform(0.2, 0.9)),
+                           _hsv(rng.random(), rng.uniform(0.0, 0.6), rng.uniform(0.2, 0.9))],
+        })
+    return bank
 
 
 @functools.lru_cache(maxsize=8)
@@ -149,8 +173,8 @@ def _texture(recipe, u, v):
     return _sigmoid(recipe["texture_sharpness"] * t)
 
 
-def _render(recipe, rng, size, yy, xx):
-    bg0, bg1 = (np.asarray(c) for c in recipe["background"])
+def _render(recipe, palette, rng, size, yy, xx):
+    bg0, bg1 = (np.asarray(c) for c in palette["background"])
     jitter = rng.normal(0, 0.05, 3)
     grad = recipe["background_gradient"] * (yy[..., None] + 0.5)
     img = (bg0 + jitter) * (1 - grad) + bg1 * grad
@@ -175,8 +199,8 @@ def _render(recipe, rng, size, yy, xx):
         if recipe["hollow"]:
             mask = mask * _sigmoid((rho - 0.5 * radius) / edge)
         t = _texture(recipe, u / scale, v / scale)[..., None]
-        c0 = recipe["colors"][0] * np.exp(rng.normal(0, 0.08, 3))
-        c1 = recipe["colors"][1] * np.exp(rng.normal(0, 0.08, 3))
+        c0 = palette["colors"][0] * np.exp(rng.normal(0, 0.08, 3))
+        c1 = palette["colors"][1] * np.exp(rng.normal(0, 0.08, 3))
         shade = 1.0 - 0.35 * np.clip(rho / np.maximum(radius, 1e-6), 0, 1)[..., None] \
             * (0.5 + 0.5 * np.cos(ang - rng.uniform(0, 2 * np.pi)))[..., None]
         obj = (c0 * (1 - t) + c1 * t) * shade
@@ -201,9 +225,10 @@ def make_class_images(n_classes=10, n_per_class=10, image_size=64, random_state=
                       classes=None, first_image=0):
     """Draw procedural, class-structured, natural-looking images.
 
-    Each class is a seeded recipe (object outline, texture, palette, background, number and
-    size of objects); each image draws its own positions, sizes, rotations, colour jitter,
-    occluders, lighting and 1/f noise. Image ``j`` of class ``k`` depends only on the seed,
+    Each class is a seeded recipe (object outline, texture, background, number and size of
+    objects, and a few palettes from a bank shared by all classes); each image draws one of
+    its class's palettes and its own positions, sizes, rotations, colour jitter, occluders,
+    lighting and 1/f noise. Image ``j`` of class ``k`` depends only on the seed,
     ``k``, ``j`` and ``image_size``, so sets drawn separately stay consistent.
 
     Parameters
@@ -254,9 +279,11 @@ def make_class_images(n_classes=10, n_per_class=10, image_size=64, random_state=
     i = 0
     for c in classes:
         recipe = class_recipe(seed, int(c))
+        bank = _palette_bank(seed)
         for j in range(first_image, first_image + n_per_class):
             rng = np.random.default_rng([seed, int(c), j])
-            images[i] = _render(recipe, rng, size, yy, xx)
+            palette = bank[recipe["palettes"][int(rng.integers(PALETTES_PER_CLASS))]]
+            images[i] = _render(recipe, palette, rng, size, yy, xx)
             i += 1
     return images, labels
 

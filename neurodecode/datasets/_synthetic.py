@@ -1,12 +1,17 @@
 """The simulated subject: a seeded stand-in for one GOD subject with a known ground truth.
 
-Voxels in V1, V2, V3, hV4, LOC, FFA and PPA each have a 2D
-Gaussian population receptive field (pRF) whose size grows with eccentricity and along the
-hierarchy. Early areas sum local Gabor energy (several orientations and spatial frequencies)
-and colour inside their pRF; higher areas add coarse, category-level features (a descriptor
-of each class's recipe: palette, texture, outline) that generalise to novel classes. Responses
-are per-trial (no haemodynamics) with Gaussian noise at a chosen SNR. The protocol follows GOD:
-150 training classes x 8 images seen once, 50 novel test classes x 1 image x 35 repeats, an
+Matched to GOD (Horikawa & Kamitani 2017) as the paper used it: ~4500 visual-cortex voxels
+in V1, V2, V3, hV4, LOC, FFA and PPA, each with a 2D Gaussian population receptive field
+(pRF) whose size grows with eccentricity and along the hierarchy. Early areas sum local Gabor
+energy (several orientations and spatial frequencies) and colour inside their pRF; higher
+areas read fixed nonlinear mid-level features of the image (texture conjunctions and their
+layout, two fixed random layers on the Gabor energy) pooled over their large pRFs: computed
+from the image, never looked up from its label, so they vary within a class and carry class
+information only as far as images of a class look alike. Responses are per-trial (no
+haemodynamics) with Gaussian noise; per-voxel SNRs spread log-normally so that the
+split-half noise ceiling of the averaged test data has a median of about 0.65 and an SD of
+about 0.28 (GOD, paper Table 1: 0.56-0.73). The protocol follows GOD: 150 training classes x
+8 images seen once (single trials), 50 novel test classes x 1 image x 35 repeats, an
 unpaired image pool from other classes (never the test classes), and a class gallery.
 """
 import numpy as np
@@ -17,13 +22,16 @@ from ._images import TEXTURES, _seed, class_recipe, make_class_images
 
 ROIS = ("V1", "V2", "V3", "hV4", "LOC", "FFA", "PPA")
 COMPOSITES = {"LVC": ("V1", "V2", "V3"), "HVC": ("LOC", "FFA", "PPA"), "VC": ROIS}
-DEFAULT_VOXELS = {"V1": 160, "V2": 130, "V3": 110, "hV4": 80, "LOC": 80, "FFA": 40, "PPA": 40}
+# ~4500 voxels in roughly GOD's proportions (VC of sub-01..05: 4400-4700 voxels)
+DEFAULT_VOXELS = {"V1": 1000, "V2": 950, "V3": 800, "hV4": 450, "LOC": 550, "FFA": 400,
+                  "PPA": 350}
 
-# pRF size (deg) = intercept + slope * eccentricity; weight of category-level features
+# pRF size (deg) = intercept + slope * eccentricity; weight of the mid-level (shape/texture)
+# features, against the local Gabor energy and colour
 _AREA = {
     "V1": (0.25, 0.10, 0.0), "V2": (0.35, 0.15, 0.05), "V3": (0.5, 0.22, 0.1),
-    "hV4": (0.8, 0.3, 0.3), "LOC": (1.5, 0.45, 0.7), "FFA": (2.0, 0.5, 0.85),
-    "PPA": (2.0, 0.55, 0.85),
+    "hV4": (0.8, 0.3, 0.3), "LOC": (2.5, 0.5, 0.8), "FFA": (3.5, 0.5, 0.95),
+    "PPA": (3.5, 0.55, 0.95),
 }
 N_ORIENTATIONS = 4
 SPATIAL_FREQUENCIES = (0.5, 1.0, 2.0)  # cycles per degree
@@ -38,10 +46,11 @@ UNPAIRED_FIRST_IMAGE = 50_000
 def class_descriptor(seed, class_id):
     """Category-level features of a class: a fixed-length summary of its recipe.
 
-    What the higher visual areas of :func:`make_synthetic_subject` respond to: the class's
-    palette and background colours, texture (kind, frequency, orientation), outline
-    (Fourier coefficients), aspect, hollowness, scale and number of objects. Images of the
-    same class share it, whatever their own draws.
+    The class's first palette (object and background colours), texture (kind, frequency,
+    orientation), outline (Fourier coefficients), aspect, hollowness, scale and number of
+    objects. Images of the same class share it, whatever their own draws. The simulated
+    subject's voxels do not read it (they see only the images); it describes what a class
+    is, e.g. to check how much of it a model recovers.
 
     Parameters
     ----------
@@ -136,8 +145,32 @@ def _prf_weights(centers, sizes, size, degrees):
     return g / np.maximum(g.sum(axis=1, keepdims=True), 1e-12)
 
 
+def _shape_texture_features(energy, weights, pool=4):
+    """Fixed nonlinear mid-level features of Gabor energy maps, on a coarse grid.
+
+    Two fixed random layers: divisive normalisation of the energy across channels, a 1x1
+    mixing with rectified-square output (conjunctions of orientation and scale: texture and
+    contour), 2x2 average pooling, a 3x3 mixing with rectification (their spatial layout:
+    shape), 2x2 average pooling. Computed from the image alone, so responses vary within a
+    class and generalise to novel classes only as far as the images resemble each other.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    w1, w2 = weights
+    x = torch.from_numpy(energy)
+    x = x / (x.mean(dim=1, keepdim=True) + 0.1 * x.mean() + 1e-12)  # divisive normalisation
+    x = F.relu(F.conv2d(x, torch.from_numpy(w1))) ** 2
+    x = F.avg_pool2d(x, 2)
+    x = F.relu(F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), torch.from_numpy(w2)))
+    x = F.avg_pool2d(x, pool // 2) if pool > 2 else x
+    return x.numpy()
+
+
 class _VoxelModel:
-    """Noiseless responses of the simulated voxels to any images of known classes."""
+    """Noiseless responses of the simulated voxels to any images (no labels needed)."""
+
+    N_MID = (24, 32)  # channels of the two fixed mid-level layers
 
     def __init__(self, seed, n_voxels, degrees, image_size):
         rng = np.random.default_rng([seed, 104729])
@@ -160,21 +193,37 @@ class _VoxelModel:
         tuning *= np.exp(-0.8 * np.abs(sf_index[None, :] - sf_pref[:, None]))
         self.gabor_weights = tuning / tuning.sum(axis=1, keepdims=True)
         self.colour_weights = rng.normal(0, 1, (V, 3)) * np.where(self.roi == "hV4", 1.5, 0.6)[:, None]
-        self.category_weights = rng.normal(0, 1, (V, len(class_descriptor(seed, 0))))
+        # mid-level features: two fixed random layers on the Gabor energy
+        k1, k2 = self.N_MID
+        self.mid_weights = (rng.normal(0, 1, (k1, n_gabor, 1, 1)) / np.sqrt(n_gabor),
+                            rng.normal(0, 1, (k2, k1, 3, 3)) / np.sqrt(9 * k1))
+        self.pool = 4 if image_size >= 16 else 2
+        self.mid_size = image_size // self.pool
+        self.mid_readout = rng.normal(0, 1, (V, k2))
         self.prf = _prf_weights(self.prf_center, self.prf_size, image_size, degrees)
+        self._prf32 = self.prf.astype(np.float32)  # the large product runs in float32
+        self.prf_mid = _prf_weights(self.prf_center, self.prf_size, self.mid_size, degrees)
         self.mean = self.scale = None
 
-    def components(self, images, labels):
-        """Unscaled early (Gabor energy), colour and category drives, each (n, V)."""
+    def components(self, images):
+        """Unscaled early (Gabor energy), colour and mid-level drives, each (n, V)."""
         n = len(images)
-        energy = gabor_energy(images, self.degrees).reshape(n, -1, self.image_size**2)
-        local = np.einsum("nfp,vp->nvf", energy, self.prf)  # pRF-weighted energy (n, V, F)
-        early = (local * self.gabor_weights[None]).sum(-1)
-        colour = images.reshape(n, -1, 3).transpose(0, 2, 1) @ self.prf.T  # (n, 3, V)
+        energy = gabor_energy(images, self.degrees)  # (n, F, H, H)
+        flat = energy.reshape(n * energy.shape[1], -1).astype(np.float32)
+        local = (flat @ self._prf32.T).reshape(n, energy.shape[1], -1)  # pRF-weighted (n, F, V)
+        local = local.astype(np.float64)
+        early = np.einsum("nfv,vf->nv", local, self.gabor_weights)
+        rgb = images.reshape(n, -1, 3).transpose(0, 2, 1).astype(np.float32)
+        colour = (rgb @ self._prf32.T).astype(np.float64)  # (n, 3, V)
         colour = (colour * self.colour_weights.T[None]).sum(1)
-        desc = np.stack([class_descriptor(self.seed, c) for c in labels])
-        desc = (desc - self._desc_mean) / self._desc_std
-        category = desc @ self.category_weights.T / np.sqrt(desc.shape[1])
+        mid = _shape_texture_features(energy, self.mid_weights, self.pool)  # (n, K, h, h)
+        if self._mid_stats is None:
+            self._mid_stats = (mid.mean(axis=(0, 2, 3), keepdims=True),
+                               mid.std(axis=(0, 2, 3), keepdims=True) + 1e-12)
+        mid = (mid - self._mid_stats[0]) / self._mid_stats[1]
+        k = mid.shape[1]
+        pooled = (mid.reshape(n * k, -1) @ self.prf_mid.T).reshape(n, k, -1)  # (n, K, V)
+        category = np.einsum("nkv,vk->nv", pooled, self.mid_readout) / np.sqrt(k)
         return early, colour, category
 
     def _combine(self, early, colour, category):
@@ -183,31 +232,29 @@ class _VoxelModel:
         w = self.category_weight[None]
         return (1 - w) * low / s["low"] + w * category / s["category"]
 
-    def calibrate(self, images, labels, reference_classes):
-        """Fix every scale on the training images: responses are then a fixed function."""
-        desc = np.stack([class_descriptor(self.seed, c) for c in reference_classes])
-        # A feature constant over the reference classes (e.g. a texture none of a few
-        # classes has) is left unscaled: dividing by its zero SD sent test responses to 1e6.
-        std = desc.std(0)
-        self._desc_mean, self._desc_std = desc.mean(0), np.where(std > 1e-9, std + 1e-6, 1.0)
-        early, colour, category = self.components(images, labels)
+    def calibrate(self, images):
+        """Fix every scale on the training images (responses are then a fixed function);
+        returns the training images' responses."""
+        self._mid_stats = None
+        early, colour, category = self.components(images)
         sd = lambda a: a.std(axis=0) + 1e-12  # noqa: E731
         self._scales = {"early": sd(early), "colour": sd(colour), "category": sd(category)}
         self._scales["low"] = sd(early / self._scales["early"]
                                  + 0.5 * colour / self._scales["colour"])
         signal = self._combine(early, colour, category)
         self.mean, self.scale = signal.mean(axis=0), signal.std(axis=0) + 1e-12
+        return (signal - self.mean) / self.scale
 
-    def __call__(self, images, labels):
+    def __call__(self, images):
         """Noiseless responses, standardised on the training images (unit signal variance)."""
-        return (self._combine(*self.components(images, labels)) - self.mean) / self.scale
+        return (self._combine(*self.components(images)) - self.mean) / self.scale
 
 
 @fill_doc
 def make_synthetic_subject(n_train_classes=150, n_train_per_class=8, n_test_classes=50,
                            n_test_repeats=35, n_unpaired_classes=400, n_unpaired_per_class=5,
-                           n_gallery_classes=1000, n_voxels=None, snr=0.5, image_size=32,
-                           stimulus_degrees=12.0, random_state=0):
+                           n_gallery_classes=1000, n_voxels=None, snr=0.02, snr_spread=1.7,
+                           image_size=32, stimulus_degrees=12.0, random_state=0):
     """Simulate one subject of a GOD-like experiment, with its ground truth.
 
     Parameters
@@ -224,10 +271,15 @@ def make_synthetic_subject(n_train_classes=150, n_train_per_class=8, n_test_clas
         images with ``subject.gallery_images(classes, n_per_class)``.
     n_voxels : dict or None, default=None
         Voxels per ROI, e.g. ``{"V1": 160, ..., "PPA": 40}``; ROIs left out keep their
-        default count (defaults: 640 voxels).
-    snr : float, default=0.5
-        Mean single-trial SNR (signal variance / noise variance); per-voxel SNRs spread
-        log-normally around it and fall along the hierarchy.
+        default count (defaults: V1 1000, V2 950, V3 800, hV4 450, LOC 550, FFA 400,
+        PPA 350; 4500 voxels, like GOD's VC).
+    snr : float, default=0.02
+        Geometric mean of the per-voxel single-trial SNRs (signal variance / noise
+        variance). The default gives, with 35 test repeats, a median noise ceiling of the
+        averaged test data of about 0.65 (GOD).
+    snr_spread : float, default=1.7
+        Standard deviation of the per-voxel log SNR (which also falls along the hierarchy);
+        the default gives a noise-ceiling SD of about 0.28 (split-half estimate).
     image_size : int, default=32
         Side of the square images.
     stimulus_degrees : float, default=12.0
@@ -265,6 +317,8 @@ def make_synthetic_subject(n_train_classes=150, n_train_per_class=8, n_test_clas
             raise ValueError(f"{name} must be >= 1; got {value}.")
     if snr <= 0:
         raise ValueError(f"snr must be > 0; got {snr}.")
+    if snr_spread < 0:
+        raise ValueError(f"snr_spread must be >= 0; got {snr_spread}.")
     test_classes = np.arange(n_test_classes)
     train_classes = n_test_classes + np.arange(n_train_classes)
     unpaired_classes = n_test_classes + n_train_classes + np.arange(n_unpaired_classes)
@@ -282,13 +336,12 @@ def make_synthetic_subject(n_train_classes=150, n_train_per_class=8, n_test_clas
         else (np.zeros((0, image_size, image_size, 3), np.float32), np.zeros(0, int))
 
     model = _VoxelModel(seed, n_voxels, stimulus_degrees, image_size)
-    model.calibrate(images_train, labels_train, train_classes)
-    Y_train = model(images_train, labels_train)
-    Y_test = model(images_test, labels_test)
+    Y_train = model.calibrate(images_train)
+    Y_test = model(images_test)
     V = Y_train.shape[1]
     rng = np.random.default_rng([seed, 15485863])
     hierarchy = np.array([ROIS.index(r) for r in model.roi])
-    voxel_snr = snr * np.exp(rng.normal(0, 0.5, V) - 0.08 * hierarchy)
+    voxel_snr = snr * np.exp(rng.normal(0, snr_spread, V) - 0.08 * hierarchy)
     voxel_snr *= snr / np.exp(np.log(voxel_snr).mean())  # geometric mean = snr
     noise_sd = 1.0 / np.sqrt(voxel_snr)
     X_train = Y_train + noise_sd * rng.standard_normal(Y_train.shape)
@@ -320,6 +373,7 @@ def make_synthetic_subject(n_train_classes=150, n_train_per_class=8, n_test_clas
         noise_ceiling=noise_ceiling, noise_ceiling_single_trial=noise_ceiling_single,
         meta={"random_state": seed, "image_size": int(image_size),
               "stimulus_degrees": float(stimulus_degrees), "snr": float(snr),
+              "snr_spread": float(snr_spread),
               "n_voxels": int(V), "n_train": len(labels_train), "n_test": len(labels_test),
               "n_test_repeats": int(n_test_repeats), "n_unpaired": len(labels_unpaired),
               "n_gallery_classes": len(gallery_classes),

@@ -161,7 +161,7 @@ class SelfSupervisedDecoder(NeuralEstimator):
                  image_size=None, loss_weights="auto", image_loss_weights=(1.0, 10.0, 0.3),
                  alpha=0.9, n_epochs=150, batch_sizes=(16, 16, 16), learning_rate=1e-3,
                  lr_step=30, lr_gamma=0.2, max_shift=5, decoder_l1=20.0,
-                 decoder_group_lasso=400.0, normalize_losses=True, mask=None, device="auto",
+                 decoder_group_lasso=400.0, penalty_weight=1.0, normalize_losses=True, mask=None, device="auto",
                  random_state=None, verbose=0, checkpoint_dir=None, checkpoint_every=10,
                  resume=False):
         self.encoder = encoder
@@ -179,6 +179,7 @@ class SelfSupervisedDecoder(NeuralEstimator):
         self.max_shift = max_shift
         self.decoder_l1 = decoder_l1
         self.decoder_group_lasso = decoder_group_lasso
+        self.penalty_weight = penalty_weight
         self.normalize_losses = normalize_losses
         self.mask = mask
         self.device = device
@@ -231,6 +232,7 @@ class SelfSupervisedDecoder(NeuralEstimator):
         check_number(self.lr_gamma, "lr_gamma", low=0.0, low_inclusive=False)
         check_number(self.decoder_l1, "decoder_l1", low=0.0)
         check_number(self.decoder_group_lasso, "decoder_group_lasso", low=0.0)
+        check_number(self.penalty_weight, "penalty_weight", low=0.0)
         if not isinstance(self.normalize_losses, (bool, np.bool_)):
             raise TypeError(f"normalize_losses must be True or False; got {self.normalize_losses!r}.")
 
@@ -387,6 +389,7 @@ class SelfSupervisedDecoder(NeuralEstimator):
             lr_gamma=float(self.lr_gamma), loss_weights=weights, alpha=float(self.alpha),
             max_shift=int(self.max_shift), decoder_l1=float(self.decoder_l1),
             decoder_group_lasso=float(self.decoder_group_lasso),
+            penalty_weight=float(self.penalty_weight),
             normalize_losses=bool(self.normalize_losses),
         )
         enc_net = None

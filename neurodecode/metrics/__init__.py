@@ -16,13 +16,14 @@ from ._classification import (
 )
 from ._evaluate import evaluate_reconstructions
 from ._features import FeatureModel, PerceptualDistance
-from ._gallery import ClassGallery
+from ._gallery import ClassGallery, ColorHistogramGallery, color_histograms
 from ._identification import (
+    edge_correlation_distance,
     n_way_identification,
     pairwise_identification,
     pixel_correlation_distance,
 )
-from ._image import pixel_correlation, ssim
+from ._image import edge_correlation, edge_maps, pixel_correlation, ssim
 from ._scorers import (
     SCORERS,
     identification_accuracy,
@@ -37,6 +38,7 @@ from ._stats import bootstrap_ci, bootstrap_se, mann_whitney, sem, summarize, wi
 __all__ = [
     "SCORERS",
     "ClassGallery",
+    "ColorHistogramGallery",
     "FeatureModel",
     "GALLERY_PROTOCOL",
     "MINDVIS_PROTOCOL",
@@ -44,6 +46,10 @@ __all__ = [
     "bootstrap_ci",
     "bootstrap_se",
     "class_ranks",
+    "color_histograms",
+    "edge_correlation",
+    "edge_correlation_distance",
+    "edge_maps",
     "evaluate_reconstructions",
     "identification_accuracy",
     "make_identification_scorer",

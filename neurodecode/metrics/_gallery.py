@@ -69,6 +69,8 @@ class ClassGallery:
     (2, 3)
     """
 
+    _saved_params = ("net", "tap", "weights", "image_size", "max_per_class", "batch_size")
+
     def __init__(self, net="alexnet", tap=None, weights="imagenet", image_size=None,
                  max_per_class=100, device="auto", batch_size=64):
         self.net = net
@@ -270,10 +272,10 @@ class ClassGallery:
             The file; :func:`numpy.savez` adds ``.npz`` when it lacks that extension.
         """
         self._check_fitted()
-        meta = {k: getattr(self, k) for k in ("net", "tap", "image_size", "max_per_class",
-                                              "batch_size")}
-        meta.update(weights=str(self.weights) if self.weights is not None else None,
-                    image_size_=int(self.image_size_))
+        meta = {k: getattr(self, k) for k in self._saved_params}
+        if "weights" in meta and meta["weights"] is not None:
+            meta["weights"] = str(meta["weights"])
+        meta.update(image_size_=int(self.image_size_))
         np.savez(path, centroids=self.centroids_, classes=self.classes_.astype(str),
                  classes_kind=str(self.classes_.dtype.kind), counts=self.counts_,
                  meta=json.dumps(meta))
@@ -311,3 +313,98 @@ class ClassGallery:
         gallery._sums = {c.item(): gallery.centroids_[i].astype(np.float64) * gallery.counts_[i]
                          for i, c in enumerate(gallery.classes_)}
         return gallery
+
+
+def color_histograms(images, bins=8):
+    """Joint RGB histograms of images, each normalised to sum to 1.
+
+    Parameters
+    ----------
+    images : array-like of shape (n, H, W, 3)
+        Images in [0, 1] (uint8 images are scaled to [0, 1]).
+    bins : int, default=8
+        Bins per channel (``bins ** 3`` joint bins).
+
+    Returns
+    -------
+    histograms : ndarray of shape (n, bins ** 3), float32
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodecode.metrics import color_histograms
+    >>> h = color_histograms(np.zeros((2, 4, 4, 3)), bins=2)
+    >>> h.shape, h[0].tolist()  # every pixel black: all in the first bin
+    ((2, 8), [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0])
+    """
+    if not isinstance(bins, numbers.Integral) or bins < 1:
+        raise ValueError(f"bins must be a positive int; got {bins!r}.")
+    x = check_images(images, "images")
+    q = np.minimum((x * bins).astype(np.int64), bins - 1)
+    codes = (q[..., 0] * bins + q[..., 1]) * bins + q[..., 2]
+    codes = codes.reshape(len(x), -1) + (np.arange(len(x)) * bins**3)[:, None]
+    counts = np.bincount(codes.ravel(), minlength=len(x) * bins**3).reshape(len(x), -1)
+    return (counts / codes.shape[1]).astype(np.float32)
+
+
+class ColorHistogramGallery(ClassGallery):
+    """A class gallery of colour histograms: how far colour statistics alone identify a class.
+
+    The same protocol as :class:`ClassGallery` (mean embedding per class, Pearson r, class
+    ranks), with the joint RGB histogram (:func:`color_histograms`) as the embedding and no
+    network. Applied to the ground-truth test images it bounds what colour alone tells about
+    the class: a dataset whose classes it separates is easier than natural images.
+
+    Parameters
+    ----------
+    bins : int, default=8
+        Bins per colour channel.
+    max_per_class : int, default=100
+        At most this many images per class enter the centroid.
+    batch_size : int, default=64
+        Unused (kept for the :class:`ClassGallery` interface).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The classes, sorted.
+    centroids_ : ndarray of shape (n_classes, bins ** 3), float32
+        The mean histogram of each class.
+    counts_ : ndarray of shape (n_classes,)
+        Images averaged per class.
+    image_size_ : int
+        Side of the images given first.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodecode.metrics import ColorHistogramGallery
+    >>> dark, light = np.full((2, 8, 8, 3), 0.1), np.full((2, 8, 8, 3), 0.9)
+    >>> gallery = ColorHistogramGallery(bins=4).fit(np.concatenate([dark, light]), [0, 0, 1, 1])
+    >>> gallery.ranks(np.concatenate([dark[:1], light[:1]]), [0, 1])
+    array([1., 1.])
+    """
+
+    _saved_params = ("bins", "max_per_class", "batch_size")
+
+    def __init__(self, bins=8, max_per_class=100, batch_size=64, device="cpu"):
+        self.bins = bins
+        self.max_per_class = max_per_class
+        self.batch_size = batch_size
+        self.device = device
+        self.image_size = None
+
+    def embed(self, images):
+        """Colour histograms of images (see :func:`color_histograms`).
+
+        Parameters
+        ----------
+        images : array-like of shape (n, H, W, 3)
+            Images in [0, 1].
+
+        Returns
+        -------
+        embeddings : ndarray of shape (n, bins ** 3)
+            Float32 histograms.
+        """
+        return color_histograms(images, self.bins)

@@ -52,18 +52,55 @@ def pixel_correlation_distance(A, B):
 pixel_correlation_distance.name = "pixel correlation (1 - r)"
 
 
+def edge_correlation_distance(A, B):
+    """Edge-correlation distance, ``1 - Pearson r`` of the edge maps (colour-free).
+
+    The distance of n-way identification with ``distance="edge_correlation"``: the edge
+    maps are :func:`edge_maps` (Sobel magnitude of luminance), so colour plays no part.
+
+    Parameters
+    ----------
+    A : array-like of shape (n_a, H, W, 3)
+        Images in [0, 1].
+    B : array-like of shape (n_b, H, W, 3)
+        Images of the same size.
+
+    Returns
+    -------
+    D : ndarray of shape (n_a, n_b)
+        ``1 - r`` between the flattened edge maps, in [0, 2].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodecode.metrics import edge_correlation_distance
+    >>> A = np.random.default_rng(0).random((2, 8, 8, 3))
+    >>> np.round(edge_correlation_distance(A, 1 - A).diagonal(), 6)  # same edges
+    array([0., 0.])
+    """
+    from ._image import edge_maps
+
+    return pixel_correlation_distance(edge_maps(A), edge_maps(B))
+
+
+edge_correlation_distance.name = "edge correlation (1 - r of Sobel edge maps)"
+
+
 def _resolve_distance(distance):
     if callable(distance):
         return distance, getattr(distance, "name", getattr(distance, "__name__", "callable"))
     if distance == "pixel_correlation":
         return pixel_correlation_distance, pixel_correlation_distance.name
+    if distance == "edge_correlation":
+        return edge_correlation_distance, edge_correlation_distance.name
     if distance == "perceptual":
         from ._features import PerceptualDistance
 
         d = PerceptualDistance()
         return d, d.name
     raise ValueError(
-        f"distance must be 'perceptual', 'pixel_correlation' or a callable (A, B) -> "
+        f"distance must be 'perceptual', 'pixel_correlation', 'edge_correlation' or a "
+        f"callable (A, B) -> "
         f"(len(A), len(B)) matrix; got {distance!r}."
     )
 
@@ -112,7 +149,8 @@ def n_way_identification(reconstructions, images, n=(2, 5, 10, 50), *, pool,
         Distractors. "others": the other N - 1 ground truths (the paper's test-set
         protocol). An array: an external pool (the paper: 5000 ImageNet images). Required:
         results from different pools are not comparable.
-    distance : "perceptual", "pixel_correlation" or callable, default="perceptual"
+    distance : "perceptual", "pixel_correlation", "edge_correlation" or callable, \
+default="perceptual"
         A callable takes (A, B) image arrays and returns the (len(A), len(B)) distance
         matrix; :class:`PerceptualDistance` instances choose the network.
     %(n_trials)s

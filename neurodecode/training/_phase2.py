@@ -63,6 +63,7 @@ class Phase2Config:
     max_shift: int = 5
     decoder_l1: float = 20.0
     decoder_group_lasso: float = 400.0
+    penalty_weight: float = 1.0
     normalize_losses: bool = True
 
 
@@ -167,8 +168,9 @@ class Phase2Step:
         for i, key in enumerate(TERMS):
             if terms[key] is not None and self.config.loss_weights[i]:
                 total = total + self.config.loss_weights[i] * terms[key] / float(self.scales[i])
+        w = self.config.penalty_weight
         reg = self.decoder.regularization(
-            l1=self.config.decoder_l1, group_lasso=self.config.decoder_group_lasso,
+            l1=w * self.config.decoder_l1, group_lasso=w * self.config.decoder_group_lasso,
             voxel_weights=self.voxel_weights)
         return total + reg, reg
 

@@ -145,7 +145,7 @@ def _prf_weights(centers, sizes, size, degrees):
     return g / np.maximum(g.sum(axis=1, keepdims=True), 1e-12)
 
 
-def _shape_texture_features(energy, weights, pool=4):
+def _shape_texture_features(energy, weights, reference, pool=4):
     """Fixed nonlinear mid-level features of Gabor energy maps, on a coarse grid.
 
     Two fixed random layers: divisive normalisation of the energy across channels, a 1x1
@@ -153,13 +153,15 @@ def _shape_texture_features(energy, weights, pool=4):
     contour), 2x2 average pooling, a 3x3 mixing with rectification (their spatial layout:
     shape), 2x2 average pooling. Computed from the image alone, so responses vary within a
     class and generalise to novel classes only as far as the images resemble each other.
+    ``reference`` (the mean energy of the calibration images) keeps the normalisation a
+    fixed function of each image, whatever else is in the batch.
     """
     import torch
     import torch.nn.functional as F
 
     w1, w2 = weights
     x = torch.from_numpy(energy)
-    x = x / (x.mean(dim=1, keepdim=True) + 0.1 * x.mean() + 1e-12)  # divisive normalisation
+    x = x / (x.mean(dim=1, keepdim=True) + 0.1 * reference + 1e-12)  # divisive normalisation
     x = F.relu(F.conv2d(x, torch.from_numpy(w1))) ** 2
     x = F.avg_pool2d(x, 2)
     x = F.relu(F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), torch.from_numpy(w2)))
@@ -216,10 +218,15 @@ class _VoxelModel:
         rgb = images.reshape(n, -1, 3).transpose(0, 2, 1).astype(np.float32)
         colour = (rgb @ self._prf32.T).astype(np.float64)  # (n, 3, V)
         colour = (colour * self.colour_weights.T[None]).sum(1)
-        mid = _shape_texture_features(energy, self.mid_weights, self.pool)  # (n, K, h, h)
         if self._mid_stats is None:
+            self._energy_reference = float(energy.mean())
+        mid = _shape_texture_features(energy, self.mid_weights, self._energy_reference,
+                                      self.pool)  # (n, K, h, h)
+        if self._mid_stats is None:
+            # a channel (almost) silent on the calibration images must not blow up on others
+            sd = mid.std(axis=(0, 2, 3), keepdims=True)
             self._mid_stats = (mid.mean(axis=(0, 2, 3), keepdims=True),
-                               mid.std(axis=(0, 2, 3), keepdims=True) + 1e-12)
+                               np.maximum(sd, 0.1 * np.median(sd) + 1e-12))
         mid = (mid - self._mid_stats[0]) / self._mid_stats[1]
         k = mid.shape[1]
         pooled = (mid.reshape(n * k, -1) @ self.prf_mid.T).reshape(n, k, -1)  # (n, K, V)
@@ -292,7 +299,10 @@ def make_synthetic_subject(n_train_classes=150, n_train_per_class=8, n_test_clas
         ``images_train``, ``X_train``, ``labels_train``; ``images_test``, ``X_test`` (mean
         over repeats), ``X_test_repeats`` (n_repeats, n_test, n_voxels), ``labels_test``;
         ``images_unpaired``, ``labels_unpaired``; ``gallery_classes`` and
-        ``gallery_images(classes, n_per_class)``; ``roi`` (per voxel) and ``roi_masks``
+        ``gallery_images(classes, n_per_class)``; ``simulate_fmri(images, n_repeats=1,
+        random_state=None)``, this subject's noisy single trials (n_repeats, n, n_voxels)
+        for any other images (e.g. fMRI of other novel images, for a leakage-free unpaired
+        set); ``roi`` (per voxel) and ``roi_masks``
         (ROIs plus LVC, HVC, VC); ground truth ``prf_center`` (deg, +x right, +y up),
         ``prf_size`` (deg), ``snr`` (per voxel), ``Y_train_clean``, ``Y_test_clean``,
         ``noise_ceiling`` (true correlation ceiling of ``X_test``) and
@@ -360,6 +370,17 @@ def make_synthetic_subject(n_train_classes=150, n_train_per_class=8, n_test_clas
                                  random_state=seed, classes=classes,
                                  first_image=GALLERY_FIRST_IMAGE)
 
+    def simulate_fmri(images, n_repeats=1, random_state=None):
+        """Noisy single-trial responses of this subject to any images (n_repeats, n, V)."""
+        images = np.asarray(images, dtype=np.float32)
+        if images.ndim != 4 or images.shape[1:] != (image_size, image_size, 3):
+            raise ValueError(f"images must have shape (n, {image_size}, {image_size}, 3); "
+                             f"got {images.shape}.")
+        clean = model(images)
+        noise_rng = np.random.default_rng(random_state)
+        trials = clean[None] + noise_sd * noise_rng.standard_normal((int(n_repeats),) + clean.shape)
+        return trials.astype(np.float32)
+
     f32 = np.float32
     return Bunch(
         images_train=images_train, X_train=X_train.astype(f32), labels_train=labels_train,
@@ -367,6 +388,7 @@ def make_synthetic_subject(n_train_classes=150, n_train_per_class=8, n_test_clas
         X_test_repeats=X_test_repeats.astype(f32), labels_test=labels_test,
         images_unpaired=images_unpaired, labels_unpaired=labels_unpaired,
         gallery_classes=gallery_classes, gallery_images=gallery_images,
+        simulate_fmri=simulate_fmri,
         roi=model.roi, roi_masks=roi_masks,
         prf_center=model.prf_center, prf_size=model.prf_size, snr=voxel_snr,
         Y_train_clean=Y_train.astype(f32), Y_test_clean=Y_test.astype(f32),

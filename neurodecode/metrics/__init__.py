@@ -33,7 +33,15 @@ from ._scorers import (
     pixcorr_scorer,
     ssim_scorer,
 )
-from ._stats import bootstrap_ci, bootstrap_se, mann_whitney, sem, summarize, wilcoxon
+from ._stats import (
+    bootstrap_ci,
+    bootstrap_se,
+    mann_whitney,
+    seed_test,
+    sem,
+    summarize,
+    wilcoxon,
+)
 
 __all__ = [
     "SCORERS",
@@ -63,6 +71,7 @@ __all__ = [
     "pixcorr_scorer",
     "pixel_correlation",
     "pixel_correlation_distance",
+    "seed_test",
     "semantic_classification",
     "sem",
     "ssim",

@@ -233,3 +233,74 @@ def summarize(values, random_state=0, n_boot=10000):
     a = _as_scores(values, "values")
     low, high = bootstrap_ci(a, n_boot=n_boot, random_state=random_state)
     return {"mean": float(a.mean()), "sem": sem(a), "ci95": [low, high], "n": int(a.size)}
+
+
+def seed_test(a, b, n_boot=10000, random_state=0):
+    """Paired comparison of two methods over training seeds and images, seed as random effect.
+
+    ``a[s][i]`` and ``b[s][i]`` score image ``i`` of seed ``s`` (a seed may bring its own
+    subject and test images: images are nested in seeds). With ``d = a - b``, the model is
+    ``d_si = mu + u_s + e_si``: seeds vary at random around the effect ``mu``. For a
+    balanced design the exact test of ``mu = 0`` is the one-sample t-test on the per-seed
+    means (df = n_seeds - 1; the nested-ANOVA F test), which never takes the images of one
+    seed for independent evidence. The 95% CI is a two-level bootstrap (seeds, then images
+    within each seed). The per-image Wilcoxon test of each seed is reported alongside.
+
+    Parameters
+    ----------
+    a, b : sequence of array-like of shape (n_images_s,)
+        Per-seed, per-image scores of the two methods, paired within each seed.
+    n_boot : int, default=10000
+        Bootstrap resamples.
+    random_state : int, RandomState or None, default=0
+        Seeds the bootstrap.
+
+    Returns
+    -------
+    result : dict
+        ``test``, ``n_seeds``, ``n_images`` (total), ``mean_difference`` (mean of the
+        per-seed mean differences), ``per_seed`` (list of the per-seed mean differences),
+        ``per_seed_wilcoxon_p``, ``t``, ``df``, ``pvalue`` (two-sided), ``ci95``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodecode.metrics import seed_test
+    >>> rng = np.random.default_rng(0)
+    >>> b = [rng.random(50) for _ in range(5)]
+    >>> a = [x + 0.1 + 0.01 * rng.standard_normal(50) for x in b]
+    >>> res = seed_test(a, b)
+    >>> res["n_seeds"], round(res["mean_difference"], 2), res["pvalue"] < 1e-4
+    (5, 0.1, True)
+    """
+    if len(a) != len(b) or len(a) < 2:
+        raise ValueError(f"a and b must hold the same number (>= 2) of seeds; got {len(a)} "
+                         f"and {len(b)}.")
+    diffs = []
+    for s, (x, y) in enumerate(zip(a, b)):
+        x, y = _as_scores(x, f"a[{s}]"), _as_scores(y, f"b[{s}]")
+        if x.shape != y.shape:
+            raise ValueError(f"seed {s}: a and b must score the same images; got {x.size} "
+                             f"and {y.size}.")
+        diffs.append(x - y)
+    means = np.array([d.mean() for d in diffs])
+    n = len(means)
+    sd = means.std(ddof=1)
+    if sd == 0:
+        t, p = (float("nan"), 1.0) if means[0] == 0 else (float(np.sign(means[0]) * np.inf), 0.0)
+    else:
+        t = float(means.mean() / (sd / np.sqrt(n)))
+        p = float(2 * stats.t.sf(abs(t), df=n - 1))
+    rng = check_random_state(random_state)
+    boot = np.empty(int(n_boot))
+    for k in range(int(n_boot)):
+        seeds = rng.randint(0, n, n)
+        boot[k] = np.mean([diffs[s][rng.randint(0, len(diffs[s]), len(diffs[s]))].mean()
+                           for s in seeds])
+    return {"test": "one-sample t on per-seed mean differences (seed as random effect)",
+            "n_seeds": n, "n_images": int(sum(len(d) for d in diffs)),
+            "mean_difference": float(means.mean()), "per_seed": means.tolist(),
+            "per_seed_wilcoxon_p": [wilcoxon(x, y)["pvalue"] if len(x) > 1 else float("nan")
+                                    for x, y in zip(a, b)],
+            "t": t, "df": n - 1, "pvalue": p,
+            "ci95": [float(np.quantile(boot, 0.025)), float(np.quantile(boot, 0.975))]}

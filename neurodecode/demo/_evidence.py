@@ -1,0 +1,87 @@
+"""What a report needs beside the decoders' scores: how hard the subject is, and bounds.
+
+``subject_statistics`` describes the simulated subject as a reader would describe real data
+(voxels per ROI, split-half noise ceiling, within-class similarity of higher-area
+responses). ``class_bounds`` gives the two references every class rank should be read
+against: a linear read-out of the class from the fMRI (no images involved) and a
+colour-histogram classifier of the ground-truth images (how far colour alone identifies the
+class).
+"""
+import numpy as np
+
+from .._utils import correlation_matrix
+
+
+def subject_statistics(subject, random_state=0):
+    """Voxels per ROI, noise ceilings, within-class correlation of clean HVC responses."""
+    from ..analysis import noise_ceiling
+    from ..datasets import COMPOSITES, ROIS
+
+    ceiling = noise_ceiling(subject.X_test_repeats.transpose(1, 0, 2),
+                            random_state=random_state)
+    hvc = subject.roi_masks["HVC"]
+    Y = subject.Y_train_clean[:, hvc].astype(np.float64)
+    Y = (Y - Y.mean(1, keepdims=True)) / (Y.std(1, keepdims=True) + 1e-12)
+    C = Y @ Y.T / Y.shape[1]
+    labels = subject.labels_train
+    same = labels[:, None] == labels[None]
+    off = ~np.eye(len(labels), dtype=bool)
+    return {
+        "voxels_per_roi": {r: int(subject.roi_masks[r].sum()) for r in ROIS + tuple(COMPOSITES)},
+        "noise_ceiling_split_half": {"median": float(np.median(ceiling)),
+                                     "sd": float(ceiling.std()),
+                                     "estimator": "split-half, Spearman-Brown to all repeats, "
+                                                  "100 random splits"},
+        "noise_ceiling_true": {"median": float(np.median(subject.noise_ceiling)),
+                               "sd": float(subject.noise_ceiling.std())},
+        "single_trial_snr_median": float(np.median(subject.snr)),
+        "hvc_clean_correlation": {"within_class": float(C[same & off].mean()) if (same & off).any()
+                                  else float("nan"),
+                                  "between_class": float(C[~same].mean()),
+                                  "images": "training images, noiseless HVC responses"},
+    }
+
+
+def linear_oracle_ranks(subject, gallery, alphas=np.logspace(0, 7, 15)):
+    """Class ranks of a linear fMRI -> gallery-embedding read-out (no images involved).
+
+    Ridge regression (:class:`sklearn.linear_model.RidgeCV`, alpha by efficient
+    leave-one-out on the training pairs only) from the training fMRI to the gallery
+    network's embedding of the training images; the test fMRI's predicted embeddings are
+    ranked against the class representatives by Pearson r, both centred on the mean
+    training embedding (a shrunken prediction stays close to that mean, which would
+    otherwise decide the ranking).
+    """
+    from sklearn.linear_model import RidgeCV
+
+    from ..metrics import class_ranks
+
+    E = gallery.embed(subject.images_train).astype(np.float64)
+    ridge = RidgeCV(alphas=alphas).fit(subject.X_train, E)
+    mu = E.mean(axis=0)
+    P = ridge.predict(subject.X_test)
+    S = correlation_matrix(P - mu, gallery.centroids_.astype(np.float64) - mu)
+    return class_ranks(S, gallery.class_index(subject.labels_test)), float(ridge.alpha_)
+
+
+def class_bounds(subject, gallery, color_gallery):
+    """Oracle, colour-histogram and ground-truth-image class ranks of the test set."""
+    def summary(r):
+        return {"median": float(np.median(r)), "mean": float(np.mean(r)), "n": len(r),
+                "per_image": np.asarray(r).tolist()}
+
+    oracle, alpha = linear_oracle_ranks(subject, gallery)
+    return {
+        "n_classes": len(gallery.classes_),
+        "linear_fmri_oracle": {**summary(oracle), "ridge_alpha": alpha,
+                               "protocol": "ridge fMRI -> gallery embedding (centred), "
+                                           "Pearson r to the class representatives"},
+        "color_histogram_ground_truth": {
+            **summary(color_gallery.ranks(subject.images_test, subject.labels_test)),
+            "protocol": f"joint RGB histogram ({color_gallery.bins}^3 bins) of the ground-truth "
+                        "images, class-mean histograms"},
+        "ground_truth_images": {
+            **summary(gallery.ranks(subject.images_test, subject.labels_test)),
+            "protocol": "the ground-truth test images through the gallery protocol (the best "
+                        "a perfect reconstruction can do)"},
+    }

@@ -45,6 +45,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import joblib
 import numpy as np
 
 ARMS = {"supervised": (1.0, 0.0, 0.0), "self-supervised": (1.0, 1.0, 1.0),
@@ -73,7 +74,7 @@ SIZES = {
                  n_voxels={"V1": 60, "V2": 50, "V3": 40, "hV4": 30, "LOC": 30, "FFA": 20,
                            "PPA": 20},
                  encoder_epochs=2, epochs_grid=(1, 2), penalty_grid=(0.3, 1.0),
-                 feature_size=32),
+                 feature_size=64),
 }
 
 
@@ -86,6 +87,26 @@ def subject_for(size, seed):
         n_unpaired_per_class=size.n_unpaired_per_class,
         n_gallery_classes=size.n_gallery_classes, n_voxels=size.n_voxels or None,
         random_state=seed)
+
+
+CACHED = ("images_train", "X_train", "labels_train", "images_test", "X_test", "labels_test",
+          "X_test_repeats", "images_unpaired", "X_other")
+
+
+def cache_subject(s, size, seed, workdir):
+    """Save the arrays the jobs need (generating a 4500-voxel subject takes ~20 s)."""
+    s.X_other = other_novel_fmri(s, seed)
+    np.savez(Path(workdir) / f"subject_{seed}.npz", **{k: s[k] for k in CACHED},
+             random_state=s.meta["random_state"], image_size=s.meta["image_size"])
+
+
+def load_subject(workdir, seed):
+    from sklearn.utils import Bunch
+
+    with np.load(Path(workdir) / f"subject_{seed}.npz") as f:
+        s = Bunch(**{k: f[k] for k in CACHED})
+        s.meta = {"random_state": int(f["random_state"]), "image_size": int(f["image_size"])}
+    return s
 
 
 def fit_encoder(images, X, size, device, seed):
@@ -139,13 +160,12 @@ def logged(fn):
 @logged
 def tune_job(arm, penalty, epochs, size_name, seed, device, workdir):
     """Fit one arm at one grid point on the tuning fold; its Lite1 2-way score."""
-    from neurodecode import load
     from neurodecode.metrics import PerceptualDistance, identification_accuracy
 
     size = SIZES[size_name]
-    s = subject_for(size, seed)
+    s = load_subject(workdir, seed)
     train, val = tuning_split(s, seed)
-    encoder = load(Path(workdir) / f"encoder_fold_{seed}.nd")
+    encoder = joblib.load(Path(workdir) / f"encoder_fold_{seed}.joblib")
     weights = ARMS[arm]
     dec = make_decoder(encoder, weights, penalty, epochs, device, seed)
     dec.fit(s.X_train[train], s.images_train[train],
@@ -209,12 +229,11 @@ def build_gallery(s, size, device):
 def final_job(arm, penalty, epochs, size_name, seed, device, workdir, fmri_source="test",
               pool=None):
     """Fit one arm on all training pairs of a seed and score it on the test set."""
-    from neurodecode import load
     from neurodecode.metrics import ClassGallery
 
     size = SIZES[size_name]
-    s = subject_for(size, seed)
-    encoder = load(Path(workdir) / f"encoder_{seed}.nd")
+    s = load_subject(workdir, seed)
+    encoder = joblib.load(Path(workdir) / f"encoder_{seed}.joblib")
     gallery = ClassGallery.load(Path(workdir) / f"gallery_{seed}.npz", device=device)
     weights = ARMS[arm]
     images_unpaired = s.images_unpaired if pool is None else s.images_unpaired[:pool]
@@ -232,10 +251,20 @@ def final_job(arm, penalty, epochs, size_name, seed, device, workdir, fmri_sourc
             "fit_seconds": time.perf_counter() - t, "scores": scores}
 
 
-def unpaired_fmri(s, source, seed):
-    """The unpaired fMRI of the ladder (None: no unpaired fMRI)."""
+def other_novel_fmri(s, seed):
+    """The subject's mean responses to images of novel classes never used elsewhere."""
     from neurodecode.datasets import make_class_images
 
+    first = 100_000 + 1000  # class ids no other set of the subject uses
+    images, _ = make_class_images(n_per_class=1, image_size=s.meta["image_size"],
+                                  random_state=s.meta["random_state"],
+                                  classes=first + np.arange(len(s.images_test)))
+    n_rep = s.X_test_repeats.shape[0]
+    return s.simulate_fmri(images, n_repeats=n_rep, random_state=[seed, 99]).mean(0)
+
+
+def unpaired_fmri(s, source, seed):
+    """The unpaired fMRI of the ladder (None: no unpaired fMRI)."""
     n_rep = s.X_test_repeats.shape[0]
     if source == "none":
         return None
@@ -247,11 +276,7 @@ def unpaired_fmri(s, source, seed):
         return np.concatenate([s.X_test_repeats[rng.choice(n_rep, k, replace=False)].mean(0)
                                for _ in range(20)])
     if source == "other":  # other novel images' fMRI: never seen, never scored
-        first = 100_000 + 1000  # class ids no other set of the subject uses
-        images, _ = make_class_images(n_per_class=1, image_size=s.meta["image_size"],
-                                      random_state=s.meta["random_state"],
-                                      classes=first + np.arange(len(s.images_test)))
-        return s.simulate_fmri(images, n_repeats=n_rep, random_state=[seed, 99]).mean(0)
+        return s.X_other
     raise ValueError(f"unknown fMRI source {source!r}")
 
 
@@ -262,13 +287,14 @@ def prepare_seed(size_name, seed, device, workdir, fold):
 
     size = SIZES[size_name]
     s = subject_for(size, seed)
+    cache_subject(s, size, seed, workdir)
     out = {"seed": seed}
     if fold:
         train, _ = tuning_split(s, seed)
-        fit_encoder(s.images_train[train], s.X_train[train], size, device, seed).save(
-            Path(workdir) / f"encoder_fold_{seed}.nd")
+        joblib.dump(fit_encoder(s.images_train[train], s.X_train[train], size, device, seed),
+                    Path(workdir) / f"encoder_fold_{seed}.joblib")
     encoder = fit_encoder(s.images_train, s.X_train, size, device, seed)
-    encoder.save(Path(workdir) / f"encoder_{seed}.nd")
+    joblib.dump(encoder, Path(workdir) / f"encoder_{seed}.joblib")  # our own files: trusted
     out["encoder_voxel_r_median"] = float(np.median(
         encoder.voxel_scores(s.images_test, s.X_test)))
     gallery, colors = build_gallery(s, size, device)
@@ -315,11 +341,13 @@ def markdown(result):
         lines += ["## Tuning (seed %d training pairs, Lite1 2-way on held-out classes)"
                   % result["seeds"][0], "", "| arm | penalty_weight | n_epochs | score |",
                   "|---|---|---|---|"]
+        arms = list(ARMS)
         lines += [f"| {t['arm']} | {t['penalty_weight']} | {t['n_epochs']} | {t['score']:.3f} |"
-                  for t in result["tuning"]]
+                  for t in sorted(result["tuning"], key=lambda t: (
+                      arms.index(t["arm"]), t["penalty_weight"], t["n_epochs"]))]
         lines += ["", "Chosen: " + ", ".join(f"{a}: {c}" for a, c in result["chosen"].items()),
                   ""]
-    for p in result.get("prepared", []):
+    for p in sorted(result.get("prepared", []), key=lambda p: p["seed"]):
         st, b = p["subject"], p["bounds"]
         lines.append(
             f"- seed {p['seed']}: noise ceiling median {st['noise_ceiling_split_half']['median']:.2f}"
@@ -344,19 +372,50 @@ def markdown(result):
                 txt = f"{v:.1f}" if m == "class_rank" else f"{v:.3f}"
                 if "vs_supervised" in e:
                     t = e["vs_supervised"]
-                    txt += f" (d {t['mean_difference']:+.3f}, p {t['pvalue']:.2g})"
+                    lo, hi = t["ci95"]
+                    txt += (f" (d {t['mean_difference']:+.3f} [{lo:+.3f}, {hi:+.3f}], "
+                            f"p {t['pvalue']:.2g})")
                 cells.append(txt)
             lines.append(f"| {arm} | " + " | ".join(cells) + " |")
         lines += ["", "class_rank: median of pooled per-image ranks; d: mean of per-seed mean "
-                  "differences vs supervised; p: seed_test (t on per-seed means, df = seeds-1)."]
+                  "differences vs supervised [two-level bootstrap 95% CI]; p: seed_test (t on "
+                  "per-seed means, df = seeds-1)."]
     if "ladder" in result:
         lines += ["", "| unpaired fMRI | pool | 2-way | 5-way | median class rank |",
                   "|---|---|---|---|---|"]
-        for r in result["ladder"]:
+        order = {"none": 0, "other": 1, "subaverage": 2, "test": 3}
+        for r in sorted(result["ladder"], key=lambda r: (order[r["fmri_source"]], r["pool"])):
             sc = r["scores"]
             lines.append(f"| {r['fmri_source']} | {r['pool']} | {np.mean(sc['2-way']):.3f} | "
                          f"{np.mean(sc['5-way']):.3f} | {np.median(sc['class_rank']):.1f} |")
     return "\n".join(lines) + "\n"
+
+
+def from_logs(args):
+    """Tables from the JSON-lines job logs of one or several (possibly interrupted) runs."""
+    rows = [json.loads(line) for path in args.from_jsonl for line in open(path)]
+    result = {"study": args.study, "size": args.size, "seeds": args.seeds,
+              "device": args.device, "seconds": float("nan"),
+              "prepared": [r for r in rows if r["job"] == "prepare_seed"]}
+    finals = [r for r in rows if r["job"] == "final_job"]
+    if args.study == "headline":
+        tuning = [r for r in rows if r["job"] == "tune_job"]
+        if tuning:
+            result["tuning"] = tuning
+            result["chosen"] = {a: [max((t for t in tuning if t["arm"] == a),
+                                        key=lambda t: t["score"])[k]
+                                    for k in ("penalty_weight", "n_epochs")]
+                                for a in ARMS if any(t["arm"] == a for t in tuning)}
+        result["finals"] = finals
+        result["table"] = summarise(finals, args.seeds)
+    else:
+        result["ladder"] = finals
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    md = markdown(result)
+    (out / f"{args.study}.md").write_text(md)
+    print(md)
+    return result
 
 
 def main(argv=None):
@@ -369,7 +428,11 @@ def main(argv=None):
     p.add_argument("--out", default="evidence")
     p.add_argument("--chosen", default=None,
                    help="JSON {arm: [penalty_weight, n_epochs]} to skip tuning")
+    p.add_argument("--from-jsonl", nargs="+", default=None, metavar="LOG",
+                   help="only rebuild the tables from job logs ($EVIDENCE_LOG files)")
     args = p.parse_args(argv)
+    if args.from_jsonl:
+        return from_logs(args)
     from joblib import Parallel, delayed
 
     out = Path(args.out)
@@ -408,7 +471,7 @@ def main(argv=None):
     else:
         chosen = json.loads(args.chosen) if args.chosen else {"self-supervised": [1.0, 10]}
         pw, ep = chosen["self-supervised"]
-        pools = [0, 100, 1000, len(subject_for(size, args.seeds[0]).images_unpaired)]
+        pools = [0, 100, 1000, size.n_unpaired_classes * size.n_unpaired_per_class]
         jobs = [(src, pool, sd) for sd in args.seeds
                 for src in ("none", "other", "subaverage", "test") for pool in pools]
         result["ladder"] = par(delayed(final_job)("self-supervised", pw, ep, args.size, sd,

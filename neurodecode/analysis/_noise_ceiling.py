@@ -26,7 +26,7 @@ def _check_trials(trials):
 def noise_ceiling(trials, *, method="split-half", n_splits=100, random_state=None):
     """Per-voxel noise ceiling of the mean over repeats (split-half, Spearman-Brown).
 
-    The estimator (paper, "Noise-Ceiling"; EVALUATION.md section 6): the repeats are split
+    The estimator (paper, "Noise-Ceiling"): the repeats are split
     at random into two halves of ``n_repeats // 2`` (an odd one left out of the split); per
     voxel, ``r`` is the Pearson correlation over images between the two halves' means,
     averaged over ``n_splits`` random splits. The Spearman-Brown formula carries the
@@ -97,6 +97,7 @@ def snr(trials):
     Returns
     -------
     snr : ndarray of shape (n_voxels,)
+        Non-negative; about ``signal variance / noise variance + 1 / n_repeats``.
 
     Examples
     --------

@@ -108,18 +108,13 @@ def write_outputs(out, results, subject, fits):
           f"{st['hvc_clean_correlation']['within_class']:.2f} / "
           f"{st['hvc_clean_correlation']['between_class']:.2f}"]])
     ns = list(next(iter(methods.values()))["identification_perceptual"])
-    ident = _table(["method"] + [f"{n}-way" for n in ns],
-                   [[m] + [_pct(r["identification_perceptual"][n]) for n in ns]
-                    for m, r in methods.items()])
-    ident_px = _table(["method"] + [f"{n}-way" for n in ns],
-                      [[m] + [_pct(r["identification_pixel"][n]) for n in ns]
-                       for m, r in methods.items()])
-    ident_edge = _table(["method"] + [f"{n}-way" for n in ns],
-                        [[m] + [_pct(r["identification_edge"][n]) for n in ns]
-                         for m, r in methods.items()])
-    ident_coupled = _table(["method"] + [f"{n}-way" for n in ns],
-                           [[m] + [_pct(r["identification_perceptual_coupled"][n]) for n in ns]
-                            for m, r in methods.items()])
+
+    def ident_table(key):
+        return _table(["method"] + [f"{n}-way" for n in ns],
+                      [[m] + [_pct(r[key][n]) for n in ns] for m, r in methods.items()])
+
+    ident, ident_px, ident_edge, ident_coupled = (ident_table(f"identification_{k}") for k in (
+        "perceptual", "pixel", "edge", "perceptual_coupled"))
     keys = list(next(iter(methods.values()))["n_way_classification"])
     cls_table = _table(["method"] + keys + ["MinD-Vis 50-way"],
                        [[m] + [_pct(r["n_way_classification"][k]) for k in keys]

@@ -1,4 +1,4 @@
-"""``neurodecode demo``: the paper's central claim, reproduced on the simulated subject.
+"""``neurodecode demo``: the paper's central claim, tested on the simulated subject.
 
 Builds the simulated subject, fits the encoder (phase I) once, then the supervised-only
 decoder and the full self-supervised decoder (and, without ``quick``, the L_ED-only and
@@ -55,7 +55,7 @@ class DemoSize:
         Epochs of phase I.
     decoder_epochs : int, default=10
         Epochs of phase II, for every decoder.
-    penalty_weight : float, default=0.1
+    decoder_penalty_weight : float, default=0.1
         The decoders' ``penalty_weight``, the same for every decoder: the value chosen for
         every arm by cross-validation on the training pairs (never the test images) in
         ``benchmarks/honest_evidence.py`` (grid 0.1, 0.3, 1 x 10, 20 epochs; the authors'
@@ -87,7 +87,7 @@ class DemoSize:
     n_voxels: dict = field(default_factory=dict)
     encoder_epochs: int = 20
     decoder_epochs: int = 10
-    penalty_weight: float = 0.1
+    decoder_penalty_weight: float = 0.1
     ablations: bool = True
     identification_n: tuple = (2, 5, 10, 50)
     classification_n: tuple = (50, 100, 500, 1000)
@@ -135,7 +135,7 @@ def _fit_decoders(subject, encoder, size, nets, device, seed, verbose, log):
         dec = SelfSupervisedDecoder(
             encoder=encoder, perceptual_net=nets["perceptual"], loss_weights=weights,
             n_epochs=size.decoder_epochs, lr_step=max(1, 2 * size.decoder_epochs // 3),
-            penalty_weight=size.penalty_weight,
+            penalty_weight=size.decoder_penalty_weight,
             device=device, random_state=seed, verbose=verbose)
         kwargs = {}
         if weights[1]:

@@ -1,5 +1,6 @@
 """The class gallery of the paper's large-scale semantic classification (Fig 7, Table 1):
 one representative per class, the mean classifier embedding of its images."""
+import inspect
 import json
 import numbers
 from pathlib import Path
@@ -300,7 +301,9 @@ class ClassGallery:
         with np.load(Path(path), allow_pickle=False) as f:
             meta = json.loads(str(f["meta"]))
             image_size_ = meta.pop("image_size_")
-            gallery = cls(device=device, **meta)
+            if "device" in inspect.signature(cls).parameters:
+                meta["device"] = device
+            gallery = cls(**meta)
             classes = f["classes"]
             if str(f["classes_kind"]) in "iu":
                 classes = classes.astype(np.int64)
@@ -328,6 +331,7 @@ def color_histograms(images, bins=8):
     Returns
     -------
     histograms : ndarray of shape (n, bins ** 3), float32
+        The fraction of each image's pixels in each joint bin.
 
     Examples
     --------
@@ -387,11 +391,10 @@ class ColorHistogramGallery(ClassGallery):
 
     _saved_params = ("bins", "max_per_class", "batch_size")
 
-    def __init__(self, bins=8, max_per_class=100, batch_size=64, device="cpu"):
+    def __init__(self, bins=8, max_per_class=100, batch_size=64):
         self.bins = bins
         self.max_per_class = max_per_class
         self.batch_size = batch_size
-        self.device = device
         self.image_size = None
 
     def embed(self, images):

@@ -108,6 +108,7 @@ def edge_maps(images):
     Returns
     -------
     edges : ndarray of shape (n, H, W), float64
+        The gradient magnitude at each pixel (0 where the luminance is flat).
 
     Examples
     --------

@@ -235,6 +235,7 @@ def summarize(values, random_state=0, n_boot=10000):
     return {"mean": float(a.mean()), "sem": sem(a), "ci95": [low, high], "n": int(a.size)}
 
 
+@fill_doc
 def seed_test(a, b, n_boot=10000, random_state=0):
     """Paired comparison of two methods over training seeds and images, seed as random effect.
 
@@ -250,10 +251,8 @@ def seed_test(a, b, n_boot=10000, random_state=0):
     ----------
     a, b : sequence of array-like of shape (n_images_s,)
         Per-seed, per-image scores of the two methods, paired within each seed.
-    n_boot : int, default=10000
-        Bootstrap resamples.
-    random_state : int, RandomState or None, default=0
-        Seeds the bootstrap.
+    %(n_boot)s
+    %(random_state_eval)s
 
     Returns
     -------

@@ -19,7 +19,7 @@ Protocol
   images, gallery class rank of 1000 classes, 50-way top-1), plus network-free PixCorr,
   SSIM and edge correlation; the coupled Lite0 identification is kept as secondary.
 * Statistics: per seed and pooled; ``neurodecode.metrics.seed_test`` (one-sample t on the
-  per-seed mean differences, seed as random effect; two-level bootstrap CI).
+  per-seed mean differences, seed as random effect; the matching t interval).
 * Ladder (``--study ladder``; ``--chosen`` sets its penalty and epochs, default the tuned
   0.1 and 10 of the first run): the self-supervised decoder with unpaired fMRI from
   none / other novel images (leakage-free: the subject's responses to 50 images of classes
@@ -380,7 +380,7 @@ def markdown(result):
                 cells.append(txt)
             lines.append(f"| {arm} | " + " | ".join(cells) + " |")
         lines += ["", "class_rank: median of pooled per-image ranks; d: mean of per-seed mean "
-                  "differences vs supervised [two-level bootstrap 95% CI]; p: seed_test (t on "
+                  "differences vs supervised [95% t interval over seeds]; p: seed_test (t on "
                   "per-seed means, df = seeds-1)."]
     if "ladder" in result:
         lines += ["", "| unpaired fMRI | pool | 2-way | 5-way | median class rank |",

@@ -78,7 +78,10 @@ def noise_ceiling(trials, *, method="split-half", n_splits=100, random_state=Non
         r += pearson_r(a, b, axis=0)
     r /= n_splits
     f = n_rep / half
-    reliability = f * r / (1 + (f - 1) * r)
+    # Spearman-Brown only for positive r: its denominator crosses zero at r = -1 / (f - 1)
+    # (odd repeat counts), where anti-correlated halves would otherwise read as ceiling 1
+    positive = r > 0
+    reliability = np.where(positive, f * r / (1 + (f - 1) * np.where(positive, r, 0.0)), 0.0)
     return np.sqrt(np.clip(reliability, 0.0, 1.0))
 
 

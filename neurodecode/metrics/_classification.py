@@ -56,6 +56,10 @@ def class_ranks(similarity, true_index):
                          f"got {S.shape} and {idx.shape}.")
     if not np.all(np.isfinite(S)):
         raise ValueError("similarity contains NaN or infinite values.")
+    if len(idx) and (not np.issubdtype(idx.dtype, np.integer) or idx.min() < 0
+                     or idx.max() >= S.shape[1]):
+        raise ValueError(f"true_index must hold column indices in [0, {S.shape[1] - 1}]; got "
+                         f"values from {idx.min()} to {idx.max()}.")
     n_better, n_tied = _better_tied(S, idx)
     return expected_rank(n_better, n_tied)
 
@@ -120,6 +124,9 @@ def n_way_classification(similarity, true_index, n=(50, 100, 500, 1000), top=(1,
     others = n_classes - 1
     ns = [n] if isinstance(n, numbers.Integral) else list(n)
     tops = [top] if isinstance(top, numbers.Integral) else list(top)
+    for t in tops:
+        if not isinstance(t, numbers.Integral) or t < 1:
+            raise ValueError(f"top must be positive ints; got {t!r}.")
     for k in ns:
         if not isinstance(k, numbers.Integral) or k < 2 or k > n_classes:
             raise ValueError(f"n={k!r} must be an int in [2, {n_classes}] (the gallery has "

@@ -53,7 +53,8 @@ def topk_hit_rate(n_better, n_tied, population, k, top=1, n_trials=None, rng=Non
         for b in range(min(top, k + 1)):
             p_b = hypergeom.pmf(b, population, nb, k)  # (n_targets,)
             p_t = hypergeom.pmf(t, rest, nt[None], k - b)  # (k + 1, n_targets)
-            p_t = np.nan_to_num(p_t)
+            # an empty pool of non-better candidates (scipy: NaN) draws no tie for certain
+            p_t = np.where((rest == 0)[None], (t == 0).astype(float), np.nan_to_num(p_t))
             rate += np.nan_to_num(p_b) * (p_t * _conditional_hit(b, t, top)).sum(axis=0)
         return rate
     size = (int(n_trials), len(nb))

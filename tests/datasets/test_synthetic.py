@@ -112,6 +112,15 @@ def test_default_subject_matches_god():
     assert abs(np.median(nc) - np.median(s.noise_ceiling)) < 0.06
 
 
+def test_anti_correlated_halves_are_not_read_as_ceiling_one():
+    from neurodecode.analysis import noise_ceiling
+
+    rng = np.random.default_rng(13)
+    noise = rng.standard_normal((3, 3, 400))  # pure noise, 3 images x 3 repeats (odd)
+    nc = noise_ceiling(noise, n_splits=100, random_state=0)
+    assert (nc == 1).mean() < 0.01  # Spearman-Brown's pole at r = -0.5 sent ~5 % to 1
+
+
 def test_palettes_are_shared_so_colour_alone_does_not_identify_classes():
     from neurodecode.datasets import class_recipe
     from neurodecode.metrics import ColorHistogramGallery

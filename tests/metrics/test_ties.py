@@ -70,3 +70,20 @@ def test_identical_reconstructions_score_chance():
     feats = np.ones((6, 4))
     feats[:, 0] = 2.0  # all rows identical: every pair ties
     assert pairwise_identification(feats + 0 * np.arange(6)[:, None], feats).mean == 0.5
+
+
+def test_every_candidate_better_still_fills_the_top():
+    # every candidate beats the target, yet with top >= k + 1 it is always in the top
+    assert topk_hit_rate([49], [0], 49, 9, top=10)[0] == pytest.approx(1.0)
+    S = np.array([[0.0, 1, 2, 3, 4], [4, 3, 2, 1, 0]])
+    res = n_way_classification(S, [0, 0], n=2, top=(1, 5), n_trials=None)
+    np.testing.assert_allclose(res[(2, 5)].per_image, [1.0, 1.0])
+    np.testing.assert_allclose(res[(2, 1)].per_image, [0.0, 1.0])
+
+
+def test_bad_indices_and_tops_are_refused():
+    S = np.zeros((2, 3))
+    with pytest.raises(ValueError, match="true_index must hold column indices"):
+        class_ranks(S, [0, -1])
+    with pytest.raises(ValueError, match="top must be positive"):
+        n_way_classification(S, [0, 1], n=2, top=0)

@@ -49,6 +49,11 @@ def class_ranks(similarity, true_index):
     >>> class_ranks([[0.9, 0.5, 0.1], [0.9, 0.5, 0.1], [0.5, 0.5, 0.5]], [0, 2, 1])
     array([1., 3., 2.])
     """
+    n_better, n_tied = _better_tied(*_check_similarity(similarity, true_index))
+    return expected_rank(n_better, n_tied)
+
+
+def _check_similarity(similarity, true_index):
     S = np.asarray(similarity, dtype=np.float64)
     idx = np.asarray(true_index)
     if S.ndim != 2 or idx.shape != (len(S),):
@@ -60,8 +65,7 @@ def class_ranks(similarity, true_index):
                      or idx.max() >= S.shape[1]):
         raise ValueError(f"true_index must hold column indices in [0, {S.shape[1] - 1}]; got "
                          f"values from {idx.min()} to {idx.max()}.")
-    n_better, n_tied = _better_tied(S, idx)
-    return expected_rank(n_better, n_tied)
+    return S, idx
 
 
 def _better_tied(S, idx):
@@ -117,9 +121,8 @@ def n_way_classification(similarity, true_index, n=(50, 100, 500, 1000), top=(1,
     >>> res[(5, 1)].mean, res[(5, 1)].chance
     (1.0, 0.2)
     """
-    S = np.asarray(similarity, dtype=np.float64)
-    class_ranks(S, true_index)  # validates
-    n_better, n_tied = _better_tied(S, np.asarray(true_index))
+    S, idx = _check_similarity(similarity, true_index)
+    n_better, n_tied = _better_tied(S, idx)
     n_classes = S.shape[1]
     others = n_classes - 1
     ns = [n] if isinstance(n, numbers.Integral) else list(n)

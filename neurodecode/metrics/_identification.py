@@ -117,15 +117,6 @@ def _check_matrix(D, shape, name):
     return D
 
 
-def hit_probability(n_better, pool_size, n, n_tied=0):
-    """Chance that the target wins an n-way trial against ``n - 1`` distractors drawn without
-    replacement from a pool of ``pool_size``, when ``n_better`` of them are closer and
-    ``n_tied`` exactly as close (ties broken at random: their expected value)."""
-    n_better = np.atleast_1d(n_better)
-    n_tied = np.broadcast_to(np.asarray(n_tied), n_better.shape)
-    return topk_hit_rate(n_better, n_tied, pool_size, n - 1, top=1)
-
-
 @fill_doc
 def n_way_identification(reconstructions, images, n=(2, 5, 10, 50), *, pool,
                          distance="perceptual", n_trials=1000, random_state=0, n_boot=10000):

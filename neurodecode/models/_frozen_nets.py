@@ -22,6 +22,13 @@ class _FrozenImageNetModule(nn.Module):
     def _freeze(self):
         self.requires_grad_(False)
         super().train(False)
+        # channels_last: the convolutions' fastest layout on the CPU (oneDNN; 1.5x for
+        # EfficientNet-Lite0 forward+backward at 64 px on 2 cores) and for cuDNN
+        self.to(memory_format=torch.channels_last)
+
+    def _layout(self, x):
+        """Normalised images in the convolutions' layout (channels_last)."""
+        return self.normalize(x).contiguous(memory_format=torch.channels_last)
 
     def train(self, mode=True):  # noqa: D102 - frozen: always eval
         """Keep the module in eval mode, whatever ``mode`` (the network is frozen).
@@ -120,7 +127,7 @@ class FeatureExtractor(_FrozenImageNetModule):
             One (n, C, H_tap, W_tap) tensor per tap, in the order of ``taps``. The layers
             after the last tap are not run.
         """
-        x = self.normalize(images)
+        x = self._layout(images)
         out = [None] * len(self.taps)
         last = self.taps[-1].index
         for i, layer in enumerate(self.body):
@@ -279,7 +286,7 @@ class Classifier(_FrozenImageNetModule):
         logits : Tensor of shape (n, 1000)
             The classifier's scores of the 1000 ImageNet classes.
         """
-        return self.model(self.normalize(images))
+        return self.model(self._layout(images))
 
 
 def build_classifier(name, state_dict=None):

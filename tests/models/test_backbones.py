@@ -67,7 +67,8 @@ def test_efficientnet_lite0_pretrained_weights_match_the_reference_package():
         for block in ref._blocks:
             expected = block(expected)
         ours = fx(x)[0]
-    torch.testing.assert_close(ours, expected)
+    # ours runs channels_last: the same sums in another order (float32 rounding)
+    torch.testing.assert_close(ours, expected, rtol=1e-4, atol=1e-4)
 
 
 def test_efficientnet_lite0_weights_classify_a_real_photograph():

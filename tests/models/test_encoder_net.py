@@ -130,8 +130,12 @@ def test_frozen_readout_uses_effective_weights_equal_to_the_patch_path():
     x = [torch.rand(3, 4, 7, 7, dtype=torch.float64), torch.rand(3, 4, 7, 7, dtype=torch.float64),
          torch.rand(3, 4, 5, 5, dtype=torch.float64)]
     readout.eval()
-    patch_path = readout(x)  # grad enabled, parameters require grad: patch path
+    patch_path = sum(readout.branch_mix[:, k].abs() * (readout._patch_forward(k, xk)
+                                                       + readout.bias[k])
+                     for k, xk in enumerate(x))
+    trained = readout(x)  # grad enabled, parameters require grad: built, not cached
     assert getattr(readout, "_frozen_cache", None) is None
+    torch.testing.assert_close(trained, patch_path, rtol=1e-12, atol=1e-12)
     with torch.no_grad():
         frozen = readout(x)
     assert readout._frozen_cache is not None
@@ -161,3 +165,43 @@ def test_effective_weights_cache_is_not_pickled():
     assert readout._frozen_cache is not None
     clone = pickle.loads(pickle.dumps(readout))
     assert getattr(clone, "_frozen_cache", None) is None
+
+
+def test_training_path_has_the_patch_paths_gradients_and_dropout():
+    """Phase I trains through the effective weights: the same function, values and
+    gradients, as stacking the patches (the layer's definition), dropout included."""
+    torch.manual_seed(0)
+    readout = SpaceFeatureReadout(5, 3, [8, 8, 6], dropout=0.5).double().train()
+    with torch.no_grad():
+        readout.bias.normal_()
+        readout.branch_mix.uniform_(-2, 2)
+    x = [torch.rand(4, 3, 8, 8, dtype=torch.float64), torch.rand(4, 3, 8, 8, dtype=torch.float64),
+         torch.rand(4, 3, 6, 6, dtype=torch.float64)]
+    weights = torch.rand(4, 5, dtype=torch.float64)
+
+    def grads(forward):
+        readout.zero_grad()
+        xg = [t.clone().requires_grad_(True) for t in x]
+        torch.manual_seed(1)  # the same dropout masks in both paths
+        out = forward(xg)
+        (out * weights).sum().backward()
+        return out.detach(), [t.grad for t in xg], {n: p.grad.clone()
+                                                    for n, p in readout.named_parameters()}
+
+    def patch(xg):
+        return sum(readout.branch_mix[:, k].abs()
+                   * (readout._patch_forward(k, readout.dropout(xk)) + readout.bias[k])
+                   for k, xk in enumerate(xg))
+
+    out, gx, gp = grads(readout)
+    ref, rgx, rgp = grads(patch)
+    assert getattr(readout, "_frozen_cache", None) is None
+    torch.testing.assert_close(out, ref, rtol=1e-12, atol=1e-12)
+    for a, b in zip(gx, rgx):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+    assert gp.keys() == rgp.keys()
+    for name in gp:
+        torch.testing.assert_close(gp[name], rgp[name], rtol=1e-12, atol=1e-12)
+    # dropout is on: some features were dropped, so the output differs from eval mode
+    readout.eval()
+    assert not torch.allclose(out, readout(x).detach())

@@ -1,5 +1,9 @@
-"""Datasets: procedural class-structured images and the simulated subject."""
+"""Datasets: the GOD loaders (BIDS), procedural class-structured images and the simulated
+subject (also written as a GOD-layout BIDS dataset)."""
+from ._god import load_god, read_images
+from ._god_rois import GOD_COMPOSITES, GOD_MASK_ROIS
 from ._images import class_recipe, load_photographs, make_class_images, pink_noise
+from ._simulate_bids import simulate_bids
 from ._synthetic import (
     COMPOSITES,
     ROIS,
@@ -10,12 +14,17 @@ from ._synthetic import (
 
 __all__ = [
     "COMPOSITES",
+    "GOD_COMPOSITES",
+    "GOD_MASK_ROIS",
     "ROIS",
     "class_descriptor",
     "class_recipe",
     "gabor_energy",
+    "load_god",
     "load_photographs",
     "make_class_images",
     "make_synthetic_subject",
     "pink_noise",
+    "read_images",
+    "simulate_bids",
 ]

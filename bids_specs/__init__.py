@@ -1,0 +1,1 @@
+"""pybids configurations of the datasets neurodecode reads (see README.md)."""

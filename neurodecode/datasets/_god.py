@@ -1,0 +1,378 @@
+"""Generic Object Decoding (OpenNeuro ds001246) from BIDS: raw or preprocessed BOLD to samples."""
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.utils import Bunch
+
+from .._docs import fill_doc
+from ._bids_files import bids_layout, load_nifti, nifti_data, sidecar_tr
+from ._god_rois import resolve_roi, voxel_labels
+from ._god_samples import read_events, run_samples
+
+#: (split, session prefix, task) of the three kinds of GOD runs.
+SPLITS = (("train", "perceptionTraining", "perception"),
+          ("test", "perceptionTest", "perception"),
+          ("imagery", "imageryTest", "imagery"))
+SOURCES = ("preproc-spm", "raw")
+IMAGE_EXTENSIONS = (".JPEG", ".jpeg", ".jpg", ".JPG", ".png", ".PNG", ".bmp", ".tif", ".tiff")
+
+
+def _subject_label(subject, layout):
+    label = str(subject)
+    if label.startswith("sub-"):
+        label = label[4:]
+    if isinstance(subject, (int, np.integer)):
+        label = f"{int(subject):02d}"
+    known = sorted(layout.get_subjects())
+    if label not in known:
+        raise ValueError(f"subject={subject!r}: no 'sub-{label}' in {layout.root}; subjects "
+                         f"found: {known or 'none'}.")
+    return label
+
+
+def _file_stamp(path):
+    st = os.stat(path)
+    return (str(path), st.st_size, st.st_mtime_ns)
+
+
+def _process_run(bold_path, events_path, mask, tr, task, shift, stamp):
+    """Samples of one run (cached by joblib.Memory; ``stamp`` invalidates on file change)."""
+    del stamp
+    img = load_nifti(bold_path, "BOLD run")
+    if img.ndim != 4:
+        raise ValueError(f"{bold_path}: a BOLD run must be 4D; got shape {img.shape}.")
+    if img.shape[:3] != mask.shape:
+        raise ValueError(f"{bold_path}: grid {img.shape[:3]} differs from the ROI masks' "
+                         f"{mask.shape}; resample the masks to the BOLD grid.")
+    header_tr = float(img.header.get_zooms()[3])
+    if tr is None:
+        tr = header_tr
+    elif header_tr > 0 and abs(header_tr - tr) > 1e-3 and header_tr != 1.0:
+        raise ValueError(f"{bold_path}: repetition time {header_tr:g} s in the NIfTI header "
+                         f"but {tr:g} s in the JSON sidecar; fix the sidecar or the header.")
+    data = nifti_data(img, bold_path)[mask].T  # (n_volumes, n_voxels), C order of the mask
+    events = read_events(events_path, task)
+    samples, rows = run_samples(data, events, tr, task=task, shift=shift, path=str(bold_path))
+    return samples, rows
+
+
+def _runs(layout, raw, subject, session_type, task, source):
+    suffix = "bold_preproc" if source == "preproc-spm" else "bold"
+    files = layout.get(subject=subject, session_type=session_type, task=task, suffix=suffix,
+                       extension=[".nii.gz", ".nii"])
+    runs = []
+    for f in files:
+        ent = f.get_entities()
+        ev = raw.get(subject=subject, session=ent["session"], task=task, run=ent["run"],
+                     suffix="events", extension=".tsv")
+        if not ev:
+            raise FileNotFoundError(
+                f"{f.path}: no events.tsv for sub-{subject} ses-{ent['session']} task-{task} "
+                f"run-{ent['run']:02d} in {raw.root}.")
+        runs.append({"session": ent["session"], "run": int(ent["run"]), "bold": f.path,
+                     "events": ev[0].path})
+    return sorted(runs, key=lambda r: (r["session"], r["run"]))
+
+
+def _roi_volumes(raw, subject, parts, grid_img):
+    masks = {}
+    available = raw.get(subject=subject, suffix="mask", extension=[".nii.gz", ".nii"])
+    by_key = {(f.get_entities().get("hemisphere"), f.get_entities().get("roi")): f.path
+              for f in available}
+    missing = [f"{h}_{r}" for h, r in parts if (h, r) not in by_key]
+    if missing:
+        raise FileNotFoundError(
+            f"no mask file for {missing} of sub-{subject} in {Path(raw.root) / 'sourcedata'} "
+            f"(expected sourcedata/sub-{subject}/anat/sub-{subject}_mask_<LH|RH>_<ROI>.nii.gz); "
+            f"found: {sorted(f'{h}_{r}' for h, r in by_key) or 'none'}.")
+    for key, path in by_key.items():
+        img = load_nifti(path, "ROI mask")
+        if img.shape[:3] != grid_img.shape[:3] or not np.allclose(img.affine, grid_img.affine,
+                                                                  atol=1e-3):
+            raise ValueError(f"{path}: mask grid {img.shape[:3]} (affine "
+                             f"{np.round(img.affine, 3).tolist()}) differs from the BOLD grid "
+                             f"{grid_img.shape[:3]} (affine "
+                             f"{np.round(grid_img.affine, 3).tolist()}); resample the mask to "
+                             "the BOLD grid (e.g. nilearn.image.resample_to_img).")
+        masks[key] = nifti_data(img, path) > 0
+    return masks
+
+
+def _find_images(stimulus_dir, names):
+    stimulus_dir = Path(stimulus_dir)
+    if not stimulus_dir.is_dir():
+        raise FileNotFoundError(f"stimulus_dir={str(stimulus_dir)!r} is not a folder.")
+    found = {}
+    for p in stimulus_dir.rglob("*"):
+        if p.suffix in IMAGE_EXTENSIONS:
+            found.setdefault(p.stem, p)
+    missing = [n for n in names if n not in found]
+    if missing:
+        raise FileNotFoundError(
+            f"stimulus_dir={str(stimulus_dir)!r}: {len(missing)} of {len(names)} stimulus "
+            f"images are missing (first: {[str(n) for n in missing[:5]]}). Files are matched "
+            "by stimulus_name "
+            "(e.g. n01518878_10042.JPEG).")
+    return [found[n] for n in names]
+
+
+def read_images(paths, image_size=None):
+    """Read image files as float32 RGB in [0, 1], centre-cropped to squares and resized.
+
+    Parameters
+    ----------
+    paths : sequence of path-like
+        Image files (any format Pillow reads).
+    image_size : int or None, default=None
+        Side of the returned squares; None keeps the files' size (they must all share
+        one square size).
+
+    Returns
+    -------
+    images : ndarray of shape (n, s, s, 3), float32
+        RGB in [0, 1].
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from PIL import Image
+    >>> from neurodecode.datasets import read_images
+    >>> path = Path(tempfile.mkdtemp()) / "n01518878_10042.png"
+    >>> Image.new("RGB", (40, 30), (255, 0, 0)).save(path)
+    >>> images = read_images([path], image_size=16)
+    >>> images.shape, float(images[0, 0, 0, 0])
+    ((1, 16, 16, 3), 1.0)
+    """
+    from PIL import Image
+
+    out = []
+    for p in paths:
+        with Image.open(p) as im:
+            im = im.convert("RGB")
+            w, h = im.size
+            side = min(w, h)
+            if w != h:
+                left, top = (w - side) // 2, (h - side) // 2
+                im = im.crop((left, top, left + side, top + side))
+            size = image_size or side
+            if size != side:
+                im = im.resize((size, size), Image.BICUBIC)
+            out.append(np.asarray(im, dtype=np.float32) / 255.0)
+    sizes = {a.shape for a in out}
+    if len(sizes) > 1:
+        raise ValueError(f"the images have different sizes {sorted(sizes)[:3]}; pass "
+                         "image_size to resize them to one square size.")
+    return np.stack(out) if out else np.zeros((0, image_size or 0, image_size or 0, 3),
+                                              np.float32)
+
+
+def _group_test(samples, rows):
+    """(n_images, n_repeats, V) trials of the test images, images sorted by name."""
+    names = rows["stimulus_name"].to_numpy(dtype=str)
+    order = sorted(set(names))
+    groups = [np.flatnonzero(names == n) for n in order]
+    counts = np.array([len(g) for g in groups])
+    n_rep = int(counts.max())
+    if (counts != n_rep).any():
+        warnings.warn(f"test images have unequal repeat counts ({int(counts.min())}-{n_rep}); "
+                      "missing repeats are NaN in X_test_trials and left out of X_test.",
+                      stacklevel=3)
+    trials = np.full((len(order), n_rep, samples.shape[1]), np.nan, np.float32)
+    for i, g in enumerate(groups):
+        trials[i, :len(g)] = samples[g]
+    first = [g[0] for g in groups]
+    return trials, rows.iloc[first].reset_index(drop=True), counts
+
+
+@fill_doc
+def load_god(bids_root, subject, *, source="preproc-spm", rois=("VC",), stimulus_dir=None,
+             image_size=None, shift=1, cache=None, n_jobs=1, verbose=1):
+    """Load one subject of Generic Object Decoding (OpenNeuro ds001246) from its BIDS files.
+
+    Builds the samples of Horikawa & Kamitani (2017) run by run (memory independent of the
+    number of runs): linear detrend, percent signal change relative to the initial rest,
+    a 1-volume shift for the haemodynamic delay, the mean of each 9 s block, one-back
+    repeats left out, z-score per voxel per run. Training: one sample per image (1200);
+    test: the 35 repeats of each of the 50 images and their mean; imagery: one sample per
+    15 s imagery period. Sessions and runs are discovered (they differ between subjects).
+
+    Parameters
+    ----------
+    bids_root : path-like
+        The dataset root (``dataset_description.json``, ``sub-XX/``, ``sourcedata/``,
+        ``derivatives/preproc-spm/output/``).
+    subject : str or int
+        ``"01"``, ``"sub-01"`` or ``1``.
+    source : {"preproc-spm", "raw"}, default="preproc-spm"
+        The authors' SPM-preprocessed runs (``derivatives/preproc-spm/output``) or the raw
+        BOLD (no derivatives needed; no motion correction).
+    rois : sequence of str, default=("VC",)
+        The voxels kept: the union of these ROIs (see Notes).
+    stimulus_dir : path-like or None, default=None
+        Folder with the stimulus images, named by ``stimulus_name``
+        (``n01518878_10042.JPEG``; searched recursively). None: no images returned.
+    image_size : int or None, default=None
+        Side of the returned images (centre-cropped, resized); None keeps the files' size.
+    shift : int, default=1
+        Volumes of haemodynamic delay.
+    cache : str, path-like, joblib.Memory or None, default=None
+        Cache of the per-run samples (joblib.Memory); a run is recomputed when its files
+        change.
+    n_jobs : int, default=1
+        Runs processed in parallel (joblib).
+    %(verbose)s
+
+    Returns
+    -------
+    data : Bunch
+        ``X_train`` (n_train, V), ``stimulus_train`` (names), ``stimulus_id_train``,
+        ``labels_train`` (category index); ``X_test`` (n_test, V, mean of the repeats),
+        ``X_test_trials`` (n_test, n_repeats, V), ``X_test_repeats`` (n_repeats, n_test, V,
+        the simulated subject's layout), ``stimulus_test``, ``stimulus_id_test``,
+        ``labels_test``; ``X_imagery``, ``labels_imagery``, ``category_imagery``;
+        ``images_train``/``images_test`` (with ``stimulus_dir``); ``roi`` and
+        ``roi_labels`` (area of each voxel), ``roi_hemisphere``, ``roi_masks`` (per-voxel
+        boolean, by ROI name, as the simulated subject), ``roi_imgs`` (NIfTI masks);
+        ``masker`` (fitted :class:`nilearn.maskers.NiftiMasker`: per-voxel results back to
+        NIfTI with ``masker.inverse_transform``); ``samples`` (a DataFrame: split,
+        session, run, onset, stimulus of every sample); ``meta``.
+
+    Notes
+    -----
+    ROI names: the mask files' ``V1d V1v V2d V2v V3d V3v hV4 LOC FFA PPA HVC``, and the
+    composites ``V1 V2 V3`` (dorsal and ventral), ``V4`` (hV4), ``LVC`` (V1-V3) and ``VC``
+    (LVC, V4 and HVC); both hemispheres unless prefixed ``LH_`` or ``RH_``; ``"+"`` joins
+    names into one union (``"V1+FFA"``). Voxels are ordered as the mask volume (C order),
+    as in :class:`nilearn.maskers.NiftiMasker`.
+
+    Examples
+    --------
+    >>> from neurodecode.datasets import load_god
+    >>> god = load_god("ds001246", "01", rois=("VC",))  # doctest: +SKIP
+    >>> god.X_train.shape, god.X_test_trials.shape  # doctest: +SKIP
+    ((1200, 4466), (50, 35, 4466))
+    """
+    import nibabel as nib
+    from joblib import Memory, Parallel, delayed
+    from nilearn.maskers import NiftiMasker
+    from tqdm.auto import tqdm
+
+    root = Path(bids_root)
+    if not (root / "dataset_description.json").exists():
+        raise FileNotFoundError(f"bids_root={str(bids_root)!r} is not a BIDS dataset root (no "
+                                "dataset_description.json).")
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {SOURCES}; got {source!r}.")
+    if isinstance(rois, str):
+        rois = (rois,)
+    parts = list(dict.fromkeys(p for r in rois for p in resolve_roi(r)))
+    raw = bids_layout(root)
+    label = _subject_label(subject, raw)
+    layout = raw
+    if source == "preproc-spm":
+        deriv = root / "derivatives" / "preproc-spm" / "output"
+        if not deriv.is_dir():
+            raise FileNotFoundError(f"source='preproc-spm' but {deriv} does not exist; "
+                                    "download the derivatives or pass source='raw'.")
+        layout = bids_layout(deriv, derivative=True)
+    runs = {split: _runs(layout, raw, label, st, task, source) for split, st, task in SPLITS}
+    for split in ("train", "test"):
+        if not runs[split]:
+            sessions = sorted(layout.get_sessions(subject=label))
+            raise FileNotFoundError(
+                f"sub-{label}: no {split} runs (ses-{dict((s, t) for s, t, _ in SPLITS)[split]}"
+                f"NN, source={source!r}) in {layout.root}; sessions found: {sessions or 'none'}.")
+    grid_img = load_nifti(runs["train"][0]["bold"], "BOLD run")
+    masks = _roi_volumes(raw, label, parts, grid_img)
+    keep = np.zeros(grid_img.shape[:3], bool)
+    for key in parts:
+        keep |= masks[key]
+    if not keep.any():
+        raise ValueError(f"rois={tuple(rois)}: the masks of sub-{label} select no voxel.")
+    memory = cache if isinstance(cache, Memory) else Memory(cache, verbose=0)
+    process = memory.cache(_process_run)
+
+    jobs = []
+    for split, _, task in SPLITS:
+        for r in runs[split]:
+            tr = sidecar_tr(root, r["bold"], task)
+            jobs.append((split, r, delayed(process)(
+                r["bold"], r["events"], keep, tr, task, int(shift),
+                (_file_stamp(r["bold"]), _file_stamp(r["events"])))))
+    results = Parallel(n_jobs=n_jobs, return_as="generator")(j[2] for j in jobs)
+    collected = {"train": [], "test": [], "imagery": []}
+    tables = []
+    bar = tqdm(results, total=len(jobs), desc=f"sub-{label} runs", unit="run",
+               disable=not verbose)
+    for (split, r, _), (samples, rows) in zip(jobs, bar):
+        collected[split].append(samples)
+        rows = rows.assign(split=split, session=r["session"], run=r["run"])
+        tables.append(rows)
+    table = pd.concat(tables, ignore_index=True)
+
+    def split_rows(split):
+        return table[table["split"] == split].reset_index(drop=True)
+
+    X_train = np.concatenate(collected["train"])
+    train_rows = split_rows("train")
+    test_samples = np.concatenate(collected["test"])
+    trials, test_rows, counts = _group_test(test_samples, split_rows("test"))
+    X_imagery = (np.concatenate(collected["imagery"]) if collected["imagery"]
+                 else np.zeros((0, int(keep.sum())), np.float32))
+    imagery_rows = split_rows("imagery")
+
+    labels, hemisphere = voxel_labels(masks, keep)
+    roi_imgs, roi_masks = {}, {}
+    for name in dict.fromkeys(list(rois) + ["V1", "V2", "V3", "hV4", "LOC", "FFA", "PPA",
+                                            "HVC", "LVC", "VC"]):
+        try:
+            members = resolve_roi(name)
+        except ValueError:
+            continue
+        if not all(m in masks for m in members):
+            continue
+        vol = np.zeros(keep.shape, bool)
+        for m in members:
+            vol |= masks[m]
+        roi_imgs[name] = nib.Nifti1Image(vol.astype(np.uint8), grid_img.affine)
+        roi_masks[name] = vol[keep]
+    mask_img = nib.Nifti1Image(keep.astype(np.uint8), grid_img.affine)
+    masker = NiftiMasker(mask_img=mask_img).fit()
+
+    def ids(rows):
+        if "stimulus_id" not in rows:
+            return np.full(len(rows), np.nan)
+        return np.round(pd.to_numeric(rows["stimulus_id"], errors="coerce").to_numpy(), 6)
+
+    out = Bunch(
+        X_train=X_train, stimulus_train=train_rows["stimulus_name"].to_numpy(dtype=str),
+        stimulus_id_train=ids(train_rows),
+        labels_train=train_rows["category_index"].to_numpy(dtype=int),
+        X_test=np.nanmean(trials, axis=1).astype(np.float32), X_test_trials=trials,
+        X_test_repeats=np.ascontiguousarray(trials.transpose(1, 0, 2)),
+        stimulus_test=test_rows["stimulus_name"].to_numpy(dtype=str),
+        stimulus_id_test=ids(test_rows),
+        labels_test=test_rows["category_index"].to_numpy(dtype=int),
+        X_imagery=X_imagery,
+        labels_imagery=imagery_rows["category_index"].to_numpy(dtype=int)
+        if len(imagery_rows) else np.zeros(0, int),
+        category_imagery=imagery_rows["category_name"].to_numpy(dtype=str)
+        if "category_name" in imagery_rows else np.zeros(0, str),
+        roi=labels, roi_labels=labels, roi_hemisphere=hemisphere, roi_masks=roi_masks,
+        roi_imgs=roi_imgs, masker=masker, samples=table,
+        meta={"dataset": "GOD (OpenNeuro ds001246)", "subject": label, "source": source,
+              "rois": list(rois), "n_voxels": int(keep.sum()), "shift_volumes": int(shift),
+              "n_runs": {k: len(v) for k, v in runs.items()},
+              "sessions": sorted({r["session"] for v in runs.values() for r in v}),
+              "n_test_repeats": counts.tolist(), "bids_root": str(root)},
+    )
+    if stimulus_dir is not None:
+        out.images_train = read_images(_find_images(stimulus_dir, list(out.stimulus_train)),
+                                       image_size)
+        out.images_test = read_images(_find_images(stimulus_dir, list(out.stimulus_test)),
+                                      image_size)
+    return out

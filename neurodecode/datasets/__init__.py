@@ -1,9 +1,12 @@
 """Datasets: the GOD loaders (BIDS), procedural class-structured images and the simulated
 subject (also written as a GOD-layout BIDS dataset)."""
+from ._bdata import load_god_bdata
 from ._god import load_god, read_images
+from ._image_folder import load_image_folder
 from ._god_rois import GOD_COMPOSITES, GOD_MASK_ROIS
 from ._images import class_recipe, load_photographs, make_class_images, pink_noise
 from ._simulate_bids import simulate_bids
+from ._vim1 import load_vim1
 from ._synthetic import (
     COMPOSITES,
     ROIS,
@@ -21,7 +24,10 @@ __all__ = [
     "class_recipe",
     "gabor_energy",
     "load_god",
+    "load_god_bdata",
+    "load_image_folder",
     "load_photographs",
+    "load_vim1",
     "make_class_images",
     "make_synthetic_subject",
     "pink_noise",

@@ -341,7 +341,7 @@ def load_god(bids_root, subject, *, source="preproc-spm", rois=("VC",), stimulus
         roi_imgs[name] = nib.Nifti1Image(vol.astype(np.uint8), grid_img.affine)
         roi_masks[name] = vol[keep]
     mask_img = nib.Nifti1Image(keep.astype(np.uint8), grid_img.affine)
-    masker = NiftiMasker(mask_img=mask_img).fit()
+    masker = NiftiMasker(mask_img=mask_img, standardize=None).fit()
 
     def ids(rows):
         if "stimulus_id" not in rows:

@@ -297,12 +297,14 @@ def make_synthetic_subject(n_train_classes=150, n_train_per_class=8, n_test_clas
     -------
     subject : Bunch
         ``images_train``, ``X_train``, ``labels_train``; ``images_test``, ``X_test`` (mean
-        over repeats), ``X_test_repeats`` (n_repeats, n_test, n_voxels), ``labels_test``;
+        over repeats), ``X_test_repeats`` (n_repeats, n_test, n_voxels),
+        ``X_test_trials`` (n_test, n_repeats, n_voxels; the layout of the real-data
+        loaders), ``labels_test``;
         ``images_unpaired``, ``labels_unpaired``; ``gallery_classes`` and
         ``gallery_images(classes, n_per_class)``; ``simulate_fmri(images, n_repeats=1,
         random_state=None)``, this subject's noisy single trials (n_repeats, n, n_voxels)
         for any other images (e.g. fMRI of other novel images, for a leakage-free unpaired
-        set); ``roi`` (per voxel) and ``roi_masks``
+        set); ``roi`` and ``roi_labels`` (per voxel) and ``roi_masks``
         (ROIs plus LVC, HVC, VC); ground truth ``prf_center`` (deg, +x right, +y up),
         ``prf_size`` (deg), ``snr`` (per voxel), ``Y_train_clean``, ``Y_test_clean``,
         ``noise_ceiling`` (true correlation ceiling of ``X_test``) and
@@ -385,11 +387,13 @@ def make_synthetic_subject(n_train_classes=150, n_train_per_class=8, n_test_clas
     return Bunch(
         images_train=images_train, X_train=X_train.astype(f32), labels_train=labels_train,
         images_test=images_test, X_test=X_test_repeats.mean(0).astype(f32),
-        X_test_repeats=X_test_repeats.astype(f32), labels_test=labels_test,
+        X_test_repeats=X_test_repeats.astype(f32),
+        X_test_trials=np.ascontiguousarray(X_test_repeats.transpose(1, 0, 2)).astype(f32),
+        labels_test=labels_test,
         images_unpaired=images_unpaired, labels_unpaired=labels_unpaired,
         gallery_classes=gallery_classes, gallery_images=gallery_images,
         simulate_fmri=simulate_fmri,
-        roi=model.roi, roi_masks=roi_masks,
+        roi=model.roi, roi_labels=model.roi, roi_masks=roi_masks,
         prf_center=model.prf_center, prf_size=model.prf_size, snr=voxel_snr,
         Y_train_clean=Y_train.astype(f32), Y_test_clean=Y_test.astype(f32),
         noise_ceiling=noise_ceiling, noise_ceiling_single_trial=noise_ceiling_single,

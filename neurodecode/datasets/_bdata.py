@@ -1,0 +1,193 @@
+"""GOD preprocessed by its authors: BData files (figshare ``Subject*.h5``; legacy ``.mat``).
+
+A BData file holds one matrix ``dataset`` (n_samples x n_columns) and metadata rows
+(``key``, ``description``, ``value`` of n_columns): a key marks the columns it describes
+with 1 (``VoxelData``, ``ROI_V1``, ``DataType``) or gives per-column values
+(``voxel_x``). Legacy files name them ``dataSet`` and ``metaData``.
+"""
+import warnings
+from pathlib import Path
+
+import numpy as np
+from sklearn.utils import Bunch
+
+from ._bids_files import check_fetched
+
+#: ROI columns of GOD's BData files, and the per-voxel label order (most specific first).
+BDATA_ROIS = ("V1", "V2", "V3", "V4", "LOC", "FFA", "PPA", "LVC", "HVC", "VC")
+_LABEL_ORDER = ("V1", "V2", "V3", "V4", "LOC", "FFA", "PPA", "HVC")
+
+
+def _decode(values):
+    out = []
+    for v in np.asarray(values).ravel():
+        if isinstance(v, bytes):
+            v = v.decode()
+        elif isinstance(v, np.ndarray):
+            v = "".join(chr(int(c)) for c in v.ravel()) if v.dtype.kind in "iu" else str(v)
+        out.append(str(v).strip())
+    return out
+
+
+def _read_h5(path):
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        data_key = "dataset" if "dataset" in f else "dataSet" if "dataSet" in f else None
+        meta_key = "metadata" if "metadata" in f else "metaData" if "metaData" in f else None
+        if data_key is None or meta_key is None:
+            raise ValueError(f"{path}: not a BData file (no 'dataset'/'dataSet' and "
+                             f"'metadata'/'metaData'); found {sorted(f.keys())}.")
+        data = np.asarray(f[data_key], dtype=np.float64)
+        meta = f[meta_key]
+        keys = meta["key"]
+        if keys.dtype.kind == "O" or keys.dtype.kind == "S":
+            names = _decode(keys[()])
+        else:  # MATLAB v7.3 cell array of char: object references
+            names = ["".join(chr(int(c)) for c in np.asarray(f[ref]).ravel())
+                     for ref in np.asarray(keys).ravel()]
+        value = np.asarray(meta["value"], dtype=np.float64)
+    return _orient(data, names, value)
+
+
+def _orient(data, names, value):
+    """Undo MATLAB v7.3's reversed dimensions: value is (keys, columns), data (samples,
+    columns)."""
+    value = np.atleast_2d(value)
+    if value.shape[0] != len(names) and value.shape[1] == len(names):
+        value = value.T
+    if data.shape[1] != value.shape[1] and data.shape[0] == value.shape[1]:
+        data = data.T
+    return data, names, value
+
+
+def _read_mat(path):
+    from scipy.io import loadmat
+
+    try:
+        mat = loadmat(path, squeeze_me=True, struct_as_record=False)
+    except NotImplementedError:  # v7.3: HDF5
+        return _read_h5(path)
+    if "dataSet" not in mat or "metaData" not in mat:
+        raise ValueError(f"{path}: not a BData .mat file (no 'dataSet' and 'metaData'); "
+                         f"found {sorted(k for k in mat if not k.startswith('__'))}.")
+    meta = mat["metaData"]
+    names = [str(k) for k in np.atleast_1d(meta.key)]
+    return _orient(np.asarray(mat["dataSet"], np.float64), names,
+                   np.asarray(meta.value, np.float64))
+
+
+def load_god_bdata(path, *, rois=("VC",)):
+    """Load a GOD subject from the authors' preprocessed BData file (.h5 or legacy .mat).
+
+    Parameters
+    ----------
+    path : path-like
+        ``Subject1.h5`` ... ``Subject5.h5`` (figshare, bdpy format) or a legacy ``.mat``
+        with ``dataSet``/``metaData``.
+    rois : sequence of str, default=("VC",)
+        Voxels kept: the union of these ROI columns (``V1 V2 V3 V4 LOC FFA PPA LVC HVC
+        VC``).
+
+    Returns
+    -------
+    data : Bunch
+        The fields of :func:`load_god`: ``X_train``, ``stimulus_id_train``,
+        ``labels_train`` (the ImageNet synset number, the integer part of the stimulus
+        id); ``X_test`` (mean of the repeats), ``X_test_trials`` (n_test, n_repeats, V),
+        ``X_test_repeats``, ``stimulus_id_test``, ``labels_test``; ``X_imagery``,
+        ``labels_imagery``; ``roi``/``roi_labels``, ``roi_masks`` (per-voxel boolean),
+        ``voxel_xyz`` (mm), ``samples`` (run and block of each sample), ``meta``.
+        Stimulus names are not in BData files: ``stimulus_train`` are the ids formatted as
+        ``nXXXXXXXX_NNNN``.
+
+    Examples
+    --------
+    >>> from neurodecode.datasets import load_god_bdata
+    >>> god = load_god_bdata("Subject1.h5")  # doctest: +SKIP
+    >>> god.X_train.shape, god.X_test_trials.shape  # doctest: +SKIP
+    ((1200, 4466), (50, 35, 4466))
+    """
+    import pandas as pd
+
+    path = Path(path)
+    check_fetched(path)
+    try:
+        data, names, value = (_read_mat(path) if path.suffix == ".mat" else _read_h5(path))
+    except (OSError, KeyError) as exc:
+        raise ValueError(f"{path}: cannot read it as a BData file ({exc}).") from exc
+    if value.shape != (len(names), data.shape[1]):
+        raise ValueError(f"{path}: metadata value has shape {value.shape}, expected "
+                         f"({len(names)}, {data.shape[1]}) (keys x columns).")
+    meta = dict(zip(names, value))
+
+    def column(*keys):
+        for key in keys:
+            if key in meta:
+                cols = np.flatnonzero(meta[key] == 1)
+                if len(cols) == 1:
+                    return data[:, cols[0]], key
+        raise ValueError(f"{path}: no single column for {' or '.join(keys)}; keys: {names}.")
+
+    def columns(key):
+        if key not in meta:
+            raise ValueError(f"{path}: no metadata key {key!r}; keys: {names}.")
+        return meta[key] == 1
+
+    datatype, _ = column("DataType")
+    stim, id_key = column("stimulus_id", "Label")
+    voxel = columns("VoxelData")
+    if isinstance(rois, str):
+        rois = (rois,)
+    keep = np.zeros(data.shape[1], bool)
+    for r in rois:
+        if f"ROI_{r}" not in meta:
+            known = [n[4:] for n in names if n.startswith("ROI_")]
+            raise ValueError(f"rois: unknown ROI {r!r} in {path}; known: {known}.")
+        keep |= columns(f"ROI_{r}")
+    keep &= voxel
+    X = data[:, keep].astype(np.float32)
+    run = column("Run")[0] if "Run" in meta else np.full(len(data), np.nan)
+    block = column("Block")[0] if "Block" in meta else np.full(len(data), np.nan)
+    stim = np.round(stim, 6)
+
+    train, test, imagery = datatype == 1, datatype == 2, datatype == 3
+    test_ids = np.unique(stim[test])
+    groups = [np.flatnonzero(test & (stim == s)) for s in test_ids]
+    n_rep = max((len(g) for g in groups), default=0)
+    trials = np.full((len(test_ids), n_rep, X.shape[1]), np.nan, np.float32)
+    for i, g in enumerate(groups):
+        trials[i, :len(g)] = X[g]
+    if any(len(g) != n_rep for g in groups):
+        warnings.warn("test images have unequal repeat counts; missing repeats are NaN.",
+                      stacklevel=2)
+    labels, roi_masks = np.full(int(keep.sum()), "other", object), {}
+    for r in BDATA_ROIS:
+        if f"ROI_{r}" in meta:
+            roi_masks[r] = columns(f"ROI_{r}")[keep]
+    for r in reversed(_LABEL_ORDER):
+        if r in roi_masks:
+            labels[roi_masks[r]] = r
+    xyz = np.stack([meta[k][keep] if k in meta else np.full(int(keep.sum()), np.nan)
+                    for k in ("voxel_x", "voxel_y", "voxel_z")], axis=1)
+
+    def names_of(ids):
+        return np.array([f"n{int(s):08d}_{int(round((s - int(s)) * 1e6))}" for s in ids])
+
+    labels = labels.astype(str)
+    return Bunch(
+        X_train=X[train], stimulus_id_train=stim[train], stimulus_train=names_of(stim[train]),
+        labels_train=np.floor(stim[train]).astype(int),
+        X_test=np.nanmean(trials, axis=1).astype(np.float32) if len(test_ids) else X[:0],
+        X_test_trials=trials, X_test_repeats=np.ascontiguousarray(trials.transpose(1, 0, 2)),
+        stimulus_id_test=test_ids, stimulus_test=names_of(test_ids),
+        labels_test=np.floor(test_ids).astype(int),
+        X_imagery=X[imagery], labels_imagery=np.floor(stim[imagery]).astype(int),
+        roi=labels, roi_labels=labels, roi_masks=roi_masks, voxel_xyz=xyz,
+        samples=pd.DataFrame({"split": np.select([train, test, imagery],
+                                                 ["train", "test", "imagery"], "other"),
+                              "run": run, "block": block, "stimulus_id": stim}),
+        meta={"dataset": "GOD (BData)", "path": str(path), "rois": list(rois),
+              "n_voxels": int(keep.sum()), "stimulus_key": id_key,
+              "n_test_repeats": [len(g) for g in groups]},
+    )

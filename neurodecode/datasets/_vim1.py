@@ -1,0 +1,131 @@
+"""vim-1 (Kay et al. 2008; CRCNS): ``EstimatedResponses.mat`` and ``Stimuli.mat`` (v7.3)."""
+import warnings
+from pathlib import Path
+
+import numpy as np
+from sklearn.utils import Bunch
+
+from ._bids_files import check_fetched
+
+#: vim-1's ROI codes (``roiS<n>``).
+VIM1_ROIS = {0: "other", 1: "V1", 2: "V2", 3: "V3", 4: "V3A", 5: "V3B", 6: "V4", 7: "LatOcc"}
+#: The functional grid of vim-1's voxel indices.
+VIM1_GRID = (64, 64, 18)
+
+
+def _h5(path, keys):
+    import h5py
+
+    path = Path(path)
+    check_fetched(path)
+    try:
+        f = h5py.File(path, "r")
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot open it as a MATLAB v7.3 (HDF5) file ({exc}); vim-1's "
+                         "files are v7.3.") from exc
+    with f:
+        missing = [k for k in keys if k not in f]
+        if missing:
+            raise ValueError(f"{path}: no variable(s) {missing}; found {sorted(f.keys())}.")
+        return {k: np.asarray(f[k]) for k in keys}
+
+
+def load_vim1(responses_mat, stimuli_mat, subject=1, *, image_size=None):
+    """Load one vim-1 subject: voxel responses, ROIs, voxel positions and the stimuli.
+
+    Parameters
+    ----------
+    responses_mat : path-like
+        ``EstimatedResponses.mat`` (MATLAB v7.3).
+    stimuli_mat : path-like
+        ``Stimuli.mat`` (MATLAB v7.3).
+    subject : {1, 2}, default=1
+        The subject (``dataTrnS<subject>``, ...).
+    image_size : int or None, default=None
+        Side of the returned images (resized); None keeps 128.
+
+    Returns
+    -------
+    data : Bunch
+        The fields of :func:`load_god`: ``X_train`` (1750, V), ``X_test`` (120, V; vim-1
+        publishes the validation responses averaged over their 13 repeats, so
+        ``X_test_trials`` is ``X_test[:, None]``), ``images_train``, ``images_test``
+        (grayscale scaled to [0, 1] over both sets, as RGB), ``roi``/``roi_labels``,
+        ``roi_masks`` (per-voxel boolean), ``voxel_index`` (0-based, into the 64 x 64 x 18
+        grid, C order), ``mask_img`` (a NIfTI of the kept voxels), ``n_nan_voxels`` (voxels
+        dropped for NaN responses) and ``meta``.
+
+    Warns
+    -----
+    UserWarning
+        When voxels with NaN responses are dropped (their count).
+
+    Examples
+    --------
+    >>> from neurodecode.datasets import load_vim1
+    >>> vim = load_vim1("EstimatedResponses.mat", "Stimuli.mat", subject=1)  # doctest: +SKIP
+    """
+    import nibabel as nib
+
+    if subject not in (1, 2):
+        raise ValueError(f"subject must be 1 or 2 (vim-1 has two subjects); got {subject!r}.")
+    s = int(subject)
+    r = _h5(responses_mat, [f"dataTrnS{s}", f"dataValS{s}", f"roiS{s}", f"voxIdxS{s}"])
+    st = _h5(stimuli_mat, ["stimTrn", "stimVal"])
+    trn, val = r[f"dataTrnS{s}"].astype(np.float64), r[f"dataValS{s}"].astype(np.float64)
+    roi = r[f"roiS{s}"].ravel().astype(int)
+    idx = r[f"voxIdxS{s}"].ravel().astype(np.int64)
+    n_vox = len(roi)
+    # v7.3 reverses the dimensions: responses come back (samples, voxels); be tolerant
+    if trn.shape[1] != n_vox and trn.shape[0] == n_vox:
+        trn, val = trn.T, val.T
+    if trn.shape[1] != n_vox or val.shape[1] != n_vox or len(idx) != n_vox:
+        raise ValueError(f"{responses_mat}: inconsistent sizes: dataTrnS{s} {trn.shape}, "
+                         f"dataValS{s} {val.shape}, roiS{s} {roi.shape}, voxIdxS{s} "
+                         f"{idx.shape}.")
+    bad = np.isnan(trn).any(axis=0) | np.isnan(val).any(axis=0)
+    if bad.any():
+        warnings.warn(f"vim-1 subject {s}: {int(bad.sum())} of {n_vox} voxels have NaN "
+                      "responses and are dropped (count in n_nan_voxels).", stacklevel=2)
+    keep = ~bad
+    # 1-based, column-major (MATLAB) indices into the 64 x 64 x 18 grid
+    ijk = np.unravel_index(idx[keep] - 1, VIM1_GRID, order="F")
+    vol = np.zeros(VIM1_GRID, np.uint8)
+    vol[ijk] = 1
+    # voxels as a NiftiMasker on mask_img orders them (C order of the volume)
+    flat_c = np.ravel_multi_index(ijk, VIM1_GRID)
+    order = np.argsort(flat_c, kind="stable")
+    mask_img = nib.Nifti1Image(vol, np.diag([2.0, 2.0, 2.5, 1.0]))
+
+    def images(a):
+        a = np.asarray(a, np.float64)
+        if a.shape[0] == a.shape[1] and a.shape[2] != a.shape[0]:  # (x, y, n) as read
+            a = np.transpose(a, (2, 1, 0))
+        return a
+
+    trn_img, val_img = images(st["stimTrn"]), images(st["stimVal"])
+    lo = min(trn_img.min(), val_img.min())
+    hi = max(trn_img.max(), val_img.max())
+
+    def rgb(a):
+        a = ((a - lo) / (hi - lo)).astype(np.float32)
+        out = np.repeat(a[..., None], 3, axis=-1)
+        if image_size and image_size != out.shape[1]:
+            from .._validation import resize_images
+
+            out = resize_images(out, int(image_size))
+        return out
+
+    labels = np.array([VIM1_ROIS.get(int(c), "other") for c in roi[keep]])[order]
+    X_train = trn[:, keep][:, order].astype(np.float32)
+    X_test = val[:, keep][:, order].astype(np.float32)
+    return Bunch(
+        X_train=X_train, X_test=X_test, X_test_trials=X_test[:, None, :],
+        X_test_repeats=X_test[None], images_train=rgb(trn_img), images_test=rgb(val_img),
+        roi=labels, roi_labels=labels,
+        roi_masks={name: labels == name for name in VIM1_ROIS.values() if name != "other"},
+        voxel_index=flat_c[order], mask_img=mask_img, n_nan_voxels=int(bad.sum()),
+        meta={"dataset": "vim-1 (Kay et al. 2008)", "subject": s, "n_voxels": int(keep.sum()),
+              "n_nan_voxels": int(bad.sum()), "grid": VIM1_GRID,
+              "test": "responses averaged over 13 repeats (as published)"},
+    )

@@ -1,0 +1,227 @@
+"""load_god_bdata, load_vim1 and load_image_folder on files written in the published layouts."""
+import h5py
+import numpy as np
+import pytest
+from PIL import Image
+
+from neurodecode.datasets import (
+    load_god_bdata,
+    load_image_folder,
+    load_vim1,
+    make_synthetic_subject,
+)
+
+
+def _bdata_arrays(rng, n_vox=12, n_train=6, n_test=3, n_rep=4, n_imag=2):
+    """A BData matrix in bdpy's layout: metadata keys mark their columns with 1."""
+    rows, dtype, stim, runs = [], [], [], []
+    train_ids = [1518878.010042 + i * 1e-6 for i in range(n_train)]
+    test_ids = [1443537.022563, 1621127.01902, 1677366.018182][:n_test]
+    for i, s in enumerate(train_ids):
+        dtype.append(1), stim.append(s), runs.append(1 + i // 3)
+    for r in range(n_rep):
+        for s in test_ids:
+            dtype.append(2), stim.append(s), runs.append(10 + r)
+    for s in test_ids[:n_imag]:
+        dtype.append(3), stim.append(float(int(s))), runs.append(30)
+    n = len(dtype)
+    voxels = rng.standard_normal((n, n_vox))
+    # columns: voxels..., DataType, stimulus_id, Run, Block
+    data = np.column_stack([voxels, dtype, stim, runs, np.arange(n) % 5])
+    n_col = data.shape[1]
+    keys, values = [], []
+
+    def add(key, value):
+        keys.append(key)
+        values.append(value)
+
+    def one(cols):
+        v = np.full(n_col, np.nan)
+        v[cols] = 1
+        return v
+
+    add("VoxelData", one(np.arange(n_vox)))
+    add("DataType", one([n_vox]))
+    add("stimulus_id", one([n_vox + 1]))
+    add("Run", one([n_vox + 2]))
+    add("Block", one([n_vox + 3]))
+    roi = {"V1": np.arange(0, 4), "V2": np.arange(4, 7), "LOC": np.arange(7, 10),
+           "FFA": np.arange(9, 12)}
+    roi["LVC"] = np.r_[roi["V1"], roi["V2"]]
+    roi["HVC"] = np.r_[roi["LOC"], roi["FFA"]]
+    roi["VC"] = np.arange(n_vox)
+    for k, cols in roi.items():
+        add(f"ROI_{k}", one(cols))
+    for k, j in (("voxel_x", 0), ("voxel_y", 1), ("voxel_z", 2)):
+        v = np.full(n_col, np.nan)
+        v[:n_vox] = np.arange(n_vox) * 3.0 + j
+        add(k, v)
+    return data, keys, np.array(values), voxels, np.array(dtype), np.round(stim, 6)
+
+
+def test_bdata_h5_in_the_bdpy_layout(tmp_path):
+    rng = np.random.default_rng(0)
+    data, keys, value, voxels, dtype, stim = _bdata_arrays(rng)
+    path = tmp_path / "Subject1.h5"
+    with h5py.File(path, "w") as f:
+        f["dataset"] = data
+        f["metadata/key"] = np.array([k.encode() for k in keys])
+        f["metadata/description"] = np.array([b"" for _ in keys])
+        f["metadata/value"] = value
+    god = load_god_bdata(path)
+    np.testing.assert_allclose(god.X_train, voxels[dtype == 1], rtol=1e-6)
+    assert god.X_test_trials.shape == (3, 4, 12)
+    for i, s in enumerate(god.stimulus_id_test):
+        np.testing.assert_allclose(god.X_test[i], voxels[(dtype == 2) & (stim == s)].mean(0),
+                                   rtol=1e-5)
+    assert god.X_imagery.shape == (2, 12)
+    assert god.labels_train.tolist() == [1518878] * 6
+    assert god.stimulus_test.tolist() == ["n01443537_22563", "n01621127_19020",
+                                          "n01677366_18182"]
+    # voxel 9 is in LOC and FFA: the first area of the label order (LOC) names it
+    assert god.roi.tolist() == ["V1"] * 4 + ["V2"] * 3 + ["LOC"] * 3 + ["FFA"] * 2
+    assert god.roi_masks["HVC"].sum() == 5
+    hvc = load_god_bdata(path, rois=("HVC",))
+    assert hvc.X_train.shape == (6, 5)
+    np.testing.assert_allclose(hvc.voxel_xyz[:, 0], np.arange(7, 12) * 3.0)
+    with pytest.raises(ValueError, match=r"unknown ROI 'V7'.*known: \['V1'"):
+        load_god_bdata(path, rois=("V7",))
+
+
+def test_bdata_legacy_names_and_label_key_in_a_v5_mat(tmp_path):
+    from scipy.io import savemat
+
+    rng = np.random.default_rng(1)
+    data, keys, value, voxels, dtype, _ = _bdata_arrays(rng)
+    keys = ["Label" if k == "stimulus_id" else k for k in keys]
+    path = tmp_path / "Subject2.mat"
+    savemat(path, {"dataSet": data,
+                   "metaData": {"key": np.array(keys, dtype=object),
+                                "description": np.array([""] * len(keys), dtype=object),
+                                "value": value}})
+    god = load_god_bdata(path)
+    np.testing.assert_allclose(god.X_train, voxels[dtype == 1], rtol=1e-6)
+    assert god.meta["stimulus_key"] == "Label"
+
+
+def test_bdata_v73_reversed_dimensions(tmp_path):
+    """MATLAB v7.3 writes column-major: h5py reads every matrix transposed."""
+    rng = np.random.default_rng(2)
+    data, keys, value, voxels, dtype, _ = _bdata_arrays(rng)
+    path = tmp_path / "Subject3.h5"
+    with h5py.File(path, "w") as f:
+        f["dataSet"] = data.T
+        f["metaData/key"] = np.array([k.encode() for k in keys])
+        f["metaData/value"] = value.T
+    god = load_god_bdata(path)
+    np.testing.assert_allclose(god.X_train, voxels[dtype == 1], rtol=1e-6)
+
+
+def test_bdata_damaged_or_foreign_files(tmp_path):
+    path = tmp_path / "x.h5"
+    with h5py.File(path, "w") as f:
+        f["something"] = np.zeros(3)
+    with pytest.raises(ValueError, match=r"x.h5: not a BData file"):
+        load_god_bdata(path)
+    bad = tmp_path / "y.h5"
+    bad.write_bytes(b"not hdf5 at all")
+    with pytest.raises(ValueError, match=r"y.h5: cannot read it as a BData file"):
+        load_god_bdata(bad)
+
+
+def _vim1_files(tmp_path, rng, n_vox=30, n_trn=8, n_val=4):
+    """vim-1's v7.3 files as h5py reads them (samples x voxels; images 128 x 128 x n)."""
+    trn = rng.standard_normal((n_trn, n_vox))
+    val = rng.standard_normal((n_val, n_vox))
+    trn[:, 3] = np.nan
+    val[1, 7] = np.nan
+    roi = rng.integers(0, 8, n_vox)
+    flat = rng.choice(64 * 64 * 18, n_vox, replace=False)
+    resp = tmp_path / "EstimatedResponses.mat"
+    with h5py.File(resp, "w") as f:
+        f["dataTrnS1"] = trn
+        f["dataValS1"] = val
+        f["roiS1"] = roi[None].astype(float)
+        f["voxIdxS1"] = (flat + 1)[None].astype(float)
+    stim = tmp_path / "Stimuli.mat"
+    imgs_trn = rng.uniform(-100, 200, (n_trn, 128, 128))
+    imgs_val = rng.uniform(-100, 200, (n_val, 128, 128))
+    with h5py.File(stim, "w") as f:
+        f["stimTrn"] = imgs_trn.transpose(2, 1, 0)  # MATLAB (n, y, x) read reversed
+        f["stimVal"] = imgs_val.transpose(2, 1, 0)
+    return resp, stim, trn, val, roi, flat, imgs_trn
+
+
+def test_vim1_drops_nan_voxels_and_maps_column_major_indices(tmp_path):
+    rng = np.random.default_rng(3)
+    resp, stim, trn, val, roi, flat, imgs = _vim1_files(tmp_path, rng)
+    with pytest.warns(UserWarning, match="2 of 30 voxels have NaN"):
+        vim = load_vim1(resp, stim, subject=1)
+    assert vim.n_nan_voxels == 2
+    keep = np.ones(30, bool)
+    keep[[3, 7]] = False
+    # voxel j of the file: 1-based column-major index -> (i, j, k) -> C-order position
+    ijk = np.unravel_index(flat[keep], (64, 64, 18), order="F")
+    order = np.argsort(np.ravel_multi_index(ijk, (64, 64, 18)))
+    np.testing.assert_allclose(vim.X_train, trn[:, keep][:, order], rtol=1e-6)
+    mask = np.asarray(vim.mask_img.dataobj)
+    assert mask.shape == (64, 64, 18) and mask.sum() == 28
+    assert (mask[ijk] == 1).all()
+    # a NiftiMasker on mask_img orders the voxels as X_train's columns
+    from nilearn.maskers import NiftiMasker
+    import nibabel as nib
+
+    masker = NiftiMasker(vim.mask_img, standardize=None).fit()
+    vol = np.zeros((64, 64, 18), np.float32)
+    vol[ijk] = np.arange(28, dtype=np.float32)
+    got = masker.transform(nib.Nifti1Image(vol[..., None], vim.mask_img.affine))[0]
+    np.testing.assert_array_equal(got, np.arange(28)[order])
+    assert vim.images_train.shape == (8, 128, 128, 3)
+    assert 0 <= vim.images_train.min() and vim.images_train.max() <= 1
+    # image orientation: the first training image, rescaled, is recovered
+    lo, hi = imgs.min(), imgs.max()
+    expected = (imgs[0] - lo) / (hi - lo)
+    corr = np.corrcoef(vim.images_train[0, ..., 0].ravel(), expected.ravel())[0, 1]
+    assert corr > 0.999
+    assert set(vim.roi) <= {"other", "V1", "V2", "V3", "V3A", "V3B", "V4", "LatOcc"}
+
+
+def test_vim1_errors(tmp_path):
+    rng = np.random.default_rng(4)
+    resp, stim, *_ = _vim1_files(tmp_path, rng)
+    with pytest.raises(ValueError, match="subject must be 1 or 2"):
+        load_vim1(resp, stim, subject=3)
+    with pytest.raises(ValueError, match=r"no variable\(s\) \['stimTrn', 'stimVal'\]"):
+        load_vim1(resp, resp)
+
+
+def test_image_folder_excludes_test_classes_and_samples_per_class(tmp_path):
+    rng = np.random.default_rng(5)
+    for wnid in ("n01443537", "n01621127", "n01677366"):
+        (tmp_path / wnid).mkdir()
+        for i in range(5):
+            Image.fromarray(rng.integers(0, 255, (24, 30, 3), dtype=np.uint8)).save(
+                tmp_path / wnid / f"{wnid}_{i}.JPEG")
+    (tmp_path / "n01443537" / "notes.txt").write_text("not an image")
+    pool = load_image_folder(tmp_path, exclude_classes=[1443537.022563], per_class=2,
+                             image_size=16)
+    assert pool.class_names == ["n01621127", "n01677366"]
+    assert pool.images.shape == (4, 16, 16, 3)
+    assert pool.labels.tolist() == [0, 0, 1, 1]
+    again = load_image_folder(tmp_path, exclude_classes=["n01443537"], per_class=2,
+                              image_size=16)
+    assert again.paths == pool.paths  # seeded draw
+    with pytest.raises(FileNotFoundError, match=r"classes: 1 not in"):
+        load_image_folder(tmp_path, classes=["n99999999"])
+
+
+def test_every_loader_shares_the_field_names():
+    sub = make_synthetic_subject(n_train_classes=2, n_train_per_class=2, n_test_classes=2,
+                                 n_test_repeats=3, n_unpaired_classes=0, n_gallery_classes=2,
+                                 n_voxels={"V1": 4, "V2": 0, "V3": 0, "hV4": 0, "LOC": 2,
+                                           "FFA": 0, "PPA": 0}, image_size=16)
+    shared = {"X_train", "X_test", "X_test_trials", "X_test_repeats", "roi", "roi_labels",
+              "roi_masks", "labels_test"}
+    assert shared <= set(sub)
+    assert sub.X_test_trials.shape == (2, 3, 6)
+    np.testing.assert_array_equal(sub.X_test_trials.transpose(1, 0, 2), sub.X_test_repeats)

@@ -56,6 +56,29 @@ def _demo(args):
     return 0
 
 
+def _reproduce(args):
+    from .demo import reproduce_god
+
+    try:
+        results = reproduce_god(
+            args.bids_root, args.subject, args.out, stimulus_dir=args.stimulus_dir,
+            unpaired_dir=args.unpaired_dir, gallery_dir=args.gallery_dir,
+            weights_dir=args.weights, paper_backbones=args.paper_backbones,
+            source=args.source, rois=tuple(args.rois), image_size=args.image_size,
+            encoder_epochs=args.encoder_epochs, decoder_epochs=args.decoder_epochs,
+            n_unpaired_per_class=args.unpaired_per_class,
+            n_gallery_per_class=args.gallery_per_class, ablations=args.ablations,
+            decoder_penalty_weight=args.penalty_weight, cache=args.cache, device=args.device,
+            seed=args.seed, verbose=0 if args.quiet else 1)
+    except (FileNotFoundError, ValueError, TypeError) as exc:
+        print(f"neurodecode reproduce god: error: {exc}", file=sys.stderr)
+        return 2
+    for name, tests in results["wilcoxon"].items():
+        print(f"{name}: class rank p={tests['class_rank']['pvalue']:.2g}, "
+              f"2-way p={tests['2-way']['pvalue']:.2g} (N={tests['class_rank']['n']})")
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="neurodecode",
@@ -98,6 +121,45 @@ def build_parser():
     demo.add_argument("--quiet", action="store_true",
                       help="no progress bars or messages (shown by default)")
     demo.set_defaults(func=_demo)
+    rep = sub.add_parser(
+        "reproduce",
+        help="the paper's pipeline on a real dataset (GOD from BIDS), with the demo's report",
+        description="Load a GOD subject from BIDS (ds001246), fit the encoder, the supervised "
+                    "and the self-supervised decoders, evaluate them and write DIR/report.html "
+                    "and DIR/results.json. Missing images or weights are listed before any work.",
+    )
+    rep.add_argument("dataset", choices=["god"], help="the dataset (god: OpenNeuro ds001246)")
+    rep.add_argument("--bids-root", required=True, metavar="DIR", help="the ds001246 root")
+    rep.add_argument("--subject", required=True, metavar="N", help="subject label, e.g. 01")
+    rep.add_argument("--stimulus-dir", metavar="DIR",
+                     help="GOD stimulus images named by stimulus_name (e.g. n01518878_10042.JPEG)")
+    rep.add_argument("--unpaired-dir", metavar="DIR",
+                     help="ImageNet-style class folders of unpaired images (test classes are "
+                          "left out)")
+    rep.add_argument("--gallery-dir", metavar="DIR",
+                     help="ImageNet-style class folders of the class gallery (test classes "
+                          "included)")
+    rep.add_argument("--weights", metavar="DIR",
+                     help="torch hub folder with checkpoints/ (with --paper-backbones)")
+    rep.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    rep.add_argument("--source", default="preproc-spm", choices=["preproc-spm", "raw"])
+    rep.add_argument("--rois", nargs="+", default=["VC"], metavar="ROI",
+                     help="ROIs whose union is used (default: VC)")
+    rep.add_argument("--image-size", type=int, default=112, help="image side (default: 112)")
+    rep.add_argument("--encoder-epochs", type=int, default=50)
+    rep.add_argument("--decoder-epochs", type=int, default=150)
+    rep.add_argument("--unpaired-per-class", type=int, default=None)
+    rep.add_argument("--gallery-per-class", type=int, default=100)
+    rep.add_argument("--penalty-weight", type=float, default=1.0)
+    rep.add_argument("--ablations", action="store_true",
+                     help="also the L_ED-only and L_DE-only decoders")
+    rep.add_argument("--paper-backbones", action="store_true",
+                     help="VGG19/VGG16/AlexNet as in the paper (weights must be cached)")
+    rep.add_argument("--cache", metavar="DIR", help="joblib cache of the per-run samples")
+    rep.add_argument("--device", default="auto")
+    rep.add_argument("--seed", type=int, default=0)
+    rep.add_argument("--quiet", action="store_true")
+    rep.set_defaults(func=_reproduce)
     return parser
 
 

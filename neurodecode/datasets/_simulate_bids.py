@@ -13,6 +13,7 @@ from ._god_rois import GOD_MASK_ROIS
 from ._synthetic import ROIS, make_synthetic_subject
 
 TR = 3.0
+VOLUME_NOISE = 1.5  # percent of baseline, per volume (white)
 _DT = 0.1  # s, resolution of the HRF convolution
 _SESSION_SIZES = {"perceptionTraining": 8, "perceptionTest": 10, "imageryTest": 8}
 _DEFAULT_RUNS = {"perceptionTraining": 24, "perceptionTest": 35, "imageryTest": 20}
@@ -168,8 +169,9 @@ def simulate_bids(root, subject="01", *, events_from=None, n_voxels=None, grid=(
     The voxels of :func:`make_synthetic_subject` are placed in a brain volume; each run's
     4D BOLD is the block design (9 s stimulus blocks, 15 s imagery periods) weighted by the
     voxels' noiseless responses, convolved with SPM's HRF and sampled at the middle of each
-    3 s volume, in percent of a per-voxel baseline, plus a slow drift and white noise whose
-    level gives the subject's per-voxel single-trial SNR after the GOD sample construction.
+    3 s volume, in percent of a per-voxel baseline (white noise of 1.5 % per volume, the
+    signal scaled to give each voxel its single-trial SNR after the GOD sample construction;
+    at most 2 %, high SNRs lowering the noise instead), plus a slow drift.
     Written: ``dataset_description.json``, the ``task-*_bold.json`` sidecars, every run's
     events.tsv and BOLD (``sub-XX/ses-*/func/``), the same BOLD as preprocessed derivatives
     (``derivatives/preproc-spm/output/``: the simulation has no motion to correct), the
@@ -311,7 +313,10 @@ def simulate_bids(root, subject="01", *, events_from=None, n_voxels=None, grid=(
     brain_baseline = np.where(brain, 500.0, 0.0).astype(np.float32)
     hrf = _hrf()
     gain = _block_gain(hrf)
-    noise_sd = gain * np.sqrt(3.0 / sub.snr)  # percent; block means of 3 volumes: SNR = snr
+    # percent signal change: volume noise of 1.5 % (3 T, 3 mm) and the signal amplitude that
+    # gives the voxel's SNR after averaging a block's 3 volumes (at most 2 %: then less noise)
+    amplitude = np.minimum(VOLUME_NOISE * np.sqrt(sub.snr / 3.0) / gain, 2.0)
+    noise_sd = amplitude * gain * np.sqrt(3.0 / sub.snr)
 
     files = []
 
@@ -376,7 +381,7 @@ def simulate_bids(root, subject="01", *, events_from=None, n_voxels=None, grid=(
         bold = fftconvolve(neural, hrf[:, None], axes=0)[:len(neural)][times]
         t = np.linspace(-1, 1, n_vol)[:, None]
         drift = rng.normal(0, 2.0, V) * t + rng.normal(0, 0.1, V) * np.cos(np.pi * (t + 1))
-        psc = bold + drift + noise_sd * rng.standard_normal((n_vol, V))
+        psc = amplitude * bold + drift + noise_sd * rng.standard_normal((n_vol, V))
         data = np.repeat(brain_baseline[..., None], n_vol, axis=3)
         data[tuple(ijk.T)] = (baseline * (1 + psc / 100.0)).T.astype(np.float32)
         img = nib.Nifti1Image(data, affine)

@@ -1,4 +1,6 @@
-"""The ``neurodecode demo`` pipeline (simulated subject, training, evaluation, report)."""
+"""The ``neurodecode demo`` pipeline (simulated subject, training, evaluation, report) and
+``neurodecode reproduce`` (the same pipeline on a real GOD subject)."""
+from ._reproduce import reproduce_god
 from ._run import (
     FULL,
     METHODS,
@@ -7,7 +9,8 @@ from ._run import (
     check_demo_arguments,
     load_results,
     run_demo,
+    run_pipeline,
 )
 
 __all__ = ["DemoSize", "FULL", "METHODS", "QUICK", "check_demo_arguments", "load_results",
-           "run_demo"]
+           "reproduce_god", "run_demo", "run_pipeline"]

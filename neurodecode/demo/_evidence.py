@@ -13,33 +13,35 @@ from .._utils import correlation_matrix
 
 
 def subject_statistics(subject, random_state=0):
-    """Voxels per ROI, noise ceilings, within-class correlation of clean HVC responses."""
+    """Voxels per ROI, noise ceilings and, for the simulated subject (which knows its
+    noiseless responses), the within-class correlation of clean HVC responses."""
     from ..analysis import noise_ceiling
-    from ..datasets import COMPOSITES, ROIS
 
-    ceiling = noise_ceiling(subject.X_test_repeats.transpose(1, 0, 2),
-                            random_state=random_state)
-    hvc = subject.roi_masks["HVC"]
-    Y = subject.Y_train_clean[:, hvc].astype(np.float64)
-    Y = (Y - Y.mean(1, keepdims=True)) / (Y.std(1, keepdims=True) + 1e-12)
-    C = Y @ Y.T / Y.shape[1]
-    labels = subject.labels_train
-    same = labels[:, None] == labels[None]
-    off = ~np.eye(len(labels), dtype=bool)
-    return {
-        "voxels_per_roi": {r: int(subject.roi_masks[r].sum()) for r in ROIS + tuple(COMPOSITES)},
-        "noise_ceiling_split_half": {"median": float(np.median(ceiling)),
-                                     "sd": float(ceiling.std()),
+    ceiling = noise_ceiling(subject.X_test_trials, random_state=random_state)
+    out = {
+        "voxels_per_roi": {r: int(m.sum()) for r, m in subject.roi_masks.items()},
+        "noise_ceiling_split_half": {"median": float(np.nanmedian(ceiling)),
+                                     "sd": float(np.nanstd(ceiling)),
                                      "estimator": "split-half, Spearman-Brown to all repeats, "
                                                   "100 random splits"},
-        "noise_ceiling_true": {"median": float(np.median(subject.noise_ceiling)),
-                               "sd": float(subject.noise_ceiling.std())},
-        "single_trial_snr_median": float(np.median(subject.snr)),
-        "hvc_clean_correlation": {"within_class": float(C[same & off].mean()) if (same & off).any()
-                                  else float("nan"),
-                                  "between_class": float(C[~same].mean()),
-                                  "images": "training images, noiseless HVC responses"},
     }
+    if "noise_ceiling_single_trial" in subject:  # the simulated subject: ground truth
+        out["noise_ceiling_true"] = {"median": float(np.median(subject.noise_ceiling)),
+                                     "sd": float(subject.noise_ceiling.std())}
+        out["single_trial_snr_median"] = float(np.median(subject.snr))
+    if "Y_train_clean" in subject and "HVC" in subject.roi_masks:
+        hvc = subject.roi_masks["HVC"]
+        Y = subject.Y_train_clean[:, hvc].astype(np.float64)
+        Y = (Y - Y.mean(1, keepdims=True)) / (Y.std(1, keepdims=True) + 1e-12)
+        C = Y @ Y.T / Y.shape[1]
+        labels = subject.labels_train
+        same = labels[:, None] == labels[None]
+        off = ~np.eye(len(labels), dtype=bool)
+        out["hvc_clean_correlation"] = {
+            "within_class": float(C[same & off].mean()) if (same & off).any() else float("nan"),
+            "between_class": float(C[~same].mean()),
+            "images": "training images, noiseless HVC responses"}
+    return out
 
 
 def linear_oracle_ranks(subject, gallery, alphas=np.logspace(0, 7, 15)):

@@ -41,6 +41,14 @@ def _p(p):
     return "n/a" if p is None or not np.isfinite(p) else f"{p:.2g}"
 
 
+def _simulated(meta):
+    return (f"Simulated subject: {meta['n_train']} training pairs (seen once), {meta['n_test']} "
+            f"test images of novel classes x {meta['n_test_repeats']} repeats, "
+            f"{meta['n_unpaired']} unpaired images of other classes, {meta['n_voxels']} voxels "
+            f"(V1-V3, hV4, LOC, FFA, PPA), single-trial SNR {meta['snr']} (geometric mean; "
+            f"log-SD {meta.get('snr_spread', 0)}).")
+
+
 def write_outputs(out, results, subject, fits):
     """Write the PNG figures, results.json and report.html into folder ``out``."""
     from ..plotting import (
@@ -98,15 +106,17 @@ def write_outputs(out, results, subject, fits):
                               ("color_histogram_ground_truth",
                                "colour histogram of the ground truth"))])
     st = results["subject_statistics"]
+    true = st.get("noise_ceiling_true")
+    hvc = st.get("hvc_clean_correlation")
     subject_table = _table(
         ["voxels per ROI", "split-half noise ceiling median (SD)", "true ceiling median",
          "clean HVC r within / between class"],
         [[", ".join(f"{k} {v}" for k, v in st["voxels_per_roi"].items()),
           f"{st['noise_ceiling_split_half']['median']:.2f} "
           f"({st['noise_ceiling_split_half']['sd']:.2f})",
-          f"{st['noise_ceiling_true']['median']:.2f}",
-          f"{st['hvc_clean_correlation']['within_class']:.2f} / "
-          f"{st['hvc_clean_correlation']['between_class']:.2f}"]])
+          f"{true['median']:.2f}" if true else "n/a (real data)",
+          f"{hvc['within_class']:.2f} / {hvc['between_class']:.2f}" if hvc
+          else "n/a (real data)"]])
     ns = list(next(iter(methods.values()))["identification_perceptual"])
 
     def ident_table(key):
@@ -143,17 +153,15 @@ def write_outputs(out, results, subject, fits):
 table{{border-collapse:collapse;margin:1em 0;font-size:90%}}
 td,th{{border:1px solid #bbb;padding:4px 8px;text-align:left}} img{{max-width:100%}}
 .note{{color:#555;font-size:90%}}</style></head><body>
-<h1>neurodecode demo: self-supervised reconstruction on the simulated subject</h1>
+<h1>{html.escape(proto.get('title', 'neurodecode demo: self-supervised reconstruction on the simulated subject'))}</h1>
 <p class="note">neurodecode {html.escape(results['neurodecode_version'])}; seed {proto['seed']};
 {'quick run' if proto['quick'] else 'full run'}; {results['total_seconds']:.0f} s;
 peak RSS {results['peak_rss_gb']:.2f} GB; device {html.escape(results['machine']['device'])};
 networks: {html.escape(json.dumps(proto['networks']))}.</p>
-<p>Simulated subject: {meta['n_train']} training pairs (seen once), {meta['n_test']} test images of
-novel classes x {meta['n_test_repeats']} repeats, {meta['n_unpaired']} unpaired images of other
-classes, {meta['n_voxels']} voxels (V1-V3, hV4, LOC, FFA, PPA), single-trial SNR {meta['snr']}
-(geometric mean; log-SD {meta.get('snr_spread', 0)}).
+<p>{html.escape(proto['description']) if 'description' in proto else _simulated(meta)}
 Unpaired fMRI: {html.escape(proto['unpaired_fmri'])}. Encoder held-out voxel r: median
-{enc['voxel_r_median']:.3f} (true noise ceiling median {enc['noise_ceiling_median']:.3f}).</p>
+{enc['voxel_r_median']:.3f} ({html.escape(enc.get('noise_ceiling_kind', 'true noise ceiling'))}
+median {enc['noise_ceiling_median']:.3f}).</p>
 <h2>How hard the subject is</h2>{subject_table}
 <p class="note">Decoders are trained with {html.escape(proto['networks']['perceptual'])}; every
 network score below uses {html.escape(proto['networks']['distance'])} (identification, gallery,

@@ -358,10 +358,7 @@ def run_demo(out="neurodecode_demo", quick=False, device="auto", seed=0,
     >>> results = run_demo(out="demo", size=QUICK)  # doctest: +SKIP
     >>> results["methods"]["self-supervised"]["class_rank"]["median"]  # doctest: +SKIP
     """
-    from .. import ImageEncoder
-    from ..backend import resolve_device
     from ..datasets import make_synthetic_subject
-    from ._report import write_outputs
 
     if size is None:
         size = QUICK if quick else FULL
@@ -381,6 +378,72 @@ def run_demo(out="neurodecode_demo", quick=False, device="auto", seed=0,
     log(f"simulated subject: {subject.meta['n_train']} training pairs, "
         f"{subject.meta['n_test']} test images x {subject.meta['n_test_repeats']} repeats, "
         f"{subject.meta['n_unpaired']} unpaired images, {subject.meta['n_voxels']} voxels")
+    protocol = {
+        "subject": subject.meta, "size": asdict(size), "networks": dict(nets),
+        "quick": bool(quick), "seed": int(seed),
+        "unpaired_fmri": "the test fMRI (the paper's transductive protocol; test images "
+                         "are never used for training)",
+        "identification_pool": "others (the other test ground truths)",
+    }
+    results = run_pipeline(subject, out, size, nets, protocol, device=device, seed=seed,
+                           log=log, t_start=t_start)
+    return results
+
+
+@fill_doc
+def run_pipeline(subject, out, size, nets, protocol, device="auto", seed=0, log=None,
+                 t_start=None, noise_ceiling_kind="true noise ceiling"):
+    """Encoder, decoders, evaluation and report on a subject Bunch (demo and reproduce).
+
+    Parameters
+    ----------
+    subject : Bunch
+        The fields of :func:`~neurodecode.datasets.make_synthetic_subject` the pipeline
+        reads: ``X_train``, ``images_train``, ``labels_train``, ``X_test``,
+        ``X_test_trials``, ``images_test``, ``labels_test`` (gallery classes),
+        ``images_unpaired``, ``gallery_classes``, ``gallery_images(classes, n_per_class)``,
+        ``roi_masks`` and ``noise_ceiling`` (true or estimated, per voxel).
+    out : pathlib.Path
+        The output folder (checked with :func:`check_demo_arguments`).
+    size : DemoSize
+        Epochs, decoders, gallery and evaluation sizes.
+    nets : dict
+        The networks (``EFFICIENTNET`` or ``PAPER`` of this module).
+    protocol : dict
+        Written as ``results["protocol"]``; ``title`` and ``description`` head the report.
+    %(device)s
+    seed : int, default=0
+        Seeds every fit and the evaluation.
+    log : callable or None, default=None
+        Progress messages (``log(str)`` with a ``verbose`` attribute); None: silent.
+    t_start : float or None, default=None
+        ``time.perf_counter()`` at the start of the run (for the total time).
+    noise_ceiling_kind : str, default="true noise ceiling"
+        How ``subject.noise_ceiling`` was obtained, for the report.
+
+    Returns
+    -------
+    results : dict
+        What ``results.json`` holds.
+
+    See Also
+    --------
+    run_demo : The simulated subject through this pipeline.
+    reproduce_god : A real GOD subject through this pipeline.
+
+    Examples
+    --------
+    >>> from neurodecode.demo import run_pipeline
+    >>> results = run_pipeline(subject, out, size, nets, protocol)  # doctest: +SKIP
+    """
+    from .. import ImageEncoder
+    from ..backend import resolve_device
+    from ._evidence import subject_statistics
+    from ._report import write_outputs
+
+    log = log or _Log(0)
+    t_start = time.perf_counter() if t_start is None else t_start
+    verbose = log.verbose
     t = time.perf_counter()
     encoder = ImageEncoder(
         backbone=nets["encoder"], image_size=nets["feature_size"],
@@ -392,31 +455,23 @@ def run_demo(out="neurodecode_demo", quick=False, device="auto", seed=0,
     encoder_seconds = time.perf_counter() - t
     voxel_r = encoder.voxel_scores(subject.images_test, subject.X_test)
     log(f"encoder fitted in {encoder_seconds:.0f} s; held-out voxel r: median "
-        f"{np.median(voxel_r):.3f} (true noise ceiling median "
-        f"{np.median(subject.noise_ceiling):.3f})")
-    from ._evidence import subject_statistics
-
+        f"{np.median(voxel_r):.3f} ({noise_ceiling_kind} median "
+        f"{np.nanmedian(subject.noise_ceiling):.3f})")
     stats = subject_statistics(subject, random_state=seed)
-    log(f"subject: split-half noise ceiling median {stats['noise_ceiling_split_half']['median']:.2f}"
-        f" (SD {stats['noise_ceiling_split_half']['sd']:.2f}); clean HVC r within class "
-        f"{stats['hvc_clean_correlation']['within_class']:.2f}, between "
-        f"{stats['hvc_clean_correlation']['between_class']:.2f}")
+    log(f"subject: split-half noise ceiling median "
+        f"{stats['noise_ceiling_split_half']['median']:.2f} "
+        f"(SD {stats['noise_ceiling_split_half']['sd']:.2f})")
     fits = _fit_decoders(subject, encoder, size, nets, device, seed, verbose, log)
     results, _ = _evaluate(subject, fits, size, nets, device, seed, log)
     results.update({
         "subject_statistics": stats,
         "neurodecode_version": __version__,
-        "protocol": {
-            "subject": subject.meta, "size": asdict(size), "networks": dict(nets),
-            "quick": bool(quick), "seed": int(seed),
-            "unpaired_fmri": "the test fMRI (the paper's transductive protocol; test images "
-                             "are never used for training)",
-            "identification_pool": "others (the other test ground truths)",
-        },
+        "protocol": protocol,
         "encoder": {"fit_seconds": encoder_seconds,
                     "voxel_r_median": float(np.median(voxel_r)),
                     "voxel_r_mean": float(voxel_r.mean()), "n_voxels": len(voxel_r),
-                    "noise_ceiling_median": float(np.median(subject.noise_ceiling)),
+                    "noise_ceiling_median": float(np.nanmedian(subject.noise_ceiling)),
+                    "noise_ceiling_kind": noise_ceiling_kind,
                     "history": encoder.history_},
         "machine": {"platform": platform.platform(), "python": platform.python_version(),
                     "device": str(resolve_device(device))},
@@ -424,7 +479,7 @@ def run_demo(out="neurodecode_demo", quick=False, device="auto", seed=0,
     results["total_seconds"] = time.perf_counter() - t_start
     results["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     write_outputs(out, results, subject, fits)
-    log(f"done in {results['total_seconds']:.0f} s; report: {out / 'report.html'}")
+    log(f"done in {results['total_seconds']:.0f} s; report: {Path(out) / 'report.html'}")
     return results
 
 

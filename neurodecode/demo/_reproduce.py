@@ -1,0 +1,193 @@
+"""``neurodecode reproduce god``: the paper's pipeline on a real GOD subject, from BIDS."""
+import time
+from pathlib import Path
+
+import numpy as np
+from sklearn.utils import Bunch
+
+from .._docs import fill_doc
+
+
+def _check_inputs(bids_root, stimulus_dir, unpaired_dir, gallery_dir, weights_dir,
+                  paper_backbones):
+    """Every missing input, as one list (nothing is loaded)."""
+    from .._weights import expected_weights_path
+    from ._run import PAPER
+
+    missing = []
+    if not (Path(bids_root) / "dataset_description.json").is_file():
+        missing.append(f"--bids-root {bids_root}: not a BIDS dataset root (no "
+                       "dataset_description.json)")
+    for flag, folder, what in (("--stimulus-dir", stimulus_dir, "the GOD stimulus images"),
+                               ("--unpaired-dir", unpaired_dir,
+                                "ImageNet-style class folders of unpaired images"),
+                               ("--gallery-dir", gallery_dir,
+                                "ImageNet-style class folders of the class gallery, the test "
+                                "classes included")):
+        if folder is None:
+            missing.append(f"{flag}: not given ({what})")
+        elif not Path(folder).is_dir():
+            missing.append(f"{flag} {folder}: not a folder ({what})")
+    if paper_backbones:
+        for key in ("encoder", "perceptual", "classifier"):
+            name = PAPER[key]
+            target = expected_weights_path(name)
+            where = (Path(weights_dir) / "checkpoints" / target.name if weights_dir
+                     else target)
+            if not where.is_file():
+                missing.append(f"ImageNet weights of {name}: {where} (run `neurodecode "
+                               f"download-weights {name}` where there is internet, or pass "
+                               "--weights DIR)")
+    return missing
+
+
+@fill_doc
+def reproduce_god(bids_root, subject, out, *, stimulus_dir=None, unpaired_dir=None,
+                  gallery_dir=None, weights_dir=None, paper_backbones=False, source="preproc-spm",
+                  rois=("VC",), image_size=112, encoder_epochs=50, decoder_epochs=150,
+                  n_unpaired_per_class=None, n_gallery_per_class=100, ablations=False,
+                  decoder_penalty_weight=1.0, cache=None,
+                  device="auto", seed=0, verbose=1):
+    """Run the paper's whole pipeline on one GOD subject and write the demo's report.
+
+    Loads the subject from BIDS (:func:`~neurodecode.datasets.load_god`), the unpaired
+    images (class folders, the test classes left out) and the class gallery; fits the
+    encoder, the supervised and the self-supervised decoders (unpaired fMRI: the test fMRI,
+    the paper's protocol), evaluates them as the demo does, and writes ``report.html``,
+    figures and ``results.json`` into ``out``. Every input is checked first: when images
+    or weights are missing, nothing runs and the error lists all of them.
+
+    Parameters
+    ----------
+    bids_root : path-like
+        The ds001246 root.
+    subject : str or int
+        The subject (``"01"``).
+    out : path-like
+        Output folder.
+    stimulus_dir : path-like
+        The GOD stimulus images, named by ``stimulus_name``.
+    unpaired_dir : path-like
+        ImageNet-style class folders of natural images without fMRI (L_ED).
+    gallery_dir : path-like
+        ImageNet-style class folders of the semantic-classification gallery; must contain
+        the 50 test classes (named by WordNet id, ``n01443537``).
+    weights_dir : path-like or None, default=None
+        A torch hub folder whose ``checkpoints/`` holds the torchvision weight files
+        (``--paper-backbones``); None: the torch hub cache.
+    paper_backbones : bool, default=False
+        VGG19 encoder, VGG16 perceptual loss and AlexNet gallery, as in the paper;
+        otherwise EfficientNet-Lite0 for training and Lite2 for scoring (the demo's).
+    source : {"preproc-spm", "raw"}, default="preproc-spm"
+        As in :func:`~neurodecode.datasets.load_god`.
+    rois : sequence of str, default=("VC",)
+        The voxels used.
+    image_size : int, default=112
+        Side of the images (the paper's 112).
+    encoder_epochs, decoder_epochs : int, default=50, 150
+        The schedule (the paper's: 50 and 150).
+    n_unpaired_per_class : int or None, default=None
+        Unpaired images drawn per class; None uses all.
+    n_gallery_per_class : int, default=100
+        Images averaged into each gallery class.
+    ablations : bool, default=False
+        Also fit the L_ED-only and L_DE-only decoders.
+    decoder_penalty_weight : float, default=1.0
+        The decoders' ``penalty_weight`` (1.0: the authors' constants).
+    cache : path-like or None, default=None
+        Folder of the joblib cache of the per-run samples.
+    %(device)s
+    seed : int, default=0
+        Seeds every fit and the evaluation.
+    %(verbose)s
+
+    Returns
+    -------
+    results : dict
+        What ``results.json`` holds.
+
+    Examples
+    --------
+    >>> from neurodecode.demo import reproduce_god
+    >>> reproduce_god("ds001246", "01", "out", stimulus_dir="stimuli",
+    ...               unpaired_dir="imagenet/train", gallery_dir="imagenet/val")  # doctest: +SKIP
+    """
+    from ..analysis import noise_ceiling
+    from ..datasets import load_god, load_image_folder
+    from ._run import EFFICIENTNET, PAPER, DemoSize, _Log, check_demo_arguments, run_pipeline
+
+    missing = _check_inputs(bids_root, stimulus_dir, unpaired_dir, gallery_dir, weights_dir,
+                            paper_backbones)
+    if missing:
+        raise FileNotFoundError("cannot reproduce: missing inputs:\n  - " + "\n  - ".join(missing))
+    out = check_demo_arguments(out, device, False)
+    nets = dict(PAPER if paper_backbones else EFFICIENTNET)
+    if paper_backbones and weights_dir is not None:
+        import torch
+
+        torch.hub.set_dir(str(weights_dir))  # weights='imagenet' reads DIR/checkpoints
+    log = _Log(verbose)
+    t_start = time.perf_counter()
+    god = load_god(bids_root, subject, source=source, rois=rois, stimulus_dir=stimulus_dir,
+                   image_size=image_size, cache=cache, verbose=verbose)
+    gallery_names = sorted(p.name for p in Path(gallery_dir).iterdir()
+                           if p.is_dir() and not p.name.startswith("."))
+    test_wnids = [n.split("_")[0] for n in god.stimulus_test]
+    absent = [w for w in test_wnids if w not in gallery_names]
+    if absent:
+        raise FileNotFoundError(f"gallery_dir={str(gallery_dir)!r}: {len(absent)} of the "
+                                f"{len(test_wnids)} test classes have no folder (first: "
+                                f"{absent[:5]}); the gallery must contain them.")
+    pool = load_image_folder(unpaired_dir, exclude_classes=test_wnids,
+                             per_class=n_unpaired_per_class, image_size=image_size,
+                             random_state=seed)
+    log(f"sub-{god.meta['subject']}: {len(god.X_train)} training pairs, {len(god.X_test)} test "
+        f"images x {god.X_test_trials.shape[1]} repeats, {god.X_train.shape[1]} voxels; "
+        f"{len(pool.images)} unpaired images; gallery of {len(gallery_names)} classes")
+
+    def gallery_images(classes, n_per_class=n_gallery_per_class):
+        data = load_image_folder(gallery_dir, classes=[gallery_names[int(c)] for c in classes],
+                                 per_class=n_per_class, image_size=image_size,
+                                 random_state=seed)
+        return data.images, np.asarray(classes)[data.labels]
+
+    ceiling = noise_ceiling(god.X_test_trials, random_state=seed)
+    data = Bunch(
+        X_train=god.X_train, images_train=god.images_train, labels_train=god.labels_train,
+        X_test=god.X_test, X_test_trials=god.X_test_trials,
+        X_test_repeats=god.X_test_repeats, images_test=god.images_test,
+        labels_test=np.array([gallery_names.index(w) for w in test_wnids]),
+        images_unpaired=pool.images, gallery_classes=np.arange(len(gallery_names)),
+        gallery_images=gallery_images, roi_masks=god.roi_masks, noise_ceiling=ceiling,
+        meta=god.meta)
+    n_test, n_classes = len(god.X_test), len(gallery_names)
+    size = DemoSize(
+        n_train_classes=len(np.unique(god.labels_train)),
+        n_train_per_class=int(np.bincount(god.labels_train).max()), n_test_classes=n_test,
+        n_test_repeats=int(god.X_test_trials.shape[1]),
+        n_unpaired_classes=len(pool.class_names),
+        n_unpaired_per_class=int(np.bincount(pool.labels).max()),
+        n_gallery_classes=n_classes, n_gallery_per_class=int(n_gallery_per_class),
+        encoder_epochs=int(encoder_epochs), decoder_epochs=int(decoder_epochs),
+        decoder_penalty_weight=float(decoder_penalty_weight), ablations=bool(ablations),
+        identification_n=tuple(n for n in (2, 5, 10, 50) if n <= n_test),
+        classification_n=tuple(n for n in (50, 100, 500, 1000) if n <= n_classes)
+        or (n_classes,))
+    protocol = {
+        "title": f"neurodecode reproduce: GOD sub-{god.meta['subject']} "
+                 "(Gaziv et al. 2022 pipeline)",
+        "description": (f"GOD (ds001246) sub-{god.meta['subject']}, {source}, ROIs "
+                        f"{', '.join(rois)}: {len(god.X_train)} training pairs (seen once), "
+                        f"{n_test} test images x {god.X_test_trials.shape[1]} repeats, "
+                        f"{god.X_train.shape[1]} voxels; {len(pool.images)} unpaired images of "
+                        f"{len(pool.class_names)} classes (test classes excluded); gallery of "
+                        f"{n_classes} classes x up to {n_gallery_per_class} images."),
+        "subject": god.meta, "size": {k: v for k, v in size.__dict__.items()},
+        "networks": dict(nets), "quick": False, "seed": int(seed),
+        "unpaired_fmri": "the test fMRI (the paper's transductive protocol; test images "
+                         "are never used for training)",
+        "identification_pool": "others (the other test ground truths)",
+    }
+    return run_pipeline(data, out, size, nets, protocol, device=device, seed=seed, log=log,
+                        t_start=t_start,
+                        noise_ceiling_kind="split-half noise ceiling estimate")

@@ -1,0 +1,85 @@
+"""`neurodecode reproduce god` end to end on a small simulated BIDS subject."""
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from neurodecode.cli import main
+from neurodecode.datasets import make_class_images, simulate_bids
+
+SMALL = {"V1": 20, "V2": 12, "V3": 8, "hV4": 6, "LOC": 8, "FFA": 4, "PPA": 4}
+
+
+def _class_folders(root, wnids, n, seed, first_class):
+    images, labels = make_class_images(n_per_class=n, image_size=32, random_state=seed,
+                                       classes=first_class + np.arange(len(wnids)))
+    for img, lab in zip(images, labels):
+        folder = root / wnids[lab - first_class]
+        folder.mkdir(parents=True, exist_ok=True)
+        k = len(list(folder.iterdir()))
+        Image.fromarray((img * 255).round().astype(np.uint8)).save(folder / f"{k}.png")
+
+
+@pytest.fixture(scope="module")
+def god_inputs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("rep")
+    bids = root / "bids"
+    simulate_bids(bids, "01", n_voxels=SMALL, grid=(16, 16, 10), raw=False,
+                  n_runs={"perceptionTraining": 2, "perceptionTest": 4, "imageryTest": 0},
+                  snr=0.5, random_state=0)
+    test_wnids = [f"n{80000000 + c:08d}" for c in range(50)]
+    other = [f"n{70000000 + c:08d}" for c in range(10)]
+    _class_folders(root / "gallery", test_wnids + other, 2, 1, 1000)
+    _class_folders(root / "unpaired", other[:6] + test_wnids[:2], 3, 2, 2000)
+    return root
+
+
+def test_reproduce_god_writes_the_demo_report(god_inputs, tmp_path, capsys):
+    root = god_inputs
+    out = tmp_path / "out"
+    code = main(["reproduce", "god", "--bids-root", str(root / "bids"), "--subject", "01",
+                 "--stimulus-dir", str(root / "bids" / "stimuli"),
+                 "--unpaired-dir", str(root / "unpaired"), "--gallery-dir",
+                 str(root / "gallery"), "--out", str(out), "--image-size", "32",
+                 "--encoder-epochs", "1", "--decoder-epochs", "1", "--gallery-per-class", "2",
+                 "--penalty-weight", "0.1", "--device", "cpu", "--quiet"])
+    assert code == 0
+    results = json.loads((out / "results.json").read_text())
+    assert set(results["methods"]) == {"supervised", "self-supervised"}
+    proto = results["protocol"]
+    assert proto["size"]["n_test_classes"] == 50 and proto["size"]["n_test_repeats"] == 4
+    # the test classes were left out of the unpaired pool: 6 classes x 3 images remain
+    assert proto["size"]["n_unpaired_classes"] == 6
+    assert results["methods"]["supervised"]["class_rank"]["n_classes"] == 60
+    assert results["encoder"]["noise_ceiling_kind"] == "split-half noise ceiling estimate"
+    assert "noise_ceiling_true" not in results["subject_statistics"]
+    html = (out / "report.html").read_text()
+    assert "GOD sub-01" in html and "n/a (real data)" in html
+    assert "self-supervised vs supervised" in capsys.readouterr().out
+
+
+def test_reproduce_lists_every_missing_input_before_any_work(tmp_path, capsys):
+    (tmp_path / "bids").mkdir()
+    code = main(["reproduce", "god", "--bids-root", str(tmp_path / "bids"), "--subject", "01",
+                 "--out", str(tmp_path / "out"), "--paper-backbones", "--weights",
+                 str(tmp_path / "w")])
+    assert code == 2
+    err = capsys.readouterr().err
+    for piece in ("not a BIDS dataset root", "--stimulus-dir: not given",
+                  "--unpaired-dir: not given", "--gallery-dir: not given",
+                  "ImageNet weights of vgg19", "ImageNet weights of vgg16",
+                  "ImageNet weights of alexnet"):
+        assert piece in err, piece
+    assert not (tmp_path / "out").exists()
+
+
+def test_reproduce_refuses_a_gallery_without_the_test_classes(god_inputs, tmp_path, capsys):
+    root = god_inputs
+    code = main(["reproduce", "god", "--bids-root", str(root / "bids"), "--subject", "01",
+                 "--stimulus-dir", str(root / "bids" / "stimuli"),
+                 "--unpaired-dir", str(root / "unpaired"), "--gallery-dir",
+                 str(root / "unpaired"), "--out", str(tmp_path / "o"), "--image-size", "32",
+                 "--quiet"])
+    assert code == 2
+    assert "48 of the 50 test classes have no folder" in capsys.readouterr().err

@@ -8,6 +8,7 @@ import pandas as pd
 from sklearn.utils import Bunch
 
 from .._docs import fill_doc
+from .._version import __version__
 from ._bids_files import bids_layout, load_nifti, nifti_data, sidecar_tr
 from ._god_rois import resolve_roi, voxel_labels
 from ._god_samples import read_events, run_samples
@@ -17,16 +18,20 @@ SPLITS = (("train", "perceptionTraining", "perception"),
           ("test", "perceptionTest", "perception"),
           ("imagery", "imageryTest", "imagery"))
 SOURCES = ("preproc-spm", "raw")
+#: Bumped whenever the sample construction changes: part of the cache key.
+SAMPLES_VERSION = 1
 IMAGE_EXTENSIONS = (".JPEG", ".jpeg", ".jpg", ".JPG", ".png", ".PNG", ".bmp", ".tif", ".tiff")
 
 
 def _subject_label(subject, layout):
-    label = str(subject)
-    if label.startswith("sub-"):
-        label = label[4:]
-    if isinstance(subject, (int, np.integer)):
-        label = f"{int(subject):02d}"
+    if isinstance(subject, (bool, np.bool_)) or not isinstance(
+            subject, (str, int, np.integer)):
+        raise TypeError(f"subject must be a label like '01', 'sub-01' or an int; got "
+                        f"{subject!r}.")
     known = sorted(layout.get_subjects())
+    label = str(subject).removeprefix("sub-")
+    if isinstance(subject, (int, np.integer)) or (label.isdigit() and label not in known):
+        label = f"{int(label):02d}"
     if label not in known:
         raise ValueError(f"subject={subject!r}: no 'sub-{label}' in {layout.root}; subjects "
                          f"found: {known or 'none'}.")
@@ -34,19 +39,36 @@ def _subject_label(subject, layout):
 
 
 def _file_stamp(path):
+    """Identity of a file's content for the cache: size, mtime and a hash of its head and
+    tail (a gzip file's last 8 bytes are the CRC and size of its content); small files are
+    hashed whole."""
+    import hashlib
+
     st = os.stat(path)
-    return (str(path), st.st_size, st.st_mtime_ns)
+    h = hashlib.sha1()
+    with open(path, "rb") as f:
+        if st.st_size <= 2**20:
+            h.update(f.read())
+        else:
+            h.update(f.read(2**16))
+            f.seek(-2**16, os.SEEK_END)
+            h.update(f.read())
+    return (str(path), st.st_size, st.st_mtime_ns, h.hexdigest())
 
 
-def _process_run(bold_path, events_path, mask, tr, task, shift, stamp):
-    """Samples of one run (cached by joblib.Memory; ``stamp`` invalidates on file change)."""
+def _process_run(bold_path, events_path, mask, affine, tr, task, shift, stamp):
+    """Samples of one run (cached by joblib.Memory; ``stamp`` holds the files' identities
+    and the code version, so that a changed file or a new neurodecode recomputes)."""
     del stamp
     img = load_nifti(bold_path, "BOLD run")
-    if img.ndim != 4:
-        raise ValueError(f"{bold_path}: a BOLD run must be 4D; got shape {img.shape}.")
-    if img.shape[:3] != mask.shape:
-        raise ValueError(f"{bold_path}: grid {img.shape[:3]} differs from the ROI masks' "
-                         f"{mask.shape}; resample the masks to the BOLD grid.")
+    if img.ndim != 4 or img.shape[3] < 1:
+        raise ValueError(f"{bold_path}: a BOLD run must be 4D with at least one volume; got "
+                         f"shape {img.shape}.")
+    if img.shape[:3] != mask.shape or not np.allclose(img.affine, affine, atol=1e-3):
+        raise ValueError(f"{bold_path}: grid {img.shape[:3]} (affine "
+                         f"{np.round(img.affine, 3).tolist()}) differs from the ROI masks' "
+                         f"{mask.shape} (affine {np.round(affine, 3).tolist()}); every run "
+                         "and mask must share one grid.")
     header_tr = float(img.header.get_zooms()[3])
     if tr is None:
         tr = header_tr
@@ -54,6 +76,12 @@ def _process_run(bold_path, events_path, mask, tr, task, shift, stamp):
         raise ValueError(f"{bold_path}: repetition time {header_tr:g} s in the NIfTI header "
                          f"but {tr:g} s in the JSON sidecar; fix the sidecar or the header.")
     data = nifti_data(img, bold_path)[mask].T  # (n_volumes, n_voxels), C order of the mask
+    bad = ~np.isfinite(data).all(axis=0)
+    if bad.any():
+        ijk = np.argwhere(mask)[np.flatnonzero(bad)[:3]].tolist()
+        raise ValueError(f"{bold_path}: {int(bad.sum())} voxel(s) inside the ROI mask have "
+                         f"NaN or infinite values (first at voxel indices {ijk}); exclude "
+                         "them from the mask or repair the run.")
     events = read_events(events_path, task)
     samples, rows = run_samples(data, events, tr, task=task, shift=shift, path=str(bold_path))
     return samples, rows
@@ -63,22 +91,59 @@ def _runs(layout, raw, subject, session_type, task, source):
     suffix = "bold_preproc" if source == "preproc-spm" else "bold"
     files = layout.get(subject=subject, session_type=session_type, task=task, suffix=suffix,
                        extension=[".nii.gz", ".nii"])
-    runs = []
+    by_run = {}
     for f in files:
         ent = f.get_entities()
-        ev = raw.get(subject=subject, session=ent["session"], task=task, run=ent["run"],
+        if "run" not in ent or "session" not in ent:
+            continue
+        by_run.setdefault((ent["session"], int(ent["run"])), []).append(f.path)
+    runs = []
+    for (session, run), paths in sorted(by_run.items()):
+        if len(paths) > 1:
+            raise ValueError(f"sub-{subject} ses-{session} task-{task} run-{run:02d}: "
+                             f"{len(paths)} BOLD files ({sorted(paths)}); keep one per run.")
+        ev = raw.get(subject=subject, session=session, task=task, run=run,
                      suffix="events", extension=".tsv")
         if not ev:
             raise FileNotFoundError(
-                f"{f.path}: no events.tsv for sub-{subject} ses-{ent['session']} task-{task} "
-                f"run-{ent['run']:02d} in {raw.root}.")
-        runs.append({"session": ent["session"], "run": int(ent["run"]), "bold": f.path,
+                f"{paths[0]}: no events.tsv for sub-{subject} ses-{session} task-{task} "
+                f"run-{run:02d} in {raw.root}.")
+        if len(ev) > 1:
+            raise ValueError(f"sub-{subject} ses-{session} task-{task} run-{run:02d}: "
+                             f"{len(ev)} events files ({sorted(e.path for e in ev)}).")
+        runs.append({"session": session, "run": run, "bold": paths[0],
                      "events": ev[0].path})
-    return sorted(runs, key=lambda r: (r["session"], r["run"]))
+    events = raw.get(subject=subject, session_type=session_type, task=task, suffix="events",
+                     extension=".tsv")
+    orphans = sorted({(e.get_entities().get("session"), e.get_entities().get("run"))
+                      for e in events} - set(by_run))
+    if orphans:
+        warnings.warn(f"sub-{subject}: {len(orphans)} {session_type} run(s) have events but no "
+                      f"{suffix} file in source={source!r} (first: "
+                      f"{[f'ses-{s} run-{r}' for s, r in orphans[:5]]}); they are left out.",
+                      stacklevel=3)
+    return runs
+
+
+def _mask_volume(path, grid_img):
+    img = load_nifti(path, "ROI mask")
+    if img.shape[:3] != grid_img.shape[:3] or not np.allclose(img.affine, grid_img.affine,
+                                                              atol=1e-3):
+        raise ValueError(f"{path}: mask grid {img.shape[:3]} (affine "
+                         f"{np.round(img.affine, 3).tolist()}) differs from the BOLD grid "
+                         f"{grid_img.shape[:3]} (affine "
+                         f"{np.round(grid_img.affine, 3).tolist()}); resample the mask to "
+                         "the BOLD grid (e.g. nilearn.image.resample_to_img).")
+    data = nifti_data(img, path, dtype=np.float64)
+    if not np.array_equal(data, np.round(data)):
+        raise ValueError(f"{path}: the mask has non-integer values (a probabilistic map?); "
+                         "threshold it into a binary mask first.")
+    return data > 0
 
 
 def _roi_volumes(raw, subject, parts, grid_img):
-    masks = {}
+    """The requested mask files (strict), and every other mask file that loads (for the
+    per-voxel labels; an unfetched or damaged one is skipped)."""
     available = raw.get(subject=subject, suffix="mask", extension=[".nii.gz", ".nii"])
     by_key = {(f.get_entities().get("hemisphere"), f.get_entities().get("roi")): f.path
               for f in available}
@@ -88,17 +153,16 @@ def _roi_volumes(raw, subject, parts, grid_img):
             f"no mask file for {missing} of sub-{subject} in {Path(raw.root) / 'sourcedata'} "
             f"(expected sourcedata/sub-{subject}/anat/sub-{subject}_mask_<LH|RH>_<ROI>.nii.gz); "
             f"found: {sorted(f'{h}_{r}' for h, r in by_key) or 'none'}.")
+    masks = {key: _mask_volume(by_key[key], grid_img) for key in parts}
+    skipped = []
     for key, path in by_key.items():
-        img = load_nifti(path, "ROI mask")
-        if img.shape[:3] != grid_img.shape[:3] or not np.allclose(img.affine, grid_img.affine,
-                                                                  atol=1e-3):
-            raise ValueError(f"{path}: mask grid {img.shape[:3]} (affine "
-                             f"{np.round(img.affine, 3).tolist()}) differs from the BOLD grid "
-                             f"{grid_img.shape[:3]} (affine "
-                             f"{np.round(grid_img.affine, 3).tolist()}); resample the mask to "
-                             "the BOLD grid (e.g. nilearn.image.resample_to_img).")
-        masks[key] = nifti_data(img, path) > 0
-    return masks
+        if key in masks:
+            continue
+        try:
+            masks[key] = _mask_volume(path, grid_img)
+        except (FileNotFoundError, ValueError):
+            skipped.append(f"{key[0]}_{key[1]}")
+    return masks, sorted(skipped)
 
 
 def _find_images(stimulus_dir, names):
@@ -267,8 +331,14 @@ def load_god(bids_root, subject, *, source="preproc-spm", rois=("VC",), stimulus
                                 "dataset_description.json).")
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}; got {source!r}.")
+    if isinstance(shift, (bool, np.bool_)) or not isinstance(shift, (int, np.integer)) \
+            or shift < 0:
+        raise ValueError(f"shift must be an int >= 0 (volumes of haemodynamic delay); got "
+                         f"{shift!r}.")
     if isinstance(rois, str):
         rois = (rois,)
+    if rois is None or len(rois) == 0:
+        raise ValueError("rois must name at least one ROI, e.g. ('VC',).")
     parts = list(dict.fromkeys(p for r in rois for p in resolve_roi(r)))
     raw = bids_layout(root)
     label = _subject_label(subject, raw)
@@ -287,7 +357,7 @@ def load_god(bids_root, subject, *, source="preproc-spm", rois=("VC",), stimulus
                 f"sub-{label}: no {split} runs (ses-{dict((s, t) for s, t, _ in SPLITS)[split]}"
                 f"NN, source={source!r}) in {layout.root}; sessions found: {sessions or 'none'}.")
     grid_img = load_nifti(runs["train"][0]["bold"], "BOLD run")
-    masks = _roi_volumes(raw, label, parts, grid_img)
+    masks, skipped_masks = _roi_volumes(raw, label, parts, grid_img)
     keep = np.zeros(grid_img.shape[:3], bool)
     for key in parts:
         keep |= masks[key]
@@ -301,8 +371,9 @@ def load_god(bids_root, subject, *, source="preproc-spm", rois=("VC",), stimulus
         for r in runs[split]:
             tr = sidecar_tr(root, r["bold"], task)
             jobs.append((split, r, delayed(process)(
-                r["bold"], r["events"], keep, tr, task, int(shift),
-                (_file_stamp(r["bold"]), _file_stamp(r["events"])))))
+                r["bold"], r["events"], keep, grid_img.affine, tr, task, int(shift),
+                (__version__, SAMPLES_VERSION, _file_stamp(r["bold"]),
+                 _file_stamp(r["events"])))))
     results = Parallel(n_jobs=n_jobs, return_as="generator")(j[2] for j in jobs)
     collected = {"train": [], "test": [], "imagery": []}
     tables = []
@@ -319,6 +390,16 @@ def load_god(bids_root, subject, *, source="preproc-spm", rois=("VC",), stimulus
 
     X_train = np.concatenate(collected["train"])
     train_rows = split_rows("train")
+    names = train_rows["stimulus_name"].astype(str)
+    if names.duplicated().any():
+        warnings.warn(f"sub-{label}: {int(names.duplicated().sum())} training sample(s) repeat "
+                      f"an image of another training run (first: "
+                      f"{names[names.duplicated()].tolist()[:3]}); GOD shows each training "
+                      "image once.", stacklevel=2)
+    leak = sorted(set(names) & set(split_rows("test")["stimulus_name"].astype(str)))
+    if leak:
+        warnings.warn(f"sub-{label}: {len(leak)} test image(s) also appear in training runs "
+                      f"(first: {leak[:3]}): test scores would be inflated.", stacklevel=2)
     test_samples = np.concatenate(collected["test"])
     trials, test_rows, counts = _group_test(test_samples, split_rows("test"))
     X_imagery = (np.concatenate(collected["imagery"]) if collected["imagery"]
@@ -338,6 +419,8 @@ def load_god(bids_root, subject, *, source="preproc-spm", rois=("VC",), stimulus
         vol = np.zeros(keep.shape, bool)
         for m in members:
             vol |= masks[m]
+        if not (vol & keep).any():
+            continue
         roi_imgs[name] = nib.Nifti1Image(vol.astype(np.uint8), grid_img.affine)
         roi_masks[name] = vol[keep]
     mask_img = nib.Nifti1Image(keep.astype(np.uint8), grid_img.affine)
@@ -368,7 +451,8 @@ def load_god(bids_root, subject, *, source="preproc-spm", rois=("VC",), stimulus
               "rois": list(rois), "n_voxels": int(keep.sum()), "shift_volumes": int(shift),
               "n_runs": {k: len(v) for k, v in runs.items()},
               "sessions": sorted({r["session"] for v in runs.values() for r in v}),
-              "n_test_repeats": counts.tolist(), "bids_root": str(root)},
+              "n_test_repeats": counts.tolist(), "bids_root": str(root),
+              "masks_skipped": skipped_masks},
     )
     if stimulus_dir is not None:
         out.images_train = read_images(_find_images(stimulus_dir, list(out.stimulus_train)),

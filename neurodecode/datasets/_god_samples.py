@@ -69,6 +69,9 @@ def _block_volumes(onset, duration, tr, shift, n_volumes, path):
     first = int(np.ceil(onset / tr - 1e-6))
     last = int(np.ceil((onset + duration) / tr - 1e-6))  # exclusive
     idx = np.arange(first, last) + shift
+    if len(idx) and idx[0] < 0:
+        raise ValueError(f"{path}: the block at onset {onset:g} s starts before the run "
+                         "(negative onset or shift).")
     if len(idx) == 0 or idx[-1] >= n_volumes:
         raise ValueError(f"{path}: the block at onset {onset:g} s (duration {duration:g} s) "
                          f"needs volumes up to {int(idx[-1]) if len(idx) else first} (with the "
@@ -165,6 +168,8 @@ def run_samples(data, events, tr, *, task="perception", shift=1, drop_repeats=Tr
     data = np.asarray(data, dtype=np.float64)
     n_volumes = data.shape[0]
     check_events(events, task, path)
+    # in time order (a table edited out of order must not change the samples)
+    events = events.sort_values("onset", kind="stable").reset_index(drop=True)
     rest = events.index[events["event_type"] == "rest"]
     if len(rest) == 0:
         raise ValueError(f"{path}: no 'rest' event to normalise to (the ds001246 runs start "

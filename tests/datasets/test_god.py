@@ -8,6 +8,7 @@ import gzip
 import json
 import os
 import shutil
+import warnings
 from pathlib import Path
 
 import nibabel as nib
@@ -307,3 +308,109 @@ def test_pybids_config_ships_inside_the_package(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "neurodecode/bids_specs/god.json" in names
     assert "neurodecode/bids_specs/README.md" in names
+
+
+# --- found by adversarial review --------------------------------------------------------
+
+def test_folders_above_the_dataset_do_not_leak_into_entities(tmp_path):
+    """BIDS-like names in the path above the root (sub-99/, ses-x/, run-7_x/) are ignored."""
+    ref = None
+    for parent in ("plain", "sub-99/ses-x/run-7_x"):
+        root = tmp_path / parent / "ds"
+        simulate_bids(root, "01", n_voxels=SMALL, grid=GRID, stimuli=False, raw=False,
+                      n_runs={"perceptionTraining": 2, "perceptionTest": 2,
+                              "imageryTest": 0}, random_state=4)
+        god = load_god(root, "01", verbose=0)
+        assert len(set(god.stimulus_train)) == 100
+        assert god.meta["sessions"] == ["perceptionTest01", "perceptionTraining01"]
+        if ref is None:
+            ref = god
+        else:
+            np.testing.assert_array_equal(god.X_train, ref.X_train)
+
+
+def test_two_files_for_one_run_are_refused(small):
+    root, _ = small
+    path = next(root.glob("derivatives/preproc-spm/output/sub-01/ses-perceptionTraining01/"
+                          "func/*run-01_bold_preproc.nii.gz"))
+    nib.save(nib.load(str(path)), str(path).replace(".nii.gz", ".nii"))
+    with pytest.raises(ValueError, match=r"run-01: 2 BOLD files"):
+        load_god(root, "01", verbose=0)
+
+
+def test_events_out_of_time_order_give_the_same_samples(small):
+    root, _ = small
+    ref = load_god(root, "01", verbose=0)
+    for path in root.glob("sub-01/ses-*/func/*_events.tsv"):
+        df = pd.read_csv(path, sep="\t", dtype=str)
+        df.iloc[::-1].to_csv(path, sep="\t", index=False, na_rep="n/a")
+    got = load_god(root, "01", verbose=0)
+    np.testing.assert_allclose(got.X_train, ref.X_train, atol=1e-6)
+    np.testing.assert_allclose(got.X_test_trials, ref.X_test_trials, atol=1e-6)
+
+
+def test_runs_missing_from_the_derivatives_are_reported(small):
+    root, _ = small
+    next(root.glob("derivatives/preproc-spm/output/sub-01/ses-perceptionTest01/func/"
+                   "*run-02_bold_preproc.nii.gz")).unlink()
+    with pytest.warns(UserWarning, match=r"1 perceptionTest run\(s\) have events but no "
+                                         r"bold_preproc file"):
+        god = load_god(root, "01", verbose=0)
+    assert god.X_test_trials.shape[1] == 2
+
+
+def test_nan_inside_the_mask_names_the_run(small):
+    root, truth = small
+    path = next(root.glob("derivatives/preproc-spm/output/sub-01/ses-perceptionTraining01/"
+                          "func/*run-02_bold_preproc.nii.gz"))
+    img = nib.load(str(path))
+    data = np.asarray(img.dataobj).copy()
+    i, j, k = truth.voxel_ijk[0]
+    data[i, j, k, 5] = np.nan
+    nib.save(nib.Nifti1Image(data, img.affine, img.header), str(path))
+    with pytest.raises(ValueError, match=r"run-02_bold_preproc.nii.gz: 1 voxel\(s\) inside the "
+                                         r"ROI mask have NaN"):
+        load_god(root, "01", verbose=0)
+
+
+def test_cache_sees_a_same_size_edit_with_the_old_mtime(small, tmp_path):
+    root, _ = small
+    cache = tmp_path / "cache"
+    ref = load_god(root, "01", cache=cache, verbose=0)
+    path = next(root.glob("sub-01/ses-perceptionTraining01/func/*run-01_events.tsv"))
+    st = path.stat()
+    text = path.read_text()
+    rows = text.splitlines()
+    # swap two stimulus rows' names (same bytes, other order): other samples per image
+    a, b = 2, 3
+    fa, fb = rows[a].split("\t"), rows[b].split("\t")
+    fa[4:8], fb[4:8] = fb[4:8], fa[4:8]
+    rows[a], rows[b] = "\t".join(fa), "\t".join(fb)
+    new = "\n".join(rows) + "\n"
+    assert len(new) == len(text) and new != text
+    path.write_text(new)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the swap may create a one-back-like duplicate
+        got = load_god(root, "01", cache=cache, verbose=0)
+    assert got.stimulus_train.tolist() != ref.stimulus_train.tolist()
+
+
+def test_probabilistic_mask_is_refused(small):
+    root, _ = small
+    path = root / "sourcedata/sub-01/anat/sub-01_mask_LH_V1d.nii.gz"
+    img = nib.load(str(path))
+    nib.save(nib.Nifti1Image(np.asarray(img.dataobj) * 0.5 + 0.01, img.affine), str(path))
+    with pytest.raises(ValueError, match="non-integer values"):
+        load_god(root, "01", verbose=0)
+
+
+def test_bad_arguments(small):
+    root, _ = small
+    with pytest.raises(ValueError, match="shift must be an int >= 0"):
+        load_god(root, "01", shift=-1, verbose=0)
+    with pytest.raises(ValueError, match="rois must name at least one ROI"):
+        load_god(root, "01", rois=None, verbose=0)
+    with pytest.raises(TypeError, match="subject must be a label"):
+        load_god(root, True, verbose=0)
+    assert load_god(root, "1", rois=("V1",), verbose=0).meta["subject"] == "01"

@@ -174,6 +174,18 @@ docdict["random_state_seed"] = """random_state : int, RandomState instance or No
     An int is used as is (it must be non-negative); a RandomState draws a seed from its
     stream (advancing it); None draws a fresh seed from numpy's global generator."""
 
+docdict["device_model"] = """device : str, torch.device or None, default=None
+    Where to compute; None: the device the model's parameters are on."""
+
+docdict["random_state_images"] = """random_state : int, default=0
+    Seeds the random (uniform noise) input images."""
+
+docdict["verbose_bar"] = """verbose : int, default=0
+    A progress bar when > 0."""
+
+docdict["mask_voxels"] = """mask : array-like of bool or None, default=None
+    The voxels used; None: all."""
+
 docdict["random_state_data"] = """random_state : int, RandomState instance or None, default=0
     Seeds everything drawn: an int gives the same data on every call (class ``k`` is the
     same recipe whatever else is drawn); a RandomState or None first draws an int seed

@@ -96,11 +96,11 @@ def test_no_docstring_cites_a_file_that_does_not_ship():
 #: may describe them: wherever one of these names is documented, it reads as that entry.
 SHARED = {
     "weights": ("weights", "weights_eval", "weights_image_loss"),
-    "device": ("device", "device_eval", "device_torch", "device_resolve"),
+    "device": ("device", "device_eval", "device_torch", "device_resolve", "device_model"),
     "random_state": ("random_state", "random_state_eval", "random_state_data",
-                     "random_state_seed"),
-    "verbose": ("verbose", "verbose_demo"),
-    "mask": ("mask",),
+                     "random_state_seed", "random_state_images"),
+    "verbose": ("verbose", "verbose_demo", "verbose_bar"),
+    "mask": ("mask", "mask_voxels"),
     "alpha": ("alpha",),
     "max_shift": ("max_shift", "max_shift_augment"),
     "checkpoint_dir": ("checkpoint",),

@@ -1,4 +1,16 @@
-"""Analyses of trained models and data: noise ceilings (paper, "Noise-Ceiling")."""
+"""Analyses of trained models and data (paper Figs 8-9): noise ceilings, per-voxel encoding
+accuracy, population receptive fields."""
+from ._accuracy import noise_corrected_accuracy, prediction_accuracy
 from ._noise_ceiling import noise_ceiling, snr
+from ._prf import (
+    circular_correlation,
+    decoder_receptive_fields,
+    estimate_prf,
+    gradient_maps,
+    prf_from_maps,
+    receptive_field_agreement,
+)
 
-__all__ = ["noise_ceiling", "snr"]
+__all__ = ["circular_correlation", "decoder_receptive_fields", "estimate_prf", "gradient_maps",
+           "noise_ceiling", "noise_corrected_accuracy", "prediction_accuracy", "prf_from_maps",
+           "receptive_field_agreement", "snr"]

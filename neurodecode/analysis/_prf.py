@@ -1,0 +1,378 @@
+"""Population receptive fields of the voxels from a trained encoder or decoder (paper Fig 9,
+"Voxel receptive field visualization and estimation")."""
+import math
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+
+from .._docs import fill_doc
+
+COLUMNS = ["x", "y", "eccentricity", "polar_angle", "size", "spread", "confined"]
+
+
+def _gaussian_smooth(maps, sigma):
+    """(n, h, w) maps smoothed with a 2D Gaussian of ``sigma`` pixels (reflect padding)."""
+    if sigma <= 0:
+        return maps
+    radius = max(1, int(math.ceil(3 * sigma)))
+    t = torch.arange(-radius, radius + 1, dtype=maps.dtype, device=maps.device)
+    g = torch.exp(-0.5 * (t / sigma) ** 2)
+    g = g / g.sum()
+    x = maps.unsqueeze(1)
+    pad = min(radius, maps.shape[-1] - 1, maps.shape[-2] - 1)
+    if pad < radius:  # maps smaller than the kernel: zero-pad the remainder
+        x = F.pad(x, (pad, pad, pad, pad), mode="reflect")
+        x = F.pad(x, (radius - pad,) * 4)
+    else:
+        x = F.pad(x, (radius,) * 4, mode="reflect")
+    x = F.conv2d(x, g.view(1, 1, 1, -1))
+    x = F.conv2d(x, g.view(1, 1, -1, 1))
+    return x.squeeze(1)
+
+
+def prf_from_maps(maps, stimulus_degrees, *, sigma=3.0, power=10, max_spread=0.12):
+    """Centre, size and confinement of each voxel's receptive-field map.
+
+    The paper's preprocessing: each map (e.g. the squared input gradient averaged over
+    colour) is normalised to a maximum of 1, smoothed with a Gaussian of ``sigma`` pixels
+    and raised to ``power``; the centre is the map's centre of mass. ``spread`` is the
+    standard deviation of that map around its centre; a map is *confined* when
+    ``spread <= max_spread * side`` (diffuse maps have their mass everywhere). ``size``
+    estimates the receptive field's Gaussian SD: for a Gaussian map of SD ``s`` blurred by
+    ``sigma``, the powered map has SD ``sqrt(s**2 + sigma**2) / sqrt(power)``, so
+    ``size = sqrt(max(power * spread**2 - sigma**2, 0))``.
+
+    Parameters
+    ----------
+    maps : array-like or Tensor of shape (n_voxels, h, w)
+        Non-negative maps, row 0 at the top of the image.
+    stimulus_degrees : float
+        Visual angle spanned by the image side.
+    sigma : float, default=3.0
+        Gaussian smoothing, in pixels of the map.
+    power : float, default=10
+        Exponent applied after smoothing.
+    max_spread : float, default=0.12
+        Confinement threshold, as a fraction of the map side.
+
+    Returns
+    -------
+    prf : pandas.DataFrame, one row per voxel
+        ``x``, ``y`` (deg; +x right, +y up, origin at the image centre), ``eccentricity``
+        (deg), ``polar_angle`` (deg, counter-clockwise from the right horizontal meridian,
+        in [0, 360)), ``size`` (deg), ``spread`` (deg) and ``confined`` (bool).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodecode.analysis import prf_from_maps
+    >>> yy, xx = np.mgrid[0:32, 0:32]
+    >>> blob = np.exp(-((xx - 24) ** 2 + (yy - 8) ** 2) / (2 * 2.0**2))[None]
+    >>> prf = prf_from_maps(blob, stimulus_degrees=32.0)
+    >>> prf[["x", "y", "polar_angle"]].round(1).values.tolist()
+    [[8.5, 7.5, 41.4]]
+    """
+    m = torch.as_tensor(np.asarray(maps) if not torch.is_tensor(maps) else maps,
+                        dtype=torch.float64)
+    if m.ndim != 3:
+        raise ValueError(f"maps must have shape (n_voxels, h, w); got {tuple(m.shape)}.")
+    if not torch.isfinite(m).all() or (m < 0).any():
+        raise ValueError("maps must be finite and non-negative.")
+    n, h, w = m.shape
+    peak = m.flatten(1).amax(1).clamp_min(1e-300).view(n, 1, 1)
+    p = _gaussian_smooth(m / peak, sigma)
+    p = (p / p.flatten(1).amax(1).clamp_min(1e-300).view(n, 1, 1)) ** power
+    p = p / p.flatten(1).sum(1).clamp_min(1e-300).view(n, 1, 1)
+    rows = torch.arange(h, dtype=p.dtype, device=p.device)
+    cols = torch.arange(w, dtype=p.dtype, device=p.device)
+    ci = (p.sum(2) * rows).sum(1)
+    cj = (p.sum(1) * cols).sum(1)
+    var = (p * ((rows.view(1, -1, 1) - ci.view(-1, 1, 1)) ** 2
+                + (cols.view(1, 1, -1) - cj.view(-1, 1, 1)) ** 2)).flatten(1).sum(1) / 2
+    spread = var.sqrt()
+    deg = float(stimulus_degrees) / max(h, w)
+    x = ((cj + 0.5) - w / 2) * deg
+    y = (h / 2 - (ci + 0.5)) * deg
+    size = (power * spread**2 - sigma**2).clamp_min(0).sqrt() * deg
+    out = pd.DataFrame({
+        "x": x.cpu().numpy(), "y": y.cpu().numpy(),
+        "eccentricity": torch.hypot(x, y).cpu().numpy(),
+        "polar_angle": (torch.rad2deg(torch.atan2(y, x)) % 360).cpu().numpy(),
+        "size": size.cpu().numpy(), "spread": (spread * deg).cpu().numpy(),
+        "confined": (spread <= max_spread * max(h, w)).cpu().numpy()})
+    return out
+
+
+def _encoder_net(encoder):
+    from ..estimators._encoder import ImageEncoder
+    from ..models import EncoderNet
+
+    if isinstance(encoder, EncoderNet):
+        return encoder
+    if isinstance(encoder, ImageEncoder):
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(encoder)
+        return encoder.module_
+    raise TypeError(f"encoder must be a fitted neurodecode.ImageEncoder or an EncoderNet; got "
+                    f"{type(encoder).__name__}.")
+
+
+@fill_doc
+def gradient_maps(encoder, *, n_images=8, batch_size=64, voxels=None, device=None,
+                  random_state=0, verbose=0):
+    """Each voxel's squared input gradient, averaged over colour and random input images.
+
+    The paper's receptive-field visualisation: for random (uniform noise) images ``s``, the
+    gradient of ``E(s)_v`` with respect to ``s``, squared, averaged over colour channels and
+    over the images. Batched over voxels: each pass replicates the images once per voxel of
+    the batch and back-propagates every voxel's output through its own copy (one backward
+    pass for ``batch_size // n_images`` voxels), on the encoder's device.
+
+    Parameters
+    ----------
+    encoder : ImageEncoder or EncoderNet
+        Fitted.
+    n_images : int, default=8
+        Random images averaged.
+    batch_size : int, default=64
+        Images per pass (voxels per pass: ``max(1, batch_size // n_images)``).
+    voxels : array-like of int or None, default=None
+        Voxel indices; None: all.
+    %(device_model)s
+    %(random_state_images)s
+    %(verbose_bar)s
+
+    Returns
+    -------
+    maps : Tensor of shape (n_selected, s, s)
+        The maps, float64, on the CPU.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from neurodecode.models import EncoderNet, build_feature_extractor
+    >>> from neurodecode.analysis import gradient_maps
+    >>> taps = ["block1_conv2", "block2_conv2", "block3_conv4", "block4_conv4"]
+    >>> net = EncoderNet(build_feature_extractor("vgg19", taps), n_voxels=3, image_size=32)
+    >>> gradient_maps(net, n_images=2, batch_size=4).shape
+    torch.Size([3, 32, 32])
+    """
+    from tqdm.auto import tqdm
+
+    net = _encoder_net(encoder)
+    if device is None:
+        device = next(net.parameters()).device
+    device = torch.device(device)
+    n_vox = net.n_voxels
+    voxels = np.arange(n_vox) if voxels is None else np.asarray(voxels, dtype=int)
+    if voxels.ndim != 1 or len(voxels) == 0 or voxels.min() < 0 or voxels.max() >= n_vox:
+        raise ValueError(f"voxels must be indices in [0, {n_vox}); got {voxels!r}.")
+    if int(n_images) < 1 or int(batch_size) < 1:
+        raise ValueError("n_images and batch_size must be >= 1.")
+    n_images = int(n_images)
+    per_pass = max(1, int(batch_size) // n_images)
+    s = net.image_size
+    gen = torch.Generator().manual_seed(int(random_state))
+    images = torch.rand(n_images, 3, s, s, generator=gen).to(device)
+    was_training = net.training
+    net.eval()
+    out = torch.empty(len(voxels), s, s, dtype=torch.float64)
+    chunks = [voxels[i:i + per_pass] for i in range(0, len(voxels), per_pass)]
+    try:
+        for c, chunk in enumerate(tqdm(chunks, desc="receptive fields", unit="batch",
+                                       disable=not verbose)):
+            k = len(chunk)
+            x = images.repeat(k, 1, 1, 1).requires_grad_(True)
+            with torch.enable_grad():
+                y = net(x)  # (k * n_images, V)
+                rows = torch.arange(k * n_images, device=device)
+                cols = torch.as_tensor(np.repeat(chunk, n_images), device=device)
+                y[rows, cols].sum().backward()
+            g = x.grad.detach().double().square().mean(1)  # (k * n, s, s)
+            first = c * per_pass
+            out[first:first + k] = g.view(k, n_images, s, s).mean(1).cpu()
+    finally:
+        net.train(was_training)
+    return out
+
+
+@fill_doc
+def estimate_prf(encoder, *, n_images=8, stimulus_degrees=12.0, sigma=3.0, power=10,
+                 max_spread=0.12, batch_size=64, voxels=None, device=None, random_state=0,
+                 verbose=0):
+    """Population receptive fields of the voxels, from a trained encoder (paper Fig 9).
+
+    :func:`gradient_maps` (squared input gradients over random images, averaged over colour
+    and images), normalised, smoothed with a Gaussian (``sigma`` px), raised to ``power``;
+    the centre of mass is the pRF centre (:func:`prf_from_maps`). Voxels whose map is not
+    confined around it are flagged (the paper discards ~15 %).
+
+    Parameters
+    ----------
+    encoder : ImageEncoder or EncoderNet
+        Fitted.
+    n_images : int, default=8
+        Random images averaged.
+    stimulus_degrees : float, default=12.0
+        Visual angle of the image side (GOD: 12 deg).
+    sigma : float, default=3.0
+        Gaussian smoothing in pixels (the paper's sigma = 3, at the encoder's input size).
+    power : float, default=10
+        Exponent after smoothing (the paper's 10).
+    max_spread : float, default=0.12
+        Confinement threshold, as a fraction of the image side.
+    batch_size : int, default=64
+        Images per backward pass.
+    voxels : array-like of int or None, default=None
+        Voxel indices; None: all.
+    %(device_model)s
+    %(random_state_images)s
+    %(verbose_bar)s
+
+    Returns
+    -------
+    prf : pandas.DataFrame, one row per voxel (index: voxel)
+        ``x``, ``y`` (deg; +x right, +y up, origin at fixation = image centre),
+        ``eccentricity`` (deg), ``polar_angle`` (deg, counter-clockwise from the right
+        horizontal meridian, in [0, 360)), ``size`` (deg, Gaussian SD), ``spread`` (deg) and
+        ``confined``.
+
+    See Also
+    --------
+    decoder_receptive_fields : The same from a decoder's dense-layer weights.
+
+    Examples
+    --------
+    >>> from neurodecode.analysis import estimate_prf
+    >>> prf = estimate_prf(encoder, stimulus_degrees=12.0)  # doctest: +SKIP
+    >>> prf.loc[prf.confined, ["eccentricity", "polar_angle"]]  # doctest: +SKIP
+    """
+    maps = gradient_maps(encoder, n_images=n_images, batch_size=batch_size, voxels=voxels,
+                         device=device, random_state=random_state, verbose=verbose)
+    prf = prf_from_maps(maps, stimulus_degrees, sigma=sigma, power=power,
+                        max_spread=max_spread)
+    n_vox = _encoder_net(encoder).n_voxels
+    prf.index = pd.Index(np.arange(n_vox) if voxels is None else np.asarray(voxels),
+                         name="voxel")
+    return prf
+
+
+def decoder_receptive_fields(decoder, *, stimulus_degrees=12.0, power=1.0, max_spread=0.2):
+    """Receptive fields from a decoder's dense layer: where each voxel writes its features.
+
+    Each voxel's projective field (:meth:`~neurodecode.models.DecoderNet.dense_weight_maps`,
+    ``channels x s/8 x s/8``) squared and averaged over channels; its centre of mass (no
+    smoothing: the grid is coarse) is the voxel's position in the image.
+
+    Parameters
+    ----------
+    decoder : SelfSupervisedDecoder or DecoderNet
+        Fitted.
+    stimulus_degrees : float, default=12.0
+        Visual angle of the image side.
+    power : float, default=1.0
+        Exponent of the energy map before the centre of mass.
+    max_spread : float, default=0.2
+        Confinement threshold, as a fraction of the grid side.
+
+    Returns
+    -------
+    prf : pandas.DataFrame, one row per voxel
+        The columns of :func:`estimate_prf`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from neurodecode.models import DecoderNet
+    >>> from neurodecode.analysis import decoder_receptive_fields
+    >>> decoder_receptive_fields(DecoderNet(n_voxels=4, image_size=32)).shape
+    (4, 7)
+    """
+    from ..estimators._decoder import SelfSupervisedDecoder
+    from ..models import DecoderNet
+
+    if isinstance(decoder, SelfSupervisedDecoder):
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(decoder)
+        decoder = decoder.decoder_module_
+    if not isinstance(decoder, DecoderNet):
+        raise TypeError(f"decoder must be a fitted SelfSupervisedDecoder or a DecoderNet; got "
+                        f"{type(decoder).__name__}.")
+    with torch.no_grad():
+        energy = decoder.dense_weight_maps().double().square().mean(1).cpu()
+    prf = prf_from_maps(energy, stimulus_degrees, sigma=0.0, power=power,
+                        max_spread=max_spread)
+    prf.index = pd.Index(np.arange(len(prf)), name="voxel")
+    return prf
+
+
+def circular_correlation(a, b):
+    """Circular correlation coefficient of two angle arrays in degrees (Jammalamadaka).
+
+    Parameters
+    ----------
+    a, b : array-like of shape (n,)
+        Angles in degrees.
+
+    Returns
+    -------
+    rho : float
+        In [-1, 1]; 1 for identical angles, invariant to a common rotation of either.
+
+    Examples
+    --------
+    >>> from neurodecode.analysis import circular_correlation
+    >>> round(circular_correlation([10, 100, 200, 300], [20, 110, 210, 310]), 6)
+    1.0
+    """
+    a = np.deg2rad(np.asarray(a, dtype=np.float64))
+    b = np.deg2rad(np.asarray(b, dtype=np.float64))
+    if a.shape != b.shape or a.ndim != 1 or len(a) < 2:
+        raise ValueError("a and b must be 1D arrays of the same length >= 2.")
+    ma = np.angle(np.exp(1j * a).mean())
+    mb = np.angle(np.exp(1j * b).mean())
+    sa, sb = np.sin(a - ma), np.sin(b - mb)
+    return float((sa * sb).sum() / np.sqrt((sa**2).sum() * (sb**2).sum()))
+
+
+@fill_doc
+def receptive_field_agreement(a, b, mask=None):
+    """Agreement of two receptive-field tables (e.g. encoder vs decoder, or vs the truth).
+
+    Parameters
+    ----------
+    a, b : pandas.DataFrame
+        Tables with ``x``, ``y``, ``eccentricity`` and ``polar_angle`` for the same voxels.
+    %(mask_voxels)s
+
+    Returns
+    -------
+    agreement : dict
+        Pearson ``r`` of ``x``, ``y`` and ``eccentricity``, the circular correlation of
+        ``polar_angle``, and ``n``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from neurodecode.analysis import receptive_field_agreement
+    >>> t = pd.DataFrame({"x": [1, -2, 3], "y": [0, 1, -1], "eccentricity": [1, 2.2, 3.2],
+    ...                   "polar_angle": [0, 153, 342]})
+    >>> receptive_field_agreement(t, t)["polar_angle"]
+    1.0
+    """
+    mask = np.ones(len(a), bool) if mask is None else np.asarray(mask, bool)
+    if len(a) != len(b) or len(mask) != len(a):
+        raise ValueError(f"a, b and mask must have the same length; got {len(a)}, {len(b)}, "
+                         f"{len(mask)}.")
+    if mask.sum() < 3:
+        raise ValueError(f"at least 3 voxels are needed; got {int(mask.sum())}.")
+    out = {k: float(np.corrcoef(np.asarray(a[k])[mask], np.asarray(b[k])[mask])[0, 1])
+           for k in ("x", "y", "eccentricity")}
+    out["polar_angle"] = round(circular_correlation(np.asarray(a["polar_angle"])[mask],
+                                                    np.asarray(b["polar_angle"])[mask]), 12)
+    out["n"] = int(mask.sum())
+    return out

@@ -1,0 +1,158 @@
+"""Encoding accuracy, noise-corrected accuracy and receptive-field estimation, against
+known truths (scipy, closed forms, maps with known centres)."""
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from scipy import stats
+
+from neurodecode.analysis import (
+    circular_correlation,
+    decoder_receptive_fields,
+    gradient_maps,
+    noise_corrected_accuracy,
+    prediction_accuracy,
+    prf_from_maps,
+    receptive_field_agreement,
+)
+from neurodecode.models import DecoderNet, EncoderNet, SpaceFeatureReadout
+
+
+def test_prediction_accuracy_is_scipys_pearson_per_voxel():
+    rng = np.random.default_rng(0)
+    y = rng.standard_normal((20, 5))
+    p = y + rng.standard_normal((20, 5))
+    r = prediction_accuracy(y, p)
+    np.testing.assert_allclose(r, [stats.pearsonr(y[:, v], p[:, v])[0] for v in range(5)])
+
+
+def test_prediction_accuracy_bad_input():
+    with pytest.raises(ValueError, match="same shape"):
+        prediction_accuracy(np.zeros((5, 3)), np.zeros((5, 4)))
+    with pytest.raises(ValueError, match="NaN"):
+        prediction_accuracy(np.full((5, 3), np.nan), np.zeros((5, 3)))
+    with pytest.raises(ValueError, match="shape \\(n_images, n_voxels\\)"):
+        prediction_accuracy(np.zeros(5), np.zeros(5))
+
+
+def test_noise_corrected_accuracy_masks_unreliable_ceilings():
+    out = noise_corrected_accuracy([0.4, 0.4, -0.2], [0.8, 0.2, 0.5], min_ceiling=0.3)
+    np.testing.assert_allclose(out, [0.5, np.nan, -0.4])
+    with pytest.raises(ValueError, match="same length"):
+        noise_corrected_accuracy([0.1, 0.2], [0.5])
+
+
+def test_noise_corrected_accuracy_recovers_the_model_fit_on_the_simulated_subject():
+    """A perfect model of the noiseless response reaches its ceiling: corrected ~ 1."""
+    from neurodecode.analysis import noise_ceiling
+    from neurodecode.datasets import make_synthetic_subject
+
+    sub = make_synthetic_subject(n_train_classes=20, n_train_per_class=2, n_test_classes=50,
+                                 n_unpaired_classes=0, n_gallery_classes=50,
+                                 n_voxels={"V1": 60, "V2": 0, "V3": 0, "hV4": 0, "LOC": 0,
+                                           "FFA": 0, "PPA": 0}, snr=0.1, random_state=1)
+    r = prediction_accuracy(sub.X_test, sub.Y_test_clean)
+    ceiling = noise_ceiling(sub.X_test_trials, random_state=0)
+    corrected = noise_corrected_accuracy(r, ceiling, min_ceiling=0.5)
+    ok = np.isfinite(corrected)
+    assert ok.sum() > 20
+    assert abs(np.median(corrected[ok]) - 1.0) < 0.1
+    # and r itself follows the true ceiling
+    assert np.corrcoef(r, sub.noise_ceiling)[0, 1] > 0.8
+
+
+def _blobs(centres, side=48, sd=2.5):
+    yy, xx = np.mgrid[0:side, 0:side]
+    return np.stack([np.exp(-((xx - c) ** 2 + (yy - r) ** 2) / (2 * sd**2))
+                     for r, c in centres])
+
+
+def test_prf_from_maps_recovers_known_centres_sizes_and_angles():
+    centres = [(10, 30), (24, 24), (36, 8), (20, 12)]  # (row, col)
+    sd = 2.5
+    prf = prf_from_maps(_blobs(centres, sd=sd), stimulus_degrees=48.0)  # 1 deg per pixel
+    x = np.array([c + 0.5 - 24 for _, c in centres])
+    y = np.array([24 - (r + 0.5) for r, _ in centres])
+    np.testing.assert_allclose(prf.x, x, atol=0.05)
+    np.testing.assert_allclose(prf.y, y, atol=0.05)
+    np.testing.assert_allclose(prf.eccentricity, np.hypot(x, y), atol=0.05)
+    np.testing.assert_allclose(prf.polar_angle, np.rad2deg(np.arctan2(y, x)) % 360, atol=0.5)
+    # size: the Gaussian SD, undoing smoothing and power
+    np.testing.assert_allclose(prf["size"], sd, rtol=0.05)
+    assert prf.confined.all()
+    # convention: right = 0 deg, up = 90 deg, counter-clockwise
+    assert prf.polar_angle.iloc[0] == pytest.approx(np.rad2deg(np.arctan2(13.5, 6.5)), abs=0.5)
+
+
+def test_diffuse_maps_are_not_confined():
+    rng = np.random.default_rng(0)
+    diffuse = rng.random((3, 48, 48)) ** 0.1  # nearly flat
+    prf = prf_from_maps(np.concatenate([diffuse, _blobs([(20, 20)])]), 12.0)
+    assert prf.confined.tolist() == [False, False, False, True]
+
+
+def test_prf_bad_maps():
+    with pytest.raises(ValueError, match="non-negative"):
+        prf_from_maps(-np.ones((1, 8, 8)), 12.0)
+    with pytest.raises(ValueError, match="shape \\(n_voxels, h, w\\)"):
+        prf_from_maps(np.ones((8, 8)), 12.0)
+
+
+def test_circular_correlation_against_a_direct_computation():
+    rng = np.random.default_rng(1)
+    a = rng.uniform(0, 360, 50)
+    b = (a + rng.normal(0, 30, 50)) % 360
+    ra, rb = np.deg2rad(a), np.deg2rad(b)
+    ma = np.arctan2(np.sin(ra).mean(), np.cos(ra).mean())
+    mb = np.arctan2(np.sin(rb).mean(), np.cos(rb).mean())
+    expected = (np.sin(ra - ma) * np.sin(rb - mb)).sum() / np.sqrt(
+        (np.sin(ra - ma) ** 2).sum() * (np.sin(rb - mb) ** 2).sum())
+    assert circular_correlation(a, b) == pytest.approx(expected)
+    assert circular_correlation(a, (a + 90) % 360) == pytest.approx(1.0)  # rotation-invariant
+    assert circular_correlation(a, b) > 0.7
+
+
+def test_gradient_maps_find_the_readout_location_of_a_local_encoder():
+    """An encoder whose readout looks at one location per voxel: its gradient map peaks
+    there. Uses a conv-only backbone (identity-like taps) so the truth is exact."""
+    from neurodecode.models import FeatureExtractor, Tap
+
+    torch.manual_seed(0)
+    body = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, padding=1), torch.nn.ReLU(),
+                               torch.nn.Conv2d(4, 4, 3, padding=1), torch.nn.ReLU())
+    fx = FeatureExtractor(body, [Tap("a", 1, 4, 1), Tap("b", 3, 4, 1)])
+    net = EncoderNet(fx, n_voxels=3, image_size=32, branch_channels=4, branch_strides=(1, 1))
+    locs = [(5, 20), (16, 16), (25, 6)]  # (row, col) of the 3x3 neighbourhood centre
+    with torch.no_grad():
+        for g, S in net.readout.space_maps.items():
+            S.zero_()
+            for v, (r, c) in enumerate(locs):
+                S[v, r - 1, c - 1] = 1.0  # map index p is the neighbourhood centred at p+1
+    maps = gradient_maps(net, n_images=4, batch_size=8)
+    assert maps.shape == (3, 32, 32)
+    prf = prf_from_maps(maps, 32.0, sigma=1.0)
+    got = np.c_[15.5 - prf.y, prf.x + 15.5]  # back to (row, col), 1 deg per pixel
+    # within the 3x3 neighbourhood and the two 3x3 convolutions' reach of the true centre
+    np.testing.assert_allclose(got, np.array(locs, dtype=float), atol=1.5)
+
+
+def test_decoder_receptive_fields_find_where_the_dense_layer_writes():
+    dec = DecoderNet(n_voxels=2, image_size=32)  # 4x4 seed grid
+    with torch.no_grad():
+        dec.dense.weight.zero_()
+        maps = dec.dense_weight_maps()  # a view: (V, C, 4, 4)
+        maps[0, :, 0, 3] = 1.0  # top right
+        maps[1, :, 3, 0] = 1.0  # bottom left
+    prf = decoder_receptive_fields(dec, stimulus_degrees=12.0)
+    np.testing.assert_allclose(prf[["x", "y"]].values, [[4.5, 4.5], [-4.5, -4.5]])
+    np.testing.assert_allclose(prf.polar_angle, [45.0, 225.0])
+
+
+def test_receptive_field_agreement_needs_matching_tables():
+    t = pd.DataFrame({"x": [1.0, 2, 3, 4], "y": [0.0, 1, 0, 1], "eccentricity": [1.0, 2, 3, 4],
+                      "polar_angle": [0.0, 30, 60, 90]})
+    assert receptive_field_agreement(t, t)["x"] == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="same length"):
+        receptive_field_agreement(t, t.iloc[:3])
+    with pytest.raises(ValueError, match="at least 3 voxels"):
+        receptive_field_agreement(t, t, mask=[True, False, False, False])

@@ -183,6 +183,9 @@ docdict["random_state_images"] = """random_state : int, default=0
 docdict["verbose_bar"] = """verbose : int, default=0
     A progress bar when > 0."""
 
+docdict["verbose_joblib"] = """verbose : int, default=0
+    The verbosity of joblib's progress messages (0: silent)."""
+
 docdict["mask_voxels"] = """mask : array-like of bool or None, default=None
     The voxels used; None: all."""
 

@@ -99,7 +99,7 @@ SHARED = {
     "device": ("device", "device_eval", "device_torch", "device_resolve", "device_model"),
     "random_state": ("random_state", "random_state_eval", "random_state_data",
                      "random_state_seed", "random_state_images"),
-    "verbose": ("verbose", "verbose_demo", "verbose_bar"),
+    "verbose": ("verbose", "verbose_demo", "verbose_bar", "verbose_joblib"),
     "mask": ("mask", "mask_voxels"),
     "alpha": ("alpha",),
     "max_shift": ("max_shift", "max_shift_augment"),

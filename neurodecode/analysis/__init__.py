@@ -2,6 +2,7 @@
 accuracy, population receptive fields."""
 from ._accuracy import noise_corrected_accuracy, prediction_accuracy
 from ._noise_ceiling import noise_ceiling, snr
+from ._roi import roi_retraining
 from ._prf import (
     circular_correlation,
     decoder_receptive_fields,
@@ -13,4 +14,4 @@ from ._prf import (
 
 __all__ = ["circular_correlation", "decoder_receptive_fields", "estimate_prf", "gradient_maps",
            "noise_ceiling", "noise_corrected_accuracy", "prediction_accuracy", "prf_from_maps",
-           "receptive_field_agreement", "snr"]
+           "receptive_field_agreement", "roi_retraining", "snr"]

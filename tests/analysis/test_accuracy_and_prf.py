@@ -98,18 +98,19 @@ def test_prf_bad_maps():
         prf_from_maps(np.ones((8, 8)), 12.0)
 
 
-def test_circular_correlation_against_a_direct_computation():
+def test_circular_correlation_is_fisher_lee():
     rng = np.random.default_rng(1)
     a = rng.uniform(0, 360, 50)
     b = (a + rng.normal(0, 30, 50)) % 360
     ra, rb = np.deg2rad(a), np.deg2rad(b)
-    ma = np.arctan2(np.sin(ra).mean(), np.cos(ra).mean())
-    mb = np.arctan2(np.sin(rb).mean(), np.cos(rb).mean())
-    expected = (np.sin(ra - ma) * np.sin(rb - mb)).sum() / np.sqrt(
-        (np.sin(ra - ma) ** 2).sum() * (np.sin(rb - mb) ** 2).sum())
+    da = np.sin(ra[:, None] - ra[None])
+    db = np.sin(rb[:, None] - rb[None])
+    expected = (da * db).sum() / np.sqrt((da**2).sum() * (db**2).sum())  # the O(n^2) form
     assert circular_correlation(a, b) == pytest.approx(expected)
-    assert circular_correlation(a, (a + 90) % 360) == pytest.approx(1.0)  # rotation-invariant
+    assert circular_correlation(a, (a + 90) % 360) == pytest.approx(1.0)  # rotation
+    assert circular_correlation(a, (-a) % 360) == pytest.approx(-1.0)  # reflection
     assert circular_correlation(a, b) > 0.7
+    assert abs(circular_correlation(a, rng.uniform(0, 360, 50))) < 0.3
 
 
 def test_gradient_maps_find_the_readout_location_of_a_local_encoder():

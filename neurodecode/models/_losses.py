@@ -232,7 +232,8 @@ class ImageLoss(nn.Module):
     >>> fx = build_feature_extractor("vgg16", ["block1_conv2", "block2_conv2"])
     >>> loss = ImageLoss(fx)
     >>> x = torch.rand(2, 3, 16, 16)
-    >>> float(loss(x, x)) == float(0.3 * total_variation(x))  # only TV is left
+    >>> # only TV is left (up to float rounding: oneDNN may sum in another order)
+    >>> abs(float(loss(x, x)) - float(0.3 * total_variation(x))) < 1e-5
     True
     """
 

@@ -157,3 +157,19 @@ def test_receptive_field_agreement_needs_matching_tables():
         receptive_field_agreement(t, t.iloc[:3])
     with pytest.raises(ValueError, match="at least 3 voxels"):
         receptive_field_agreement(t, t, mask=[True, False, False, False])
+
+
+def test_unfitted_or_foreign_models_are_refused():
+    from sklearn.exceptions import NotFittedError
+
+    from neurodecode import ImageEncoder, SelfSupervisedDecoder
+    from neurodecode.analysis import estimate_prf
+
+    with pytest.raises(NotFittedError):
+        estimate_prf(ImageEncoder())
+    with pytest.raises(NotFittedError):
+        decoder_receptive_fields(SelfSupervisedDecoder())
+    with pytest.raises(TypeError, match="fitted neurodecode.ImageEncoder or an EncoderNet"):
+        estimate_prf(object())
+    with pytest.raises(TypeError, match="SelfSupervisedDecoder or a DecoderNet"):
+        decoder_receptive_fields("decoder")

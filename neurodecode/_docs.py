@@ -186,6 +186,13 @@ docdict["verbose_bar"] = """verbose : int, default=0
 docdict["verbose_joblib"] = """verbose : int, default=0
     The verbosity of joblib's progress messages (0: silent)."""
 
+docdict["prf_sampling"] = """n_images : int, default=8
+    Random images averaged.
+batch_size : int, default=64
+    Images per backward pass (voxels per pass: ``max(1, batch_size // n_images)``).
+voxels : array-like of int or None, default=None
+    Voxel indices; None: all."""
+
 docdict["mask_voxels"] = """mask : array-like of bool or None, default=None
     The voxels used; None: all."""
 

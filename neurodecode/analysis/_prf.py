@@ -135,12 +135,7 @@ def gradient_maps(encoder, *, n_images=8, batch_size=64, voxels=None, device=Non
     ----------
     encoder : ImageEncoder or EncoderNet
         Fitted.
-    n_images : int, default=8
-        Random images averaged.
-    batch_size : int, default=64
-        Images per pass (voxels per pass: ``max(1, batch_size // n_images)``).
-    voxels : array-like of int or None, default=None
-        Voxel indices; None: all.
+    %(prf_sampling)s
     %(device_model)s
     %(random_state_images)s
     %(verbose_bar)s
@@ -200,8 +195,8 @@ def gradient_maps(encoder, *, n_images=8, batch_size=64, voxels=None, device=Non
 
 
 @fill_doc
-def estimate_prf(encoder, *, n_images=8, stimulus_degrees=12.0, sigma=3.0, power=10,
-                 max_spread=0.12, batch_size=64, voxels=None, device=None, random_state=0,
+def estimate_prf(encoder, *, n_images=8, batch_size=64, voxels=None, stimulus_degrees=12.0,
+                 sigma=3.0, power=10, max_spread=0.12, device=None, random_state=0,
                  verbose=0):
     """Population receptive fields of the voxels, from a trained encoder (paper Fig 9).
 
@@ -214,8 +209,7 @@ def estimate_prf(encoder, *, n_images=8, stimulus_degrees=12.0, sigma=3.0, power
     ----------
     encoder : ImageEncoder or EncoderNet
         Fitted.
-    n_images : int, default=8
-        Random images averaged.
+    %(prf_sampling)s
     stimulus_degrees : float, default=12.0
         Visual angle of the image side (GOD: 12 deg).
     sigma : float, default=3.0
@@ -224,10 +218,6 @@ def estimate_prf(encoder, *, n_images=8, stimulus_degrees=12.0, sigma=3.0, power
         Exponent after smoothing (the paper's 10).
     max_spread : float, default=0.12
         Confinement threshold, as a fraction of the image side.
-    batch_size : int, default=64
-        Images per backward pass.
-    voxels : array-like of int or None, default=None
-        Voxel indices; None: all.
     %(device_model)s
     %(random_state_images)s
     %(verbose_bar)s

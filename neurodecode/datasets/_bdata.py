@@ -62,12 +62,12 @@ def _orient(data, names, value):
 
 
 def _read_mat(path):
+    import h5py
     from scipy.io import loadmat
 
-    try:
-        mat = loadmat(path, squeeze_me=True, struct_as_record=False)
-    except NotImplementedError:  # v7.3: HDF5
+    if h5py.is_hdf5(path):  # MATLAB v7.3 files are HDF5; scipy reads v5 only
         return _read_h5(path)
+    mat = loadmat(path, squeeze_me=True, struct_as_record=False)
     if "dataSet" not in mat or "metaData" not in mat:
         raise ValueError(f"{path}: not a BData .mat file (no 'dataSet' and 'metaData'); "
                          f"found {sorted(k for k in mat if not k.startswith('__'))}.")
@@ -99,7 +99,7 @@ def load_god_bdata(path, *, rois=("VC",)):
         ``labels_imagery``; ``roi``/``roi_labels``, ``roi_masks`` (per-voxel boolean),
         ``voxel_xyz`` (mm), ``samples`` (run and block of each sample), ``meta``.
         Stimulus names are not in BData files: ``stimulus_train`` are the ids formatted as
-        ``nXXXXXXXX_NNNN``.
+        ``n<8-digit synset>_<image number>``.
 
     Examples
     --------

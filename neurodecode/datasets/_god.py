@@ -165,7 +165,9 @@ def _roi_volumes(raw, subject, parts, grid_img):
     return masks, sorted(skipped)
 
 
-def _find_images(stimulus_dir, names):
+def _find_images(stimulus_dir, *name_lists):
+    """Paths of the images named in each list (one scan of the folder), or an error
+    counting the missing ones of the first incomplete list."""
     stimulus_dir = Path(stimulus_dir)
     if not stimulus_dir.is_dir():
         raise FileNotFoundError(f"stimulus_dir={str(stimulus_dir)!r} is not a folder.")
@@ -173,14 +175,14 @@ def _find_images(stimulus_dir, names):
     for p in stimulus_dir.rglob("*"):
         if p.suffix in IMAGE_EXTENSIONS:
             found.setdefault(p.stem, p)
-    missing = [n for n in names if n not in found]
-    if missing:
-        raise FileNotFoundError(
-            f"stimulus_dir={str(stimulus_dir)!r}: {len(missing)} of {len(names)} stimulus "
-            f"images are missing (first: {[str(n) for n in missing[:5]]}). Files are matched "
-            "by stimulus_name "
-            "(e.g. n01518878_10042.JPEG).")
-    return [found[n] for n in names]
+    for names in name_lists:
+        missing = [n for n in names if n not in found]
+        if missing:
+            raise FileNotFoundError(
+                f"stimulus_dir={str(stimulus_dir)!r}: {len(missing)} of {len(names)} stimulus "
+                f"images are missing (first: {[str(n) for n in missing[:5]]}). Files are "
+                "matched by stimulus_name (e.g. n01518878_10042.JPEG).")
+    return [[found[n] for n in names] for names in name_lists]
 
 
 def read_images(paths, image_size=None):
@@ -455,8 +457,8 @@ def load_god(bids_root, subject, *, source="preproc-spm", rois=("VC",), stimulus
               "masks_skipped": skipped_masks},
     )
     if stimulus_dir is not None:
-        out.images_train = read_images(_find_images(stimulus_dir, list(out.stimulus_train)),
-                                       image_size)
-        out.images_test = read_images(_find_images(stimulus_dir, list(out.stimulus_test)),
-                                      image_size)
+        train, test = _find_images(stimulus_dir, list(out.stimulus_train),
+                                   list(out.stimulus_test))
+        out.images_train = read_images(train, image_size)
+        out.images_test = read_images(test, image_size)
     return out

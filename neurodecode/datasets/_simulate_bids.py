@@ -232,6 +232,7 @@ def simulate_bids(root, subject="01", *, events_from=None, n_voxels=None, grid=(
     (30, 3)
     """
     import nibabel as nib
+    from scipy.signal import fftconvolve
     from tqdm.auto import tqdm
 
     root = Path(root)
@@ -376,8 +377,6 @@ def simulate_bids(root, subject="01", *, events_from=None, n_voxels=None, grid=(
             a, b = int(round(ev["onset"] / _DT)), int(round((ev["onset"] + ev["duration"]) / _DT))
             neural[a:b] = amp
         times = ((np.arange(n_vol) + 0.5) * TR / _DT).astype(int)
-        from scipy.signal import fftconvolve
-
         bold = fftconvolve(neural, hrf[:, None], axes=0)[:len(neural)][times]
         t = np.linspace(-1, 1, n_vol)[:, None]
         drift = rng.normal(0, 2.0, V) * t + rng.normal(0, 0.1, V) * np.cos(np.pi * (t + 1))

@@ -225,3 +225,15 @@ def test_every_loader_shares_the_field_names():
     assert shared <= set(sub)
     assert sub.X_test_trials.shape == (2, 3, 6)
     np.testing.assert_array_equal(sub.X_test_trials.transpose(1, 0, 2), sub.X_test_repeats)
+
+
+def test_bdata_v73_mat_file_is_read_as_hdf5(tmp_path):
+    """A .mat of MATLAB v7.3 is HDF5: read with h5py, reversed dimensions undone."""
+    rng = np.random.default_rng(6)
+    data, keys, value, voxels, dtype, _ = _bdata_arrays(rng)
+    path = tmp_path / "Subject4.mat"
+    with h5py.File(path, "w") as f:
+        f["dataSet"] = data.T
+        f["metaData/key"] = np.array([k.encode() for k in keys])
+        f["metaData/value"] = value.T
+    np.testing.assert_allclose(load_god_bdata(path).X_train, voxels[dtype == 1], rtol=1e-6)

@@ -127,9 +127,10 @@ def gradient_maps(encoder, *, n_images=8, batch_size=64, voxels=None, device=Non
 
     The paper's receptive-field visualisation: for random (uniform noise) images ``s``, the
     gradient of ``E(s)_v`` with respect to ``s``, squared, averaged over colour channels and
-    over the images. Batched over voxels: each pass replicates the images once per voxel of
-    the batch and back-propagates every voxel's output through its own copy (one backward
-    pass for ``batch_size // n_images`` voxels), on the encoder's device.
+    over the images. One forward pass of the images serves every voxel; the backward passes
+    are batched over voxels (``torch.autograd.grad`` with ``is_grads_batched``: one
+    vectorised pass for ``batch_size // n_images`` voxels), on the encoder's device. No
+    parameter gradient is computed (the model's ``.grad`` stays untouched).
 
     Parameters
     ----------
@@ -173,23 +174,45 @@ def gradient_maps(encoder, *, n_images=8, batch_size=64, voxels=None, device=Non
     gen = torch.Generator().manual_seed(int(random_state))
     images = torch.rand(n_images, 3, s, s, generator=gen).to(device)
     was_training = net.training
+    # no parameter gradient is wanted: frozen parameters let the readout use its cached
+    # effective weights and keep the model's .grad untouched
+    trainable = [p for p in net.parameters() if p.requires_grad]
     net.eval()
     out = torch.empty(len(voxels), s, s, dtype=torch.float64)
     chunks = [voxels[i:i + per_pass] for i in range(0, len(voxels), per_pass)]
+    batched = True
     try:
-        for c, chunk in enumerate(tqdm(chunks, desc="receptive fields", unit="batch",
-                                       disable=not verbose)):
-            k = len(chunk)
-            x = images.repeat(k, 1, 1, 1).requires_grad_(True)
-            with torch.enable_grad():
-                y = net(x)  # (k * n_images, V)
-                rows = torch.arange(k * n_images, device=device)
-                cols = torch.as_tensor(np.repeat(chunk, n_images), device=device)
-                y[rows, cols].sum().backward()
-            g = x.grad.detach().double().square().mean(1)  # (k * n, s, s)
-            first = c * per_pass
-            out[first:first + k] = g.view(k, n_images, s, s).mean(1).cpu()
+        for p in trainable:
+            p.requires_grad_(False)
+        with torch.enable_grad():
+            x = images.clone().requires_grad_(True)
+            y = net(x)  # one forward pass for every voxel: (n_images, V)
+            for c, chunk in enumerate(tqdm(chunks, desc="receptive fields", unit="batch",
+                                           disable=not verbose)):
+                k = len(chunk)
+                g = None
+                if batched:
+                    # one vectorised backward pass per chunk (k voxels x n images)
+                    onehot = y.new_zeros(k, n_images, n_vox)
+                    onehot[torch.arange(k, device=device), :,
+                           torch.as_tensor(chunk, device=device)] = 1
+                    try:
+                        g, = torch.autograd.grad(y, x, onehot, retain_graph=True,
+                                                 is_grads_batched=True)
+                    except RuntimeError:  # an operation without a batching rule
+                        batched = False
+                if g is None:  # replicate the images once per voxel of the chunk
+                    xr = images.repeat(k, 1, 1, 1).requires_grad_(True)
+                    yr = net(xr)
+                    rows = torch.arange(k * n_images, device=device)
+                    cols = torch.as_tensor(np.repeat(chunk, n_images), device=device)
+                    g, = torch.autograd.grad(yr[rows, cols].sum(), xr)
+                g = g.detach().double().square().mean(-3)  # colour: (k, n, s, s) or (k*n, ..)
+                first = c * per_pass
+                out[first:first + k] = g.reshape(k, n_images, s, s).mean(1).cpu()
     finally:
+        for p in trainable:
+            p.requires_grad_(True)
         net.train(was_training)
     return out
 

@@ -137,6 +137,42 @@ def test_gradient_maps_find_the_readout_location_of_a_local_encoder():
     np.testing.assert_allclose(got, np.array(locs, dtype=float), atol=1.5)
 
 
+
+@pytest.mark.parametrize("vectorised", [True, False])
+def test_gradient_maps_are_each_voxels_own_input_gradient(monkeypatch, vectorised):
+    """Against the definition, one voxel and one image at a time; the vectorised backward
+    pass and its fallback (images replicated per voxel) agree, and the model's parameters
+    get no gradient."""
+    from neurodecode.models import FeatureExtractor, Tap
+
+    torch.manual_seed(1)
+    body = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, padding=1), torch.nn.ReLU(),
+                               torch.nn.Conv2d(4, 4, 3, padding=1, stride=2), torch.nn.ReLU())
+    fx = FeatureExtractor(body, [Tap("a", 1, 4, 1), Tap("b", 3, 4, 2)])
+    net = EncoderNet(fx, n_voxels=5, image_size=16, branch_channels=4, branch_strides=(1, 1))
+    if not vectorised:
+        real = torch.autograd.grad
+
+        def no_batching(*args, **kwargs):
+            if kwargs.get("is_grads_batched"):
+                raise RuntimeError("no batching rule")
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(torch.autograd, "grad", no_batching)
+    voxels = [4, 0, 2]
+    maps = gradient_maps(net, n_images=3, batch_size=6, voxels=voxels, random_state=7)
+    images = torch.rand(3, 3, 16, 16, generator=torch.Generator().manual_seed(7))
+    net.eval()
+    for row, v in enumerate(voxels):
+        ref = torch.zeros(16, 16, dtype=torch.float64)
+        for i in range(3):
+            x = images[i:i + 1].clone().requires_grad_(True)
+            g, = torch.autograd.grad(net(x)[0, v], x)
+            ref += g[0].double().square().mean(0) / 3
+        torch.testing.assert_close(maps[row], ref, rtol=1e-5, atol=1e-12)
+    assert all(p.grad is None for p in net.parameters())
+    assert all(p.requires_grad for p in net.readout.parameters())
+
 def test_decoder_receptive_fields_find_where_the_dense_layer_writes():
     dec = DecoderNet(n_voxels=2, image_size=32)  # 4x4 seed grid
     with torch.no_grad():

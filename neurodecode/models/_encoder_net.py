@@ -125,6 +125,14 @@ class SpaceFeatureReadout(nn.Module):
         is dropped for every voxel and every 3x3 neighbourhood it enters). The authors'
         code drops the per-voxel pooled features, 0.5 in phase I; that draws
         n x 9C x n_voxels random numbers per step, most of a CPU step's time.
+    space_init : {"glorot", "uniform"}, default="glorot"
+        Initial spatial maps. "glorot": Glorot-normal, the paper's text. "uniform": every
+        location weighted ``1 / (number of locations)`` (the readout starts as global
+        average pooling, and whatever becomes local is learned). ``S`` and ``M``
+        multiply, so a random signed ``S`` leaves a residue across the whole map that
+        neither the data nor the weak spatial penalties remove: on the simulated subject
+        it cost held-out accuracy and hid the voxels' retinotopy (see
+        :func:`neurodecode.analysis.estimate_prf`).
 
     Attributes
     ----------
@@ -155,8 +163,10 @@ class SpaceFeatureReadout(nn.Module):
     torch.Size([2, 5])
     """
 
-    def __init__(self, n_voxels, in_channels, grid_sizes, dropout=0.0):
+    def __init__(self, n_voxels, in_channels, grid_sizes, dropout=0.0, space_init="glorot"):
         super().__init__()
+        if space_init not in ("uniform", "glorot"):
+            raise ValueError(f"space_init must be 'uniform' or 'glorot'; got {space_init!r}.")
         if min(grid_sizes) < PATCH:
             raise ValueError(
                 f"every branch must end on a grid of at least {PATCH}x{PATCH} for the 3x3 "
@@ -171,7 +181,10 @@ class SpaceFeatureReadout(nn.Module):
         for g in sorted(set(self.grid_sizes), reverse=True):
             p = g - PATCH + 1
             weight = nn.Parameter(torch.empty(n_voxels, p, p))
-            _glorot_(weight, p * p, n_voxels)
+            if space_init == "glorot":
+                _glorot_(weight, p * p, n_voxels)
+            else:
+                nn.init.constant_(weight, 1.0 / (p * p))
             self.space_maps[str(g)] = weight
         n_branches = len(self.grid_sizes)
         self.channel_mix = nn.Parameter(torch.empty(n_branches, n_voxels, self.n_features))
@@ -334,6 +347,8 @@ class EncoderNet(nn.Module):
         Stride w.r.t. the image at which each branch ends (never finer than its tap).
     dropout : float, default=0.0
         Dropout on the branch features entering the readout during training.
+    space_init : {"glorot", "uniform"}, default="glorot"
+        Initial spatial maps of the readout (:class:`SpaceFeatureReadout`).
 
     Attributes
     ----------
@@ -359,7 +374,7 @@ class EncoderNet(nn.Module):
     """
 
     def __init__(self, backbone, n_voxels, image_size, branch_channels=32,
-                 branch_strides=PAPER_BRANCH_STRIDES, dropout=0.0):
+                 branch_strides=PAPER_BRANCH_STRIDES, dropout=0.0, space_init="glorot"):
         super().__init__()
         if len(branch_strides) != len(backbone.taps):
             raise ValueError(
@@ -379,7 +394,8 @@ class EncoderNet(nn.Module):
             branches.append(branch)
             grids.append(branch.output_size(size))
         self.branches = nn.ModuleList(branches)
-        self.readout = SpaceFeatureReadout(n_voxels, branch_channels, grids, dropout=dropout)
+        self.readout = SpaceFeatureReadout(n_voxels, branch_channels, grids, dropout=dropout,
+                                           space_init=space_init)
 
     @property
     def n_voxels(self):

@@ -202,6 +202,7 @@ def test_bad_input_to_fit(problem, make_args, match, exc):
     (dict(device="tpu"), "not a valid torch device", ValueError),
     (dict(resume=True), "resume=True needs checkpoint_dir", ValueError),
     (dict(weights=3), "weights must be 'imagenet', None or a path", TypeError),
+    (dict(space_init="zeros"), "space_init must be 'uniform' or 'glorot'", ValueError),
 ])
 def test_bad_hyper_parameters(problem, params, match, exc):
     images, X = problem

@@ -65,6 +65,26 @@ def test_branch_mix_starts_at_one_and_acts_non_negatively():
     torch.testing.assert_close(readout(x), y)
 
 
+def test_spatial_maps_start_flat_or_glorot():
+    """'uniform' starts as global average pooling of the stacked features; 'glorot' is
+    signed with the Glorot-normal variance of the paper's text."""
+    torch.manual_seed(0)
+    flat = SpaceFeatureReadout(300, 2, [12, 7], space_init="uniform")
+    for g, S in flat.space_maps.items():
+        p = int(g) - 2
+        torch.testing.assert_close(S, torch.full((300, p, p), 1.0 / p**2))
+    x = [torch.rand(4, 2, 12, 12), torch.rand(4, 2, 7, 7)]
+    mean_patch = torch.nn.functional.unfold(x[0], 3).mean(-1)  # (4, 9C): the average patch
+    expected = mean_patch @ flat.channel_mix[0].t() + flat.bias[0]
+    torch.testing.assert_close(flat._patch_forward(0, x[0]), expected, rtol=1e-5, atol=1e-6)
+    glorot = SpaceFeatureReadout(300, 2, [12, 7])  # the default: the paper's
+    S = glorot.space_maps["12"]
+    assert abs(S.mean().item()) < 0.01 and (S < 0).float().mean().item() > 0.4
+    assert abs(S.std().item() / (2.0 / (100 + 300)) ** 0.5 - 1) < 0.1
+    with pytest.raises(ValueError, match="space_init"):
+        SpaceFeatureReadout(3, 2, [5], space_init="zeros")
+
+
 def test_readout_equals_a_per_voxel_loop():
     torch.manual_seed(0)
     readout = SpaceFeatureReadout(4, 2, [6, 6, 4]).double()

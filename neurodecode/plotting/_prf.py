@@ -22,7 +22,7 @@ def plot_prf_maps(prf, *, roi=None, truth=None, stimulus_degrees=12.0, confined_
 
     Each panel places every voxel's pRF centre in the visual field (fixation at 0, the
     stimulus square outlined); the first row colours them by polar angle (cyclic
-    ``twilight`` map), the second by eccentricity. With ``truth`` a third row plots the
+    ``hsv`` map), the second by eccentricity. With ``truth`` a third row plots the
     estimates against the true eccentricity and polar angle (r and the Fisher-Lee circular
     correlation in the titles). With ``flatmap`` (pycortex) a last row shows both maps on
     the cortical flatmap, opacity from ``flatmap["opacity"]`` when given.
@@ -103,7 +103,7 @@ def plot_prf_maps(prf, *, roi=None, truth=None, stimulus_degrees=12.0, confined_
     grid = fig.add_gridspec(n_rows, n_cols)
     half = stimulus_degrees / 2
     ecc_max = float(np.nanmax(np.r_[prf["eccentricity"].to_numpy()[keep], half]))
-    cyc = matplotlib.colormaps["twilight"]
+    cyc = matplotlib.colormaps["hsv"]
     rows = (("polar_angle", cyc, 0.0, 360.0, "polar angle (deg)"),
             ("eccentricity", matplotlib.colormaps["viridis"], 0.0, ecc_max,
              "eccentricity (deg)"))

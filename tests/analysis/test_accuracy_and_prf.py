@@ -209,3 +209,39 @@ def test_unfitted_or_foreign_models_are_refused():
         estimate_prf(object())
     with pytest.raises(TypeError, match="SelfSupervisedDecoder or a DecoderNet"):
         decoder_receptive_fields("decoder")
+
+
+@pytest.mark.parametrize("snr", [0.02, 0.05])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_split_half_ceiling_matches_the_true_ceiling_voxel_by_voxel(snr, seed):
+    """GOD-matched subject (default SNR 0.02: median ceiling ~0.7; and 0.05), 35 repeats
+    of 50 test images: the split-half estimate's median absolute error against the true
+    ceiling is <= 0.05 and it is unbiased."""
+    from neurodecode.analysis import noise_ceiling
+    from neurodecode.datasets import make_synthetic_subject
+    from neurodecode.datasets._synthetic import DEFAULT_VOXELS
+
+    s = make_synthetic_subject(n_train_classes=10, n_train_per_class=2, n_unpaired_classes=0,
+                               n_gallery_classes=50, snr=snr, random_state=seed,
+                               n_voxels={k: v // 3 for k, v in DEFAULT_VOXELS.items()})
+    nc = noise_ceiling(s.X_test_repeats.transpose(1, 0, 2), random_state=0)
+    error = nc - s.noise_ceiling
+    assert np.median(np.abs(error)) <= 0.05
+    assert abs(np.median(error)) <= 0.02
+    if snr == 0.02:
+        assert 0.55 <= np.median(s.noise_ceiling) <= 0.75
+
+
+def test_noise_ceiling_and_snr_bad_input():
+    from neurodecode.analysis import noise_ceiling, snr
+
+    good = np.random.default_rng(0).standard_normal((10, 4, 6))
+    for f in (noise_ceiling, snr):
+        with pytest.raises(ValueError, match="at least 3 images and 2 repeats"):
+            f(good[:, :1])
+        with pytest.raises(ValueError, match=r"shape \(n_images, n_repeats, n_voxels\)"):
+            f(good[0])
+        bad = good.copy()
+        bad[2, 1, 3] = np.nan
+        with pytest.raises(ValueError, match="1 NaN or infinite"):
+            f(bad)

@@ -105,3 +105,24 @@ def test_scored_by_other_networks_with_bounds_and_subject_statistics(demo):
     assert st["voxels_per_roi"]["VC"] == 40
     assert 0 <= st["noise_ceiling_split_half"]["median"] <= 1
     assert -1 <= st["hvc_clean_correlation"]["within_class"] <= 1
+
+
+def test_report_has_the_encoder_analyses(demo):
+    """Noise-corrected accuracy per ROI (with the true ceiling it is checked against) and
+    the pRFs of the V1-V3 voxels against the simulated truth (paper Fig 9)."""
+    out, results, _ = demo
+    a = results["encoder_analyses"]
+    rows = {r["roi"]: r for r in a["per_roi"]}
+    assert rows["V1"]["n_voxels"] == 10 and rows["VC"]["n_voxels"] == 40
+    assert -1 <= a["r_vs_true_ceiling"] <= 1 and "true_ceiling_median" in rows["LOC"]
+    ceiling = np.asarray(a["ceiling"])
+    assert len(ceiling) == 40  # V1 is the first 10 voxels, V2 the next 8
+    assert rows["V1"]["ceiling_median"] == pytest.approx(np.median(ceiling[:10]))
+    assert rows["V2"]["ceiling_median"] == pytest.approx(np.median(ceiling[10:18]))
+    p = a["prf"]
+    assert len(p["voxels"]) == 24 and set(p["roi"]) == {"V1", "V2", "V3"}
+    assert {"x", "y", "eccentricity", "polar_angle", "confined", "true_x"} <= set(p)
+    assert set(p["agreement"]) >= {"V1-V3", "V1", "V2", "V3"}
+    page = (out / "report.html").read_text()
+    assert "retinotopy (paper Fig 9)" in page
+    assert (out / "noise_ceiling_accuracy.png").is_file()

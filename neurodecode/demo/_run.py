@@ -438,6 +438,7 @@ def run_pipeline(subject, out, size, nets, protocol, device="auto", seed=0, log=
     """
     from .. import ImageEncoder
     from ..backend import resolve_device
+    from ._analyses import encoder_analyses
     from ._evidence import subject_statistics
     from ._report import write_outputs
 
@@ -461,9 +462,15 @@ def run_pipeline(subject, out, size, nets, protocol, device="auto", seed=0, log=
     log(f"subject: split-half noise ceiling median "
         f"{stats['noise_ceiling_split_half']['median']:.2f} "
         f"(SD {stats['noise_ceiling_split_half']['sd']:.2f})")
+    t = time.perf_counter()
+    analyses = encoder_analyses(subject, encoder, voxel_r, random_state=seed)
+    log(f"encoder analyses (accuracy per ROI against the noise ceiling; pRFs of "
+        f"{len(analyses.get('prf', {}).get('voxels', []))} V1-V3 voxels) in "
+        f"{time.perf_counter() - t:.0f} s")
     fits = _fit_decoders(subject, encoder, size, nets, device, seed, verbose, log)
     results, _ = _evaluate(subject, fits, size, nets, device, seed, log)
     results.update({
+        "encoder_analyses": analyses,
         "subject_statistics": stats,
         "neurodecode_version": __version__,
         "protocol": protocol,

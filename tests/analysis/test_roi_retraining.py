@@ -103,7 +103,8 @@ def test_fig8_on_the_simulated_subject(seed):
         snr=0.3, random_state=seed)
     decoder = SelfSupervisedDecoder(perceptual_net="efficientnet_lite0",
                                     loss_weights=(1, 0, 0),
-                                    image_loss_weights=(1.0, 0.0, 0.3), n_epochs=8,
+                                    image_loss_weights=(1.0, 0.0, 0.3), image_size=16,
+                                    n_epochs=8,
                                     penalty_weight=0.1, random_state=seed, verbose=0)
     table = roi_retraining(decoder, subject, ["LVC", "HVC", "VC"], n_jobs=1)
     two = table[table.metric == "2-way identification (pixels)"].set_index("roi_set")

@@ -5,7 +5,8 @@ import numpy as np
 EARLY = ("V1", "V2", "V3")
 
 
-def encoder_analyses(subject, encoder, voxel_r, *, max_prf_voxels=600, random_state=0):
+def encoder_analyses(subject, encoder, voxel_r, *, ceiling=None, max_prf_voxels=600,
+                     random_state=0):
     """Noise-corrected accuracy per ROI and pRFs of (up to ``max_prf_voxels``) V1-V3 voxels.
 
     Returns a JSON-serialisable dict: ``per_roi`` rows (voxels, median r, median
@@ -13,11 +14,13 @@ def encoder_analyses(subject, encoder, voxel_r, *, max_prf_voxels=600, random_st
     true ceiling and the correlation of r with it), the split-half ceilings per voxel, and
     ``prf``: the estimated table of the selected voxels, their ROI, the true centres when
     known and the agreement per ROI (:func:`~neurodecode.analysis.receptive_field_agreement`).
+    ``ceiling``: the split-half ceilings when already computed (else computed here).
     """
     from ..analysis import (estimate_prf, noise_ceiling, noise_corrected_accuracy,
                             receptive_field_agreement)
 
-    ceiling = noise_ceiling(subject.X_test_trials, random_state=random_state)
+    if ceiling is None:
+        ceiling = noise_ceiling(subject.X_test_trials, random_state=random_state)
     corrected = noise_corrected_accuracy(voxel_r, ceiling, min_ceiling=0.3)
     true = subject.get("noise_ceiling") if "noise_ceiling_single_trial" in subject else None
     rows = []

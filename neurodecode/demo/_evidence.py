@@ -12,12 +12,14 @@ import numpy as np
 from .._utils import correlation_matrix
 
 
-def subject_statistics(subject, random_state=0):
+def subject_statistics(subject, random_state=0, ceiling=None):
     """Voxels per ROI, noise ceilings and, for the simulated subject (which knows its
-    noiseless responses), the within-class correlation of clean HVC responses."""
+    noiseless responses), the within-class correlation of clean HVC responses.
+    ``ceiling``: the split-half ceilings when already computed (else computed here)."""
     from ..analysis import noise_ceiling
 
-    ceiling = noise_ceiling(subject.X_test_trials, random_state=random_state)
+    if ceiling is None:
+        ceiling = noise_ceiling(subject.X_test_trials, random_state=random_state)
     out = {
         "voxels_per_roi": {r: int(m.sum()) for r, m in subject.roi_masks.items()},
         "noise_ceiling_split_half": {"median": float(np.nanmedian(ceiling)),

@@ -438,6 +438,7 @@ def run_pipeline(subject, out, size, nets, protocol, device="auto", seed=0, log=
     """
     from .. import ImageEncoder
     from ..backend import resolve_device
+    from ..analysis import noise_ceiling
     from ._analyses import encoder_analyses
     from ._evidence import subject_statistics
     from ._report import write_outputs
@@ -458,12 +459,14 @@ def run_pipeline(subject, out, size, nets, protocol, device="auto", seed=0, log=
     log(f"encoder fitted in {encoder_seconds:.0f} s; held-out voxel r: median "
         f"{np.median(voxel_r):.3f} ({noise_ceiling_kind} median "
         f"{np.nanmedian(subject.noise_ceiling):.3f})")
-    stats = subject_statistics(subject, random_state=seed)
+    ceiling = noise_ceiling(subject.X_test_trials, random_state=seed)  # split-half, once
+    stats = subject_statistics(subject, random_state=seed, ceiling=ceiling)
     log(f"subject: split-half noise ceiling median "
         f"{stats['noise_ceiling_split_half']['median']:.2f} "
         f"(SD {stats['noise_ceiling_split_half']['sd']:.2f})")
     t = time.perf_counter()
-    analyses = encoder_analyses(subject, encoder, voxel_r, random_state=seed)
+    analyses = encoder_analyses(subject, encoder, voxel_r, ceiling=ceiling,
+                                random_state=seed)
     log(f"encoder analyses (accuracy per ROI against the noise ceiling; pRFs of "
         f"{len(analyses.get('prf', {}).get('voxels', []))} V1-V3 voxels) in "
         f"{time.perf_counter() - t:.0f} s")

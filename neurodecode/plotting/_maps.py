@@ -188,10 +188,10 @@ def _volume(values, masker, shape):
     import nibabel as nib
 
     if masker is None:
-        if isinstance(values, (str, nib.spatialimages.SpatialImage)) or hasattr(values,
-                                                                             "get_fdata"):
-            vol = np.asarray(nib.load(values).dataobj if isinstance(values, str)
-                             else values.dataobj, dtype=np.float32)
+        if isinstance(values, str):
+            values = nib.load(values)
+        if isinstance(values, nib.spatialimages.SpatialImage):
+            vol = np.asarray(values.dataobj, dtype=np.float32)
             vol = np.squeeze(vol).T  # nibabel (x, y, z) -> pycortex (z, y, x)
         else:
             vol = np.asarray(values, dtype=np.float32)

@@ -3,6 +3,7 @@
 Implements the self-supervised encoder/decoder method of Gaziv et al. (NeuroImage 2022)
 with a scikit-learn API.
 """
+from ._errors import CheckpointDirInUseError, CheckpointError, ModelFileError
 from ._io import load
 from ._unpaired import Unpaired, concat_unpaired_fmri
 from ._version import __version__
@@ -10,7 +11,10 @@ from ._weights import WeightsNotFoundError
 from .estimators import ImageEncoder, SelfSupervisedDecoder
 
 __all__ = [
+    "CheckpointDirInUseError",
+    "CheckpointError",
     "ImageEncoder",
+    "ModelFileError",
     "SelfSupervisedDecoder",
     "Unpaired",
     "WeightsNotFoundError",

@@ -3,7 +3,16 @@
 The file is written by :func:`torch.save` but holds only tensors, strings, numbers and
 containers of them: hyper-parameters and fitted metadata are JSON text, weights are tensors.
 It loads with ``torch.load(weights_only=True)``, so opening a model file from someone else
-cannot execute code.
+cannot execute code, and nothing read from the file (a path, a cache folder, a class name)
+leads to unpickling or importing anything: estimator and backbone names are looked up in
+neurodecode's own registries, and a masker comes back from its stored mask image with no
+cache folder (``memory=None, memory_level=1``).
+
+A file also cannot load silently wrong: it stores the SHA-256 of its content (JSON text and
+the bytes, dtype and shape of every tensor), checked before anything is built; the network a
+file describes is first built on PyTorch's ``meta`` device (no memory) and every stored
+tensor is checked against it, so a small file cannot make ``load`` allocate a huge network;
+every other defect gives a :class:`~neurodecode.ModelFileError` naming the file.
 
 What is stored is declared by the estimators, never hard-coded here: each estimator class
 registers itself (:func:`register_estimator`, called by its base class) and lists its fitted
@@ -12,16 +21,19 @@ the class's ``_build_module(config)`` from ``_module_config()``. This module imp
 estimator.
 """
 import copy
+import hashlib
 import json
 import os
 
 import numpy as np
 import torch
 
+from ._errors import ModelFileError
+from ._files import atomic_write
 from ._version import __version__
 
 FORMAT = "neurodecode.estimator"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 #: Estimator classes by name: the only classes a model file may name.
 ESTIMATORS = {}
@@ -83,8 +95,12 @@ def _encode(value, tensors, key):
         tensors[f"{key}.affine"] = torch.from_numpy(np.asarray(value.affine, dtype=np.float64))
         return {"__niimg__": key}
     if isinstance(value, NiftiMasker):
-        # every parameter, or a clear refusal: a masker must not come back different
-        return {"__niftimasker__": _encode_params(value.get_params(deep=False), tensors, key)}
+        # every parameter, or a clear refusal: a masker must not come back different. Its
+        # cache folder is not stored: a path read from a file must never lead joblib to
+        # unpickle what it finds there.
+        params = {k: v for k, v in value.get_params(deep=False).items()
+                  if k not in ("memory", "memory_level")}
+        return {"__niftimasker__": _encode_params(params, tensors, key)}
     if isinstance(value, np.random.RandomState):
         # A RandomState's stream cannot be stored as data; record that one was used.
         return {"__randomstate__": True}
@@ -127,7 +143,11 @@ def _decode(value, tensors):
     if "__niftimasker__" in value:
         from nilearn.maskers import NiftiMasker
 
-        return NiftiMasker(**_decode_params(value["__niftimasker__"], tensors))
+        params = _decode_params(value["__niftimasker__"], tensors)
+        # whatever the file says: no cache folder is ever read (and nilearn's default
+        # level, as caching is off)
+        params.update(memory=None, memory_level=1)
+        return NiftiMasker(**params)
     if "__randomstate__" in value:
         return None
     return {k: _decode(v, tensors) for k, v in value.items()}
@@ -174,7 +194,13 @@ def _load_attribute(kind, value, key, tensors, children):
     if kind == "estimator":
         return _restore(children[key]) if key in children else None
     if kind == "masker":
-        return None if value is None else _decode(value, tensors).fit()
+        if value is None:
+            return None
+        masker = _decode(value, tensors)
+        if not _is_nifti_image(masker.mask_img):
+            raise ModelFileError(f"the fitted masker {key} has no stored mask image")
+        # nilearn's fit on the in-memory mask image, with memory=None: no file is read
+        return masker.fit()
     if kind == "float_array":
         return np.asarray(value, dtype=np.float64)
     if kind == "str_array":
@@ -209,24 +235,77 @@ def _dump(estimator):
     }
 
 
+def _json(node, field):
+    try:
+        value = json.loads(node[field])
+    except (TypeError, ValueError) as exc:
+        raise ModelFileError(f"its {field!r} entry is not valid JSON ({exc})") from exc
+    if not isinstance(value, dict):
+        raise ModelFileError(f"its {field!r} entry is not a JSON object")
+    return value
+
+
+def _build_checked(cls, config, state, key):
+    """Build ``cls``'s network from ``config`` after checking ``state`` against it.
+
+    The network is built on the meta device first (shapes only, no memory), so that a
+    config declaring a huge network is refused before anything is allocated.
+    """
+    if not isinstance(config, dict):
+        raise ModelFileError(f"the network description of {key} is not a JSON object")
+    try:
+        with torch.device("meta"), torch.random.fork_rng(devices=[]):
+            expected = {k: (tuple(v.shape), v.dtype)
+                        for k, v in cls._build_module(config).state_dict().items()}
+    except ModelFileError:
+        raise
+    except Exception as exc:
+        raise ModelFileError(f"the network description of {key} ({config}) cannot be built "
+                             f"by this neurodecode ({type(exc).__name__}: {exc})") from exc
+    missing = sorted(set(expected) - set(state))
+    extra = sorted(set(state) - set(expected))
+    wrong = [f"{k} {tuple(state[k].shape)} (expected {expected[k][0]})"
+             for k in sorted(set(expected) & set(state))
+             if tuple(state[k].shape) != expected[k][0]]
+    if missing or extra or wrong:
+        what = "; ".join(filter(None, [
+            missing and f"missing weights {missing[:5]}{' ...' if len(missing) > 5 else ''}",
+            extra and f"unexpected weights {extra[:5]}{' ...' if len(extra) > 5 else ''}",
+            wrong and f"weights of the wrong shape: {', '.join(wrong[:5])}"]))
+        raise ModelFileError(f"its weights do not fit the network it describes ({config}): "
+                             f"{what}. It was written for another architecture")
+    with torch.random.fork_rng(devices=[]):  # building nets draws random numbers
+        module = cls._build_module(config)
+    module.load_state_dict(state)
+    return module.eval()
+
+
 def _restore(node):
-    cls = _estimator_class(node.get("class"))
+    cls = _estimator_class(node["class"])
     tensors = node["tensors"]
-    params = _decode_params(json.loads(node["params"]), tensors)
+    params = _decode_params(_json(node, "params"), tensors)
     frozen = {k: v for k, v in params.items() if isinstance(v, _FrozenPlaceholder)}
+    known = cls._get_param_names()
+    unknown = sorted(set(params) - set(known))
+    if unknown:
+        raise ModelFileError(f"it sets hyper-parameters {unknown} that {cls.__name__} does not "
+                             "have (written by another version of neurodecode?)")
     estimator = cls(**{k: (v.unfitted if k in frozen else v) for k, v in params.items()})
-    fitted = json.loads(node["fitted"])
+    fitted = _json(node, "fitted")
+    missing = [k for k in cls._fitted_attributes if k not in fitted]
+    if missing:
+        raise ModelFileError(f"its fitted state lacks {missing} (written by another version "
+                             "of neurodecode, or edited)")
     for key, kind in cls._fitted_attributes.items():
         value = fitted[key]
         if isinstance(value, dict) and value.get("__absent__"):
             continue
         if kind == "module":
+            if not isinstance(value, dict) or "config" not in value:
+                raise ModelFileError(f"its fitted {key} has no network description")
             prefix = f"fitted/{key}/"
             state = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
-            with torch.random.fork_rng(devices=[]):  # building nets draws random numbers
-                module = cls._build_module(value["config"])
-            module.load_state_dict(state)
-            value = module.eval()
+            value = _build_checked(cls, value["config"], state, key)
         else:
             value = _load_attribute(kind, value, key, tensors, node["children"])
         setattr(estimator, key, value)
@@ -237,6 +316,43 @@ def _restore(node):
     return estimator
 
 
+# -- integrity ----------------------------------------------------------------------------------
+_NODE_FIELDS = {"class": str, "params": str, "fitted": str, "tensors": dict, "children": dict}
+
+
+def _check_node(node, where="estimator"):
+    """The structure of a stored estimator node, or a ModelFileError saying what is off."""
+    if not isinstance(node, dict):
+        raise ModelFileError(f"its {where!r} entry is not a stored estimator")
+    for field, kind in _NODE_FIELDS.items():
+        if field not in node:
+            raise ModelFileError(f"its {where!r} entry lacks the {field!r} field")
+        if not isinstance(node[field], kind):
+            raise ModelFileError(f"the {field!r} field of its {where!r} entry is not a "
+                                 f"{kind.__name__}")
+    for name, tensor in node["tensors"].items():
+        if not isinstance(name, str) or not isinstance(tensor, torch.Tensor):
+            raise ModelFileError(f"its {where!r} entry holds a non-tensor weight {name!r}")
+    for name, child in node["children"].items():
+        _check_node(child, f"{where}/{name}")
+
+
+def _digest(node, h=None):
+    """SHA-256 over a node's text, tensors (name, dtype, shape, bytes) and children."""
+    h = hashlib.sha256() if h is None else h
+    for field in ("class", "params", "fitted"):
+        h.update(field.encode())
+        h.update(node[field].encode())
+    for name in sorted(node["tensors"]):
+        t = node["tensors"][name].detach().cpu().contiguous()
+        h.update(f"tensor {name} {t.dtype} {tuple(t.shape)}".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy())
+    for name in sorted(node["children"]):
+        h.update(f"child {name}".encode())
+        _digest(node["children"][name], h)
+    return h
+
+
 def save(estimator, path):
     """Save a fitted neurodecode estimator to ``path`` (see :meth:`ImageEncoder.save`)."""
     from sklearn.utils.validation import check_is_fitted
@@ -244,23 +360,41 @@ def save(estimator, path):
     if type(estimator) not in ESTIMATORS.values():
         raise TypeError(f"save takes a neurodecode estimator; got {type(estimator).__name__}.")
     check_is_fitted(estimator)
+    node = _dump(estimator)
     payload = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "neurodecode_version": __version__,
-        "estimator": _dump(estimator),
+        "estimator": node,
+        "sha256": _digest(node).hexdigest(),
     }
-    path = os.fspath(path)
-    tmp = path + ".tmp"
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
+    atomic_write(path, lambda f: torch.save(payload, f), argument="path")
+
+
+def _read_payload(path):
+    name = os.fspath(path)
+    if not os.path.isfile(name):
+        raise FileNotFoundError(f"{name}: no such model file.")
+    if os.path.getsize(name) == 0:
+        raise ModelFileError(f"{name} is empty (0 bytes): not a neurodecode model file.")
+    try:
+        return torch.load(name, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch's errors differ by defect and version
+        raise ModelFileError(
+            f"{name} is truncated or not a neurodecode model file (it cannot be read as one: "
+            f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''})."
+        ) from exc
 
 
 def load(path):
     """Load an estimator saved with ``estimator.save(path)``.
 
     The file is read with ``torch.load(weights_only=True)``: it holds tensors and JSON text
-    only, and only neurodecode's own estimator classes can be named in it.
+    only, and only neurodecode's own estimator classes can be named in it. Before anything
+    is built, its content is checked against the SHA-256 stored in it and its weights
+    against the shapes of the network it describes. A masker is restored from its stored
+    mask image without its cache folder (``memory=None, memory_level=1``; set them again
+    if wanted).
 
     Parameters
     ----------
@@ -271,6 +405,13 @@ def load(path):
     -------
     estimator : ImageEncoder or SelfSupervisedDecoder
         Fitted, on the CPU until used (``device`` is resolved at predict time).
+
+    Raises
+    ------
+    ModelFileError
+        The file is empty, truncated, not a neurodecode model file, damaged or edited
+        (checksum mismatch), written by another format version, or written for another
+        architecture. A subclass of ``ValueError``.
 
     Examples
     --------
@@ -285,20 +426,37 @@ def load(path):
     >>> bool(np.array_equal(load(path).predict(X), dec.predict(X)))
     True
     """
-    payload = torch.load(os.fspath(path), map_location="cpu", weights_only=True)
+    name = os.fspath(path)
+    payload = _read_payload(path)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a neurodecode estimator file.")
+        raise ModelFileError(f"{name} is not a neurodecode model file (no neurodecode header).")
     version = payload.get("format_version", 0)
-    if version > FORMAT_VERSION:
-        raise ValueError(
-            f"{path} was written by neurodecode {payload.get('neurodecode_version')} in format "
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{name} was written by neurodecode {payload.get('neurodecode_version')} in format "
             f"{version}; this neurodecode ({__version__}) reads up to "
             f"{FORMAT_VERSION}. Upgrade neurodecode."
         )
     if version < FORMAT_VERSION:
-        raise ValueError(
-            f"{path} was written by neurodecode {payload.get('neurodecode_version')} in format "
+        raise ModelFileError(
+            f"{name} was written by neurodecode {payload.get('neurodecode_version')} in format "
             f"{version}, which this neurodecode ({__version__}) no longer reads; refit the "
             "model and save it again."
         )
-    return _restore(payload["estimator"])
+    try:
+        if "estimator" not in payload:
+            raise ModelFileError("it lacks its 'estimator' entry")
+        node = payload["estimator"]
+        _check_node(node)
+        if _digest(node).hexdigest() != payload.get("sha256"):
+            raise ModelFileError(
+                "its content does not match the checksum stored in it: it was damaged "
+                "(e.g. a flipped bit or a partial copy) or edited after it was written")
+        return _restore(node)
+    except ModelFileError as exc:
+        raise ModelFileError(f"{name}: {exc}. Refit and save the model again, or use an "
+                             "intact copy of the file.") from exc.__cause__
+    except (KeyError, TypeError, ValueError, AttributeError, RuntimeError) as exc:
+        raise ModelFileError(
+            f"{name}: the estimator cannot be rebuilt from the file ({type(exc).__name__}: "
+            f"{exc}); it was written by another version of neurodecode or edited.") from exc

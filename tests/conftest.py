@@ -44,3 +44,40 @@ def _torch_threads():
     # Keep runs comparable and the two CI cores busy without oversubscription.
     torch.set_num_threads(2)
     yield
+
+
+def _unwritable(folder):
+    import tempfile
+
+    try:
+        fd, probe = tempfile.mkstemp(dir=folder)
+    except OSError:
+        return True
+    import os
+
+    os.close(fd)
+    os.unlink(probe)
+    return False
+
+
+@pytest.fixture
+def read_only_dir(tmp_path):
+    """A folder nothing can be written in: a chmod 555 folder, or (as root, who ignores
+    permissions) a folder of a read-only file system such as /sys."""
+    import os
+    from pathlib import Path
+
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        if _unwritable(folder):
+            yield folder
+            return
+        for candidate in ("/sys", "/proc/sys"):
+            if os.path.isdir(candidate) and _unwritable(candidate):
+                yield Path(candidate)
+                return
+        pytest.skip("no read-only folder on this machine (root on a writable /sys)")
+    finally:
+        folder.chmod(0o755)

@@ -94,6 +94,208 @@ def test_old_format_and_unknown_classes_are_refused(fitted, tmp_path):
         load(tmp_path / "old.nd")
     payload["format_version"] = _io.FORMAT_VERSION
     payload["estimator"]["class"] = "os.system"
+    _resign(payload)  # as a hostile writer would: the checksum is integrity, not a signature
     torch.save(payload, tmp_path / "evil.nd")
     with pytest.raises(ValueError, match="unknown estimator class 'os.system'"):
         load(tmp_path / "evil.nd")
+
+
+# -- damaged, edited and hostile files (each gives a ModelFileError naming the file) ---------
+def _resign(payload):
+    payload["sha256"] = _io._digest(payload["estimator"]).hexdigest()
+    return payload
+
+
+@pytest.fixture
+def saved(fitted, tmp_path):
+    path = tmp_path / "model.nd"
+    fitted[0].save(path)
+    return path
+
+
+def _refused(path, match):
+    with pytest.raises(neurodecode.ModelFileError, match=match) as info:
+        load(path)
+    assert str(path) in str(info.value)
+    return info.value
+
+
+@pytest.mark.parametrize("cut", ["half", "300 bytes"])
+def test_truncated_files_are_refused(saved, cut):
+    raw = saved.read_bytes()
+    saved.write_bytes(raw[: len(raw) // 2] if cut == "half" else raw[:300])
+    _refused(saved, "is truncated or not a neurodecode model file")
+
+
+def test_empty_json_and_npy_files_are_refused(tmp_path):
+    (tmp_path / "empty.nd").write_bytes(b"")
+    _refused(tmp_path / "empty.nd", r"is empty \(0 bytes\): not a neurodecode model file")
+    (tmp_path / "m.json").write_text('{"format": "neurodecode.estimator"}')
+    _refused(tmp_path / "m.json", "is truncated or not a neurodecode model file")
+    np.save(tmp_path / "m.npy", np.zeros(10))
+    _refused(tmp_path / "m.npy", "is truncated or not a neurodecode model file")
+    torch.save({"weights": torch.zeros(3)}, tmp_path / "other.pt")
+    _refused(tmp_path / "other.pt", "not a neurodecode model file .no neurodecode header")
+    with pytest.raises(FileNotFoundError, match="no such model file"):
+        load(tmp_path / "missing.nd")
+
+
+def _weight_offset(path):
+    """File offset of the middle of the largest tensor's bytes (stored uncompressed)."""
+    import struct
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        big = max(z.infolist(), key=lambda i: i.file_size)
+    assert big.compress_type == zipfile.ZIP_STORED and big.file_size > 1000
+    raw = path.read_bytes()
+    n, e = struct.unpack("<HH", raw[big.header_offset + 26: big.header_offset + 30])
+    return big.header_offset + 30 + n + e + big.file_size // 2
+
+
+@pytest.mark.parametrize("bit", [0, 5])
+def test_a_flipped_bit_in_the_weights_is_detected(saved, bit):
+    raw = bytearray(saved.read_bytes())
+    raw[_weight_offset(saved)] ^= 1 << bit
+    saved.write_bytes(bytes(raw))
+    _refused(saved, "does not match the checksum stored in it: it was damaged")
+
+
+def test_edited_hyper_parameters_are_detected(saved):
+    payload = torch.load(saved, weights_only=True)
+    payload["estimator"]["params"] = payload["estimator"]["params"].replace(
+        '"learning_rate": 0.001', '"learning_rate": 0.01')
+    assert '"learning_rate": 0.01' in payload["estimator"]["params"]
+    torch.save(payload, saved)
+    _refused(saved, "does not match the checksum stored in it")
+
+
+@pytest.mark.parametrize("entry", ["estimator", "params", "fitted", "tensors"])
+def test_missing_entries_are_named(saved, entry):
+    payload = torch.load(saved, weights_only=True)
+    if entry == "estimator":
+        del payload[entry]
+    else:
+        del payload["estimator"][entry]
+    torch.save(payload, saved)
+    _refused(saved, f"lacks (its|the) '{entry}'")
+
+
+def test_a_missing_fitted_field_is_named(saved):
+    import json
+
+    payload = torch.load(saved, weights_only=True)
+    fitted = json.loads(payload["estimator"]["fitted"])
+    del fitted["image_shape_"]
+    payload["estimator"]["fitted"] = json.dumps(fitted)
+    torch.save(_resign(payload), saved)
+    _refused(saved, r"its fitted state lacks \['image_shape_'\]")
+
+
+def test_weights_of_another_architecture_are_refused(saved, tmp_path):
+    payload = torch.load(saved, weights_only=True)
+    tensors = payload["estimator"]["tensors"]
+    key = next(k for k in tensors if k.startswith("fitted/module_/readout"))
+    gone = dict(payload, estimator=dict(payload["estimator"],
+                                        tensors={k: v for k, v in tensors.items() if k != key}))
+    torch.save(_resign(gone), tmp_path / "gone.nd")
+    _refused(tmp_path / "gone.nd", "missing weights .*written for another architecture")
+    tensors[key] = torch.zeros(tuple(tensors[key].shape) + (2,))
+    torch.save(_resign(payload), saved)
+    _refused(saved, "weights of the wrong shape: .*written for another architecture")
+
+
+def test_a_small_file_declaring_a_huge_network_is_refused_before_allocating(saved):
+    import json
+    import resource
+    import time
+
+    payload = torch.load(saved, weights_only=True)
+    fitted = json.loads(payload["estimator"]["fitted"])
+    fitted["module_"]["config"]["n_voxels"] = 10**8  # ~400 GB of readout weights
+    payload["estimator"]["fitted"] = json.dumps(fitted)
+    torch.save(_resign(payload), saved)
+    assert saved.stat().st_size < 100e6  # the 1e8-voxel readout alone would be ~400 GB
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t = time.perf_counter()
+    _refused(saved, "do not fit the network it describes")
+    assert time.perf_counter() - t < 30
+    grown_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert grown_kb < 2e6  # well under 2 GB, let alone 400
+
+
+def test_load_reads_no_masker_cache(tmp_path):
+    """A model file names no cache folder, and load() + predict never read one: a hostile
+    pickle planted in the masker's cache is never executed."""
+    import pickle
+
+    import nibabel
+    from nilearn.maskers import NiftiMasker
+
+    from tests.estimators.conftest_data import make
+
+    X, S, _, _, _ = make()
+    rng = np.random.default_rng(0)
+    mask = np.zeros((6, 6, 6), np.int8)
+    mask[1:5, 1:5, 1:4] = 1  # 48 voxels
+    vol = rng.standard_normal((6, 6, 6, len(X))).astype(np.float32)
+    vol[mask.astype(bool)] = np.repeat(X, 2, axis=1)[:, :48].T
+    img, mask_img = nibabel.Nifti1Image(vol, np.eye(4)), nibabel.Nifti1Image(mask, np.eye(4))
+    cache = tmp_path / "cache"
+    masker = NiftiMasker(mask_img=mask_img, memory=str(cache), memory_level=5,
+                         standardize=neurodecode.estimators._base._nilearn_no_standardize())
+    dec = SelfSupervisedDecoder(mask=masker, **DEC).fit(img, S)
+    expected = dec.predict(img)
+    pickles = list(cache.rglob("output.pkl"))
+    assert pickles, "the masker did not cache anything: the test would prove nothing"
+    marker = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    for p in pickles:
+        p.write_bytes(pickle.dumps(Evil()))
+    dec.save(tmp_path / "d.nd")
+    assert str(cache).encode() not in (tmp_path / "d.nd").read_bytes()
+    again = load(tmp_path / "d.nd")
+    assert again.masker_.memory is None and again.mask.memory is None
+    assert np.array_equal(again.predict(img), expected)
+    assert not marker.exists()
+    # a hostile writer who puts the folder back into the file (and re-signs it) gains nothing
+    payload = torch.load(tmp_path / "d.nd", weights_only=True)
+    payload["estimator"]["params"] = payload["estimator"]["params"].replace(
+        '"mask_strategy"', f'"memory": "{cache}", "memory_level": 5, "mask_strategy"')
+    payload["estimator"]["fitted"] = payload["estimator"]["fitted"].replace(
+        '"mask_strategy"', f'"memory": "{cache}", "memory_level": 5, "mask_strategy"')
+    assert str(cache) in payload["estimator"]["fitted"]
+    torch.save(_resign(payload), tmp_path / "evil.nd")
+    load(tmp_path / "evil.nd").predict(img)
+    assert not marker.exists()
+
+
+def test_a_failed_save_leaves_no_temporary_and_keeps_the_old_file(fitted, tmp_path,
+                                                                  monkeypatch):
+    path = tmp_path / "m.nd"
+    fitted[0].save(path)
+    before = path.read_bytes()
+
+    def broken(obj, f, *args, **kwargs):
+        f.write(b"partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", broken)
+    with pytest.raises(OSError, match="No space left"):
+        fitted[0].save(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.nd"]
+    assert path.read_bytes() == before
+
+
+def test_save_to_a_folder_that_cannot_be_written(fitted, tmp_path, read_only_dir):
+    with pytest.raises(PermissionError, match="cannot write in .*pass a path in a folder you "
+                                              "can write to"):
+        fitted[0].save(read_only_dir / "m.nd")
+    with pytest.raises(FileNotFoundError, match="does not exist; create it first"):
+        fitted[0].save(tmp_path / "no" / "m.nd")
+    with pytest.raises(IsADirectoryError, match="is a folder; pass a file path"):
+        fitted[0].save(tmp_path)

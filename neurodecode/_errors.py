@@ -1,0 +1,56 @@
+"""Errors that neurodecode raises for files it reads and folders it writes.
+
+Each is a subclass of the built-in error a caller would already catch (``ValueError`` for
+content that is wrong, ``RuntimeError`` for a folder another process is using), so that
+``except ValueError`` keeps working, and each message names the file and says what to do.
+"""
+
+
+class ModelFileError(ValueError):
+    """A model file that cannot be loaded as it is.
+
+    Raised by :func:`neurodecode.load` for a file that is truncated, empty, not a
+    neurodecode model file, damaged or edited after it was written (its content does not
+    match its stored checksum), or written for another architecture (weights missing or of
+    another shape than the network it describes).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from neurodecode import ModelFileError, load
+    >>> path = os.path.join(tempfile.mkdtemp(), "empty.nd")
+    >>> open(path, "wb").close()
+    >>> try:
+    ...     load(path)
+    ... except ModelFileError as exc:
+    ...     print("not a neurodecode model file" in str(exc))
+    True
+    """
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be resumed: damaged, or written for another problem.
+
+    The message names the file and the mismatch (a hyper-parameter, the data, the epoch).
+
+    Examples
+    --------
+    >>> from neurodecode import CheckpointError
+    >>> issubclass(CheckpointError, ValueError)
+    True
+    """
+
+
+class CheckpointDirInUseError(RuntimeError):
+    """Another live fit holds the ``checkpoint_dir``.
+
+    Two fits writing one checkpoint folder would overwrite each other's state; the second
+    is refused before its first step. The lock is an OS file lock, released when the owning
+    process ends, even when it is killed.
+
+    Examples
+    --------
+    >>> from neurodecode import CheckpointDirInUseError
+    >>> issubclass(CheckpointDirInUseError, RuntimeError)
+    True
+    """

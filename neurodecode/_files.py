@@ -1,0 +1,232 @@
+"""Writing files safely: output folders checked up front, atomic writes, folder locks.
+
+- :func:`prepare_output_dir` creates a folder (or finds it) and proves it writable by
+  writing a probe file, so that a bad path fails before hours of work, not after;
+- :func:`atomic_write` writes through a unique temporary file in the target folder, flushed
+  and fsync-ed before an atomic rename (and the folder fsync-ed after), and removes the
+  temporary file when anything fails;
+- :func:`hold_dir` takes an exclusive OS file lock on a folder for the duration of a fit
+  (re-entrant within a process, released by the OS when the process dies).
+"""
+import contextlib
+import os
+import tempfile
+import threading
+from pathlib import Path
+
+from ._errors import CheckpointDirInUseError
+
+LOCK_NAME = ".neurodecode.lock"
+
+
+def _check_path_type(path, argument):
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{argument} must be a path (str or path-like); got {path!r} of type "
+                        f"{type(path).__name__}.")
+    return Path(path)
+
+
+def prepare_output_dir(path, argument, create=True):
+    """Return ``path`` as a folder that exists (created if ``create``) and can be written.
+
+    Parameters
+    ----------
+    path : path-like
+        The folder.
+    argument : str
+        Name of the user-facing argument, for messages.
+    create : bool, default=True
+        Create missing folders (with their parents).
+
+    Returns
+    -------
+    folder : pathlib.Path
+
+    Raises
+    ------
+    NotADirectoryError
+        ``path``, or a folder above it, is a file.
+    FileNotFoundError
+        ``path`` is missing and ``create`` is False.
+    PermissionError
+        Nothing can be written there (read-only folder or file system).
+    """
+    folder = _check_path_type(path, argument)
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(f"{argument}={os.fspath(path)!r} is an existing file, not a "
+                                 "folder; pass a folder (it is created if missing).")
+    if not folder.exists():
+        if not create:
+            raise FileNotFoundError(f"{argument}={os.fspath(path)!r}: the folder does not "
+                                    "exist; create it first.")
+        for parent in folder.absolute().parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    raise NotADirectoryError(
+                        f"{argument}={os.fspath(path)!r} lies below {os.fspath(parent)!r}, "
+                        "which is a file; pass a folder path.")
+                break
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise PermissionError(
+                f"{argument}={os.fspath(path)!r}: cannot create the folder ({_reason(exc)}); "
+                "pass a folder you can write to.") from exc
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".neurodecode-probe-", dir=folder)
+    except OSError as exc:
+        raise PermissionError(
+            f"{argument}={os.fspath(path)!r}: cannot write in this folder ({_reason(exc)}); "
+            "pass a folder you can write to.") from exc
+    os.close(fd)
+    os.unlink(probe)
+    return folder
+
+
+def _reason(exc):
+    return exc.strerror or str(exc)
+
+
+def _fsync_dir(folder):
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - e.g. Windows cannot open folders
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - some file systems refuse fsync on folders
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path, write, argument="path"):
+    """Write a file atomically: ``write(fileobj)`` into a unique temporary, then rename.
+
+    The temporary file lies in the target folder (named ``.<name>.<random>.tmp``), is
+    flushed and fsync-ed before :func:`os.replace`, and is removed if anything fails, so
+    the target is either the old file or the complete new one and no stray temporary
+    remains; concurrent writers never share a temporary name.
+
+    Parameters
+    ----------
+    path : path-like
+        The file to (re)place.
+    write : callable
+        ``write(f)`` writes the content to the binary file object ``f``.
+    argument : str
+        Name of the user-facing argument, for messages.
+    """
+    path = _check_path_type(path, argument)
+    folder = path.parent
+    if path.is_dir():
+        raise IsADirectoryError(f"{argument}={os.fspath(path)!r} is a folder; pass a file "
+                                "path.")
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{argument}={os.fspath(path)!r}: the folder "
+                                f"{os.fspath(folder)!r} does not exist; create it first.")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise PermissionError(
+            f"{argument}={os.fspath(path)!r}: cannot write in {os.fspath(folder)!r} "
+            f"({_reason(exc)}); pass a path in a folder you can write to.") from exc
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(folder)
+
+
+# -- folder locks ------------------------------------------------------------------------------
+_HELD = {}  # real path of the lock file -> [file descriptor, count]
+_HELD_GUARD = threading.Lock()
+
+
+def _try_lock(fd):
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _owner(lock_path):
+    with contextlib.suppress(OSError, ValueError):
+        return Path(lock_path).read_text().strip() or "unknown"
+    return "unknown"
+
+
+@contextlib.contextmanager
+def hold_dir(path, argument="checkpoint_dir"):
+    """Hold an exclusive lock on folder ``path`` (checked and created first) while inside.
+
+    Re-entrant within one process (a decoder fit holds its folder while it fits its
+    encoder into the same folder). The lock is an OS lock (``flock``) on the file
+    ``.neurodecode.lock`` in the folder: the OS releases it when the holder exits or is
+    killed, so a crashed fit never blocks the next one.
+
+    Parameters
+    ----------
+    path : path-like or None
+        The folder; None holds nothing.
+    argument : str
+        Name of the user-facing argument, for messages.
+
+    Raises
+    ------
+    CheckpointDirInUseError
+        Another process holds the folder.
+    """
+    if path is None:
+        yield None
+        return
+    folder = prepare_output_dir(path, argument)
+    lock_path = os.path.realpath(folder / LOCK_NAME)
+    with _HELD_GUARD:
+        held = _HELD.get(lock_path)
+        if held is not None:
+            held[1] += 1
+        else:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            if not _try_lock(fd):
+                os.close(fd)
+                raise CheckpointDirInUseError(
+                    f"{argument}={os.fspath(path)!r} is in use by another fit "
+                    f"({_owner(lock_path)}); two fits writing one folder would overwrite "
+                    "each other's checkpoints. Wait for it to finish, or give this fit "
+                    "its own checkpoint_dir.")
+            os.ftruncate(fd, 0)
+            os.write(fd, f"pid {os.getpid()} on {_hostname()}".encode())
+            _HELD[lock_path] = [fd, 1]
+    try:
+        yield folder
+    finally:
+        with _HELD_GUARD:
+            held = _HELD[lock_path]
+            held[1] -= 1
+            if held[1] == 0:
+                del _HELD[lock_path]
+                os.close(held[0])  # closing the descriptor releases the lock
+
+
+def _hostname():
+    import socket
+
+    return socket.gethostname()

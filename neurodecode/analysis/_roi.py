@@ -54,9 +54,22 @@ def _default_evaluate(recon, images):
     return out
 
 
+def _own_checkpoints(estimator, name):
+    """Give a set's fit its own sub-folder of every ``checkpoint_dir`` (nested too): fits
+    of several sets must not share one folder."""
+    import re
+    from pathlib import Path
+
+    folder = re.sub(r"[^A-Za-z0-9_.+-]", "_", name)
+    changes = {k: Path(v) / folder for k, v in estimator.get_params(deep=True).items()
+               if k.endswith("checkpoint_dir") and v is not None}
+    return estimator.set_params(**changes) if changes else estimator
+
+
 def _fit_one(estimator, name, mask, data, unpaired_fmri):
     from .._unpaired import Unpaired
 
+    estimator = _own_checkpoints(estimator, name)
     X = np.asarray(data.X_train)[:, mask]
     kwargs = {}
     if "images_unpaired" in data and len(data.images_unpaired):
@@ -84,6 +97,8 @@ def roi_retraining(estimator, data, roi_sets, *, evaluate=None, leave_one_out=Fa
     ----------
     estimator : estimator
         Unfitted, e.g. ``SelfSupervisedDecoder(encoder=ImageEncoder(...))``; cloned per set.
+        Each set's fit checkpoints into its own sub-folder of ``checkpoint_dir`` (named
+        after the set), so that parallel fits never share a folder.
     data : Bunch
         ``X_train``, ``images_train``, ``X_test``, ``images_test``, ``roi_masks`` (ROI name
         -> per-voxel boolean, as every neurodecode loader and the simulated subject give)

@@ -5,6 +5,8 @@ attribute to how :mod:`neurodecode._io` stores it, and every subclass registers 
 by name, so that ``_io`` never imports the estimators.
 """
 import copy
+import functools
+import json
 import numbers
 
 import numpy as np
@@ -14,6 +16,7 @@ from sklearn.utils import RegressorTags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import _io
+from .._files import hold_dir
 from .._validation import check_fmri, check_number, is_niimg_like
 from ..backend import batched_inference, resolve_device
 
@@ -175,6 +178,20 @@ class NeuralEstimator(BaseEstimator):
                 "resume", "encoder", "mask"}
         return {k: v for k, v in self.get_params(deep=False).items() if k not in skip}
 
+    def _checkpoint_identity(self, **extra):
+        """The settings a checkpoint of this fit is tied to (JSON-able, no data).
+
+        ``random_state`` enters only as an int: with None (or a RandomState) every fit
+        draws its own seed, and a checkpoint holds the complete training state anyway
+        (weights, optimiser, schedule, generators), so it resumes whatever seed the
+        interrupted fit drew.
+        """
+        params = self._fingerprint_params()
+        rs = params.pop("random_state", None)
+        rs = int(rs) if isinstance(rs, numbers.Integral) and not isinstance(rs, bool) else None
+        return {"estimator": type(self).__name__, "random_state": rs, **extra,
+                **json.loads(json.dumps(params, sort_keys=True, default=str))}
+
     def save(self, path):
         """Save the fitted estimator to one file, loadable with :func:`neurodecode.load`.
 
@@ -187,6 +204,19 @@ class NeuralEstimator(BaseEstimator):
             File to write (replaced atomically if it exists).
         """
         _io.save(self, path)
+
+
+def holds_checkpoint_dir(fit):
+    """Decorate a ``fit``: its ``checkpoint_dir`` is checked (created, writable) and locked
+    for the whole fit, before any work, so that a bad folder fails at once and two fits
+    never write one folder (the second gets :class:`~neurodecode.CheckpointDirInUseError`).
+    """
+    @functools.wraps(fit)
+    def wrapper(self, *args, **kwargs):
+        with hold_dir(self.checkpoint_dir, "checkpoint_dir"):
+            return fit(self, *args, **kwargs)
+
+    return wrapper
 
 
 def default_image_size(images_shape, image_size, multiple, name="images"):

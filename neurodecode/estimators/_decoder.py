@@ -22,7 +22,7 @@ from ..backend import images_to_tensor, seed_from_random_state, seeded, tensor_v
 from ..metrics._scorers import pixcorr_score
 from ..models import DecoderNet, ImageLoss, build_feature_extractor, get_backbone_spec
 from ..training import CheckpointManager, Phase2Config, fingerprint, train_decoder
-from ._base import NeuralEstimator, default_image_size, is_fitted
+from ._base import NeuralEstimator, default_image_size, holds_checkpoint_dir, is_fitted
 from ._encoder import ImageEncoder
 
 DECODER_MULTIPLE = 8
@@ -331,6 +331,7 @@ class SelfSupervisedDecoder(NeuralEstimator):
                 )
         return Xu, U
 
+    @holds_checkpoint_dir
     def fit(self, X_paired, images, X_unpaired_fmri=None, unpaired_images=None,
             voxel_snr=None):
         """Fit the decoder (and, if needed, the encoder) on paired and unpaired data.
@@ -407,12 +408,12 @@ class SelfSupervisedDecoder(NeuralEstimator):
             features = build_feature_extractor(self.perceptual_net, spec.perceptual_taps,
                                                perceptual_state).to(device)
             image_loss = ImageLoss(features, tuple(float(w) for w in self.image_loss_weights))
+            identity = self._checkpoint_identity(loss_weights_=list(weights))
             checkpoint = CheckpointManager(
                 self.checkpoint_dir, "decoder.ckpt", self.checkpoint_every,
-                fingerprint({"estimator": "SelfSupervisedDecoder", "seed": seed,
-                             "loss_weights": list(weights), **self._fingerprint_params()},
-                            images, X, Xu, U, enc_print,
+                fingerprint(identity, images, X, Xu, U, enc_print,
                             None if voxel_weights is None else voxel_weights),
+                identity=identity,
             )
             history, scales = train_decoder(
                 decoder, enc_net, image_loss, to_tensor(X, device),

@@ -23,7 +23,7 @@ from ..models import (
     get_backbone_spec,
 )
 from ..training import CheckpointManager, Phase1Config, fingerprint, train_encoder
-from ._base import NeuralEstimator, default_image_size
+from ._base import NeuralEstimator, default_image_size, holds_checkpoint_dir
 
 #: Cache frozen features (max_shift=0 only) when they take less than this many bytes.
 CACHE_LIMIT_BYTES = 2 * 1024**3
@@ -223,6 +223,7 @@ class ImageEncoder(NeuralEstimator):
         return nbytes <= CACHE_LIMIT_BYTES
 
     # -- fit / predict -----------------------------------------------------------------------
+    @holds_checkpoint_dir
     def fit(self, images, X):
         """Train the encoder on image-fMRI pairs (phase I).
 
@@ -262,10 +263,10 @@ class ImageEncoder(NeuralEstimator):
             generator = torch.Generator().manual_seed(seed + 1)
             net = self._build_module(config, state_dict).to(device)
             phase1.cache_features = self._use_cache(net, len(images), device)
+            identity = self._checkpoint_identity()
             checkpoint = CheckpointManager(
                 self.checkpoint_dir, "encoder.ckpt", self.checkpoint_every,
-                fingerprint({"estimator": "ImageEncoder", "seed": seed,
-                             **self._fingerprint_params()}, images, X),
+                fingerprint(identity, images, X), identity=identity,
             )
             history = train_encoder(
                 net, images_to_tensor(images, device), to_tensor(X, device), phase1, device,

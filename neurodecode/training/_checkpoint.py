@@ -7,6 +7,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .._errors import CheckpointError
+from .._files import atomic_write
+
 
 def fingerprint(config, *arrays):
     """Hash of a JSON-able config and the data: a checkpoint only resumes the same problem.
@@ -66,9 +69,11 @@ def set_rng_state(state, generator, device):
 class CheckpointManager:
     """Write/read one checkpoint file atomically.
 
-    The file is written to a temporary name and then renamed, so that an interruption never
-    leaves a partial checkpoint; it holds tensors and plain containers only and is read
-    with ``torch.load(weights_only=True)``.
+    The file is written to a unique temporary name in the same folder, fsync-ed and then
+    renamed, so that an interruption never leaves a partial checkpoint and two writers
+    never share a temporary; it holds tensors and plain containers only and is read with
+    ``torch.load(weights_only=True)``. (The estimators also hold an OS lock on the folder
+    for the whole fit, so that two fits never write one folder.)
 
     Parameters
     ----------
@@ -82,6 +87,10 @@ class CheckpointManager:
     fingerprint : str
         Identifies the problem (see :func:`fingerprint`); a checkpoint with another
         fingerprint is refused on resume.
+    identity : dict or None, default=None
+        The JSON-able settings the fingerprint was computed from (without the data), stored
+        in the checkpoint so that a refusal can name the settings that differ; when they
+        are all equal, the data differ.
 
     Attributes
     ----------
@@ -102,13 +111,14 @@ class CheckpointManager:
     True
     >>> ckpt.save({"epoch": 10})
     >>> ckpt.load()
-    {'epoch': 10, 'fingerprint': 'abc'}
+    {'epoch': 10, 'fingerprint': 'abc', 'identity': 'null'}
     """
 
-    def __init__(self, directory, name, every, fingerprint):
+    def __init__(self, directory, name, every, fingerprint, identity=None):
         self.path = None if directory is None else Path(directory) / name
         self.every = int(every)
         self.fingerprint = fingerprint
+        self.identity = identity
 
     @property
     def enabled(self):
@@ -144,10 +154,26 @@ class CheckpointManager:
             Training state: tensors, numbers, strings and containers of them.
         """
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        payload = dict(payload, fingerprint=self.fingerprint)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        torch.save(payload, tmp)
-        os.replace(tmp, self.path)
+        payload = dict(payload, fingerprint=self.fingerprint,
+                       identity=json.dumps(self.identity, sort_keys=True, default=str))
+        atomic_write(self.path, lambda f: torch.save(payload, f), argument="checkpoint_dir")
+
+    def _mismatch(self, stored):
+        """Words naming what differs between the stored identity and this one."""
+        try:
+            old = json.loads(stored) if isinstance(stored, str) else None
+        except ValueError:
+            old = None
+        new = json.loads(json.dumps(self.identity, sort_keys=True, default=str))
+        if not isinstance(old, dict) or not isinstance(new, dict):
+            return "other data or hyper-parameters"
+        keys = sorted(set(old) | set(new))
+        differ = [k for k in keys if old.get(k, "<absent>") != new.get(k, "<absent>")]
+        if not differ:
+            return "other data (the same settings, but other training arrays)"
+        return "other settings: " + "; ".join(
+            f"{k} was {old.get(k, '<absent>')!r}, now {new.get(k, '<absent>')!r}"
+            for k in differ[:6]) + (" ..." if len(differ) > 6 else "")
 
     def load(self):
         """Read the stored payload, or None when there is no checkpoint.
@@ -160,16 +186,29 @@ class CheckpointManager:
 
         Raises
         ------
-        ValueError
-            When the checkpoint was written with another fingerprint (other data or
-            hyper-parameters).
+        CheckpointError
+            When the file is damaged (empty, truncated, not a checkpoint) or was written
+            for another problem; the message names the settings that differ, or the data.
         """
         if not self.enabled or not self.path.is_file():
             return None
-        payload = torch.load(self.path, map_location="cpu", weights_only=True)
+        where = f"the checkpoint {self.path}"
+        if self.path.stat().st_size == 0:
+            raise CheckpointError(f"{where} is empty (0 bytes); delete it, or set "
+                                  "resume=False to start over.")
+        try:
+            payload = torch.load(self.path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # torch's errors differ by defect and version
+            raise CheckpointError(
+                f"{where} is truncated or not a neurodecode checkpoint ({type(exc).__name__}"
+                f": {str(exc).splitlines()[0][:200] if str(exc) else ''}); delete it, or set "
+                "resume=False to start over.") from exc
+        if not isinstance(payload, dict) or "fingerprint" not in payload:
+            raise CheckpointError(f"{where} is not a neurodecode checkpoint; delete it, or set "
+                                  "resume=False to start over.")
         if payload.get("fingerprint") != self.fingerprint:
-            raise ValueError(
-                f"the checkpoint {self.path} was written for other data or hyper-parameters; "
+            raise CheckpointError(
+                f"{where} was written for {self._mismatch(payload.get('identity'))}; "
                 "delete it, point checkpoint_dir elsewhere, or set resume=False."
             )
         return payload

@@ -57,6 +57,14 @@ class EpochLoop:
         state = self.checkpoint.load()
         if state is None or state.get("phase") != self.phase:
             return None
+        if int(state["epoch"]) > self.n_epochs:
+            from .._errors import CheckpointError
+
+            raise CheckpointError(
+                f"the checkpoint {self.checkpoint.path} is at epoch {int(state['epoch'])}, past "
+                f"n_epochs={self.n_epochs}: resuming cannot train backwards. Pass "
+                f"n_epochs>={int(state['epoch'])} to continue it (the schedule does not depend "
+                "on n_epochs), or resume=False to start over.")
         load_model(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])

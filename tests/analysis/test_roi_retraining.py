@@ -112,3 +112,17 @@ def test_fig8_on_the_simulated_subject(seed):
     assert (two.n == 50).all()
     assert wilcoxon(lvc, hvc, alternative="greater")["pvalue"] < 0.05
     assert wilcoxon(lvc, vc, alternative="greater")["pvalue"] > 0.05  # VC >= LVC
+
+
+def test_each_roi_set_checkpoints_into_its_own_folder(tmp_path):
+    """Parallel fits of several sets must never share a checkpoint folder (the second would
+    be refused as the folder's lock is held)."""
+    from neurodecode import ImageEncoder, SelfSupervisedDecoder
+    from neurodecode.analysis._roi import _own_checkpoints
+
+    est = SelfSupervisedDecoder(encoder=ImageEncoder(checkpoint_dir=tmp_path / "enc"),
+                                checkpoint_dir=tmp_path)
+    own = _own_checkpoints(est, "all but V1+V2")
+    assert own.checkpoint_dir == tmp_path / "all_but_V1+V2"
+    assert own.encoder.checkpoint_dir == tmp_path / "enc" / "all_but_V1+V2"
+    assert _own_checkpoints(SelfSupervisedDecoder(), "V1").checkpoint_dir is None

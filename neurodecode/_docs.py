@@ -47,13 +47,20 @@ docdict["verbose"] = """verbose : int, default=0
 
 docdict["checkpoint"] = """checkpoint_dir : path-like or None, default=None
     Folder where training state is written every ``checkpoint_every`` epochs and after the
-    last one. None disables checkpoints.
+    last one. None disables checkpoints. It is created and test-written before the first
+    step (a file, a path below a file or a read-only folder fail at once), and locked for
+    the whole fit: a second fit on the same folder gets
+    :class:`~neurodecode.CheckpointDirInUseError` (the OS releases the lock when the fit
+    ends or its process dies).
 checkpoint_every : int, default=10
     Epochs between checkpoints.
 resume : bool, default=False
-    Continue an interrupted fit from the checkpoint in ``checkpoint_dir`` (same data and
-    hyper-parameters; ``n_epochs`` may grow). The result is identical to an uninterrupted
-    run on the CPU."""
+    Continue an interrupted fit from the checkpoint in ``checkpoint_dir``: same data and
+    hyper-parameters (else :class:`~neurodecode.CheckpointError` names what differs).
+    ``n_epochs`` may grow (the schedule does not depend on it), not shrink below the
+    checkpoint's epoch. With ``random_state=None`` the interrupted fit's state (weights,
+    optimiser, generators) is resumed whatever seed it drew. The result is identical to an
+    uninterrupted run on the CPU."""
 
 
 docdict["verbose_demo"] = """verbose : int, default=1

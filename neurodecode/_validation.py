@@ -73,6 +73,11 @@ def check_fmri(X, name="X", n_voxels=None, min_samples=1, estimator=None):
                             ensure_all_finite=False, ensure_min_samples=0,
                             ensure_min_features=0, input_name=name, estimator=estimator)
     except ValueError as exc:
+        if "Complex data not supported" in str(exc):
+            raise ValueError(
+                f"Complex data not supported: {name} is complex-valued; neurodecode takes "
+                "real-valued fMRI and will not drop the imaginary part silently. Pass "
+                f"np.abs({name}) (the magnitude) or {name}.real explicitly.") from None
         if "could not convert" not in str(exc):
             raise
         raise ValueError(f"{name} must be a numeric array of fMRI samples; {exc}.") from exc
@@ -106,7 +111,73 @@ def check_fmri(X, name="X", n_voxels=None, min_samples=1, estimator=None):
             f"features as input: it was fitted with {n_voxels} voxels. Use the same voxel "
             "selection (mask) and preprocessing as in fit."
         )
-    return array
+    # views with negative or odd strides (X[::-1], df.iloc[::-1]) become one plain block
+    return np.ascontiguousarray(array)
+
+
+def check_niimg_values(imgs, name, masker):
+    """Refuse complex or non-finite Niimg input before ``masker`` sees it.
+
+    nilearn casts complex images to real (dropping the imaginary part) and replaces NaN and
+    infinite values by 0, silently; arrays with NaN are refused, and so is Niimg input, with
+    the same message: how many values, in which voxels (of the mask) and samples. Non-finite
+    values outside the mask are ignored. Images stored as integers are not read (they hold
+    no NaN).
+
+    Parameters
+    ----------
+    imgs : Niimg-like or list of Niimg-like
+        3-D or 4-D images (paths or nibabel images).
+    name : str
+        Argument name used in error messages.
+    masker : fitted NiftiMasker or None
+        Gives the mask (and the voxels' order); None checks the data type only (before a
+        masker is fitted on ``imgs``).
+    """
+    import nibabel
+    from nilearn.image import new_img_like
+
+    items = imgs if isinstance(imgs, (list, tuple)) else [imgs]
+    if masker is not None:
+        mask_img = masker.mask_img_
+        inside = np.asanyarray(mask_img.dataobj).astype(bool)
+    n_values, bad_voxels, bad_samples, offset = 0, None, [], 0
+    for item in items:
+        img = nibabel.load(item) if isinstance(item, (str, Path)) else item
+        dtype = img.get_data_dtype()
+        if dtype.kind == "c":
+            raise ValueError(
+                f"Complex data not supported: {name} is complex-valued ({dtype}); neurodecode "
+                "takes real-valued fMRI and "
+                "will not drop the imaginary part silently. Pass the magnitude, e.g. "
+                "nilearn.image.math_img('np.abs(img)', img=...), or the real part.")
+        n = img.shape[3] if len(img.shape) == 4 else 1
+        header = getattr(img, "header", None)
+        scaled = header is not None and hasattr(header, "get_slope_inter") and \
+            any(v is not None for v in header.get_slope_inter())
+        if masker is not None and (dtype.kind == "f" or scaled):
+            data = np.asanyarray(img.dataobj)
+            bad = ~np.isfinite(data)
+            if bad.any():
+                bad = bad.reshape(bad.shape[:3] + (n,))
+                if bad.shape[:3] == inside.shape and np.allclose(img.affine, mask_img.affine):
+                    in_mask = bad[inside]  # (n_voxels, n) in the masker's voxel order
+                else:  # another grid: carry the indicator through the masker
+                    flag = new_img_like(img, bad.astype(np.float32), copy_header=False)
+                    in_mask = np.atleast_2d(masker.transform(flag)).T > 0
+                if in_mask.any():
+                    n_values += int(in_mask.sum())
+                    v = in_mask.any(axis=1)
+                    bad_voxels = v if bad_voxels is None else bad_voxels | v
+                    bad_samples.extend(offset + np.flatnonzero(in_mask.any(axis=0)))
+        offset += n
+    if n_values:
+        raise ValueError(
+            f"{name} contains {n_values} NaN or infinite values inside the mask, in "
+            f"{int(bad_voxels.sum())} voxel(s) and {len(bad_samples)} sample(s) (first bad "
+            f"sample {int(bad_samples[0])}, first bad voxel "
+            f"{int(np.flatnonzero(bad_voxels)[0])} in the mask's order); nilearn would "
+            "replace them by 0 silently. Drop those voxels from the mask, or impute them.")
 
 
 def resize_images(images, size):

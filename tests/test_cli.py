@@ -78,6 +78,20 @@ def test_demo_refuses_an_unusable_output_folder(tmp_path, capsys, where):
     assert blocker.read_text() == "{}"  # nothing overwritten
 
 
+@pytest.mark.parametrize("below", [False, True])
+def test_demo_refuses_a_read_only_output_folder_at_once(read_only_dir, capsys, below):
+    import time
+
+    out = read_only_dir / "demo" if below else read_only_dir
+    t0 = time.perf_counter()
+    assert cli.main(["demo", "--quick", "--device", "cpu", "--out", str(out)]) == 2
+    assert time.perf_counter() - t0 < 5  # before any work
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"neurodecode demo: error: out={str(out)!r} cannot be used as the "
+                          "output folder")
+    assert "\n" not in err and "Traceback" not in err
+
+
 def test_demo_refuses_missing_paper_weights(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     code = cli.main(["demo", "--paper-backbones", "--out", str(tmp_path / "d"), "--device",

@@ -17,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import _io
 from .._files import hold_dir
-from .._validation import check_fmri, check_number, is_niimg_like
+from .._validation import check_fmri, check_niimg_values, check_number, is_niimg_like
 from ..backend import batched_inference, resolve_device
 
 
@@ -74,7 +74,7 @@ class NeuralEstimator(BaseEstimator):
         return tags
 
     # -- fMRI input: arrays or Niimg-like through an embedded NiftiMasker -----------------
-    def _fit_masker(self, X):
+    def _fit_masker(self, X, name="X"):
         """Fit ``masker_`` when ``X`` is Niimg-like (else ``masker_ = None``); return arrays.
 
         A fitted :class:`~nilearn.maskers.NiftiMasker` given as ``mask`` (or wrapped in a
@@ -85,6 +85,7 @@ class NeuralEstimator(BaseEstimator):
         if not is_niimg_like(X):
             self.masker_ = None
             return X
+        check_niimg_values(X, name, None)  # complex data, before a mask is computed on it
         from nilearn.maskers import NiftiMasker
 
         from sklearn.frozen import FrozenEstimator
@@ -104,7 +105,14 @@ class NeuralEstimator(BaseEstimator):
                 masker = NiftiMasker(mask_img=mask, standardize=_nilearn_no_standardize())
             # A given mask is used as is; only without one is it computed from X.
             self.masker_ = masker.fit() if masker.mask_img is not None else masker.fit(X)
-        return self.masker_.transform(X)
+        return self._masked(X, name)
+
+    def _masked(self, X, name):
+        """``masker_.transform(X)`` after refusing complex or NaN values inside the mask; a
+        single 3-D volume is one sample (as nilearn's maskers treat it)."""
+        check_niimg_values(X, name, self.masker_)
+        out = self.masker_.transform(X)
+        return out[None] if np.ndim(out) == 1 else out
 
     def _apply_masker(self, X, name):
         if not is_niimg_like(X):
@@ -117,7 +125,7 @@ class NeuralEstimator(BaseEstimator):
                 "that masks X, put the unpaired fMRI in X too, marked by NaN images: see "
                 "neurodecode.concat_unpaired_fmri.)"
             )
-        return masker.transform(X)
+        return self._masked(X, name)
 
     def _check_fmri(self, X, name, n_voxels="fitted", min_samples=1):
         """Mask (if Niimg-like) and validate fMRI; ``n_voxels="fitted"`` uses the fitted count."""
@@ -196,12 +204,16 @@ class NeuralEstimator(BaseEstimator):
         """Save the fitted estimator to one file, loadable with :func:`neurodecode.load`.
 
         The file holds tensors and JSON text only and loads with
-        ``torch.load(weights_only=True)``: no code is unpickled.
+        ``torch.load(weights_only=True)``: no code is unpickled. It stores the SHA-256 of
+        its content, which :func:`neurodecode.load` checks. A masker's cache folder
+        (``memory``) is not stored.
 
         Parameters
         ----------
         path : path-like
-            File to write (replaced atomically if it exists).
+            File to write, in an existing folder. It is written to a unique temporary file
+            next to it, fsync-ed and renamed, so the old file stays intact until the new
+            one is complete and a failed save leaves nothing behind.
         """
         _io.save(self, path)
 

@@ -284,7 +284,7 @@ class SelfSupervisedDecoder(NeuralEstimator):
                 "pass the images seen with X_paired as `images`, (n, H, W, 3).")
         raw = as_numeric_array(images, "images")
         marked = unpaired_rows(raw)
-        X = self._validate_fmri_input(self._fit_masker(X_paired), "X_paired", reset=True,
+        X = self._validate_fmri_input(self._fit_masker(X_paired, "X_paired"), "X_paired", reset=True,
                                       min_samples=2)
         if marked is None:
             return X, raw, None

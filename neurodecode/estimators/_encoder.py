@@ -86,6 +86,10 @@ class ImageEncoder(NeuralEstimator):
         Number of voxels.
     image_shape_ : tuple
         (H, W, 3) of the images the network works on.
+    voxel_names_ : ndarray of str
+        The column names of ``X`` when it was a DataFrame with string columns (the voxels
+        of ``predict``'s columns, in order); ``voxel_scores`` and ``score`` refuse a
+        DataFrame whose columns differ or are reordered. Absent otherwise.
     masker_ : NiftiMasker or None
         Fitted masker when ``X`` was Niimg-like.
 
@@ -111,7 +115,8 @@ class ImageEncoder(NeuralEstimator):
     """
 
     _fitted_attributes = {**NeuralEstimator._fitted_attributes, "module_": "module",
-                          "history_": "json", "n_features_in_": "int", "image_shape_": "tuple"}
+                          "history_": "json", "n_features_in_": "int", "image_shape_": "tuple",
+                          "voxel_names_": "str_array"}
 
     def __init__(self, backbone="vgg19", *, weights="imagenet", image_size=None, n_epochs=50,
                  batch_size=64, learning_rate=1e-3, lr_milestones=(20, 30, 35), lr_gamma=0.1,
@@ -186,6 +191,34 @@ class ImageEncoder(NeuralEstimator):
             strides[2] = strides[1]
         return tuple(strides)
 
+    def _check_image_size(self, size, argument="image_size"):
+        """Refuse an image side this backbone's branches cannot read out, before any work
+        (the network is built on the meta device: shapes only, no memory)."""
+        def builds(side):
+            try:
+                with torch.device("meta"):
+                    self._build_module(self._net_config(1, side))
+            except (ValueError, RuntimeError):  # grid too coarse / feature map empty
+                return False
+            return True
+
+        if builds(size):
+            return
+        lo, hi = size, max(2 * size, 16)  # builds(lo) is False; find the smallest True
+        while not builds(hi):
+            lo, hi = hi, 2 * hi
+            if hi > 4096:
+                raise ValueError(f"backbone {self.backbone!r} cannot be read out at any "
+                                 "image size up to 4096 px.")
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (lo, mid) if builds(mid) else (mid, hi)
+        smallest = hi
+        raise ValueError(
+            f"{argument}={size} is too small for backbone {self.backbone!r}: its last feature "
+            "maps are too coarse for the spatial readout. Use images of at least "
+            f"{smallest} px (image_size={smallest}), or a backbone with finer late maps.")
+
     def _net_config(self, n_voxels, image_size):
         return {
             "backbone": self.backbone,
@@ -240,9 +273,12 @@ class ImageEncoder(NeuralEstimator):
             The fitted encoder.
         """
         self._check_params()
+        names = _voxel_names(X)
         X = self._check_fmri(self._fit_masker(X), "X", n_voxels=None, min_samples=2)
         images = check_images(images, "images", min_samples=2)
         size = default_image_size(images.shape, self.image_size, 1, "images")
+        self._check_image_size(size, "image_size" if self.image_size is not None
+                               else "the image side")
         images = resize_images(images, size)
         check_same_length(images, X, "images", "X")
         device = self._device()
@@ -277,10 +313,23 @@ class ImageEncoder(NeuralEstimator):
         self.history_ = history
         self.n_features_in_ = int(X.shape[1])
         self.image_shape_ = (size, size, 3)
+        if names is not None:
+            self.voxel_names_ = names
+        elif hasattr(self, "voxel_names_"):
+            del self.voxel_names_
         return self
 
     def _prepare_images(self, images, name="images"):
-        return check_images(images, name, size=self.image_shape_[0])
+        size = self.image_shape_[0]
+        shape = np.shape(images)
+        if len(shape) == 4 and shape[1] != shape[2]:
+            raise ValueError(
+                f"{name} are {shape[1]}x{shape[2]}, not square; this encoder was fitted on "
+                f"{size}x{size} images and would have to stretch them. Crop them to a square "
+                "first, as the training images were (e.g. the centre: "
+                "images[:, top:top + side, left:left + side]); square images of another "
+                "side are resized.")
+        return check_images(images, name, size=size)
 
     def predict(self, images):
         """Predict voxel responses.
@@ -317,6 +366,15 @@ class ImageEncoder(NeuralEstimator):
             ``masker_.inverse_transform(r)`` is the NIfTI map.
         """
         check_is_fitted(self)
+        names = _voxel_names(X)
+        fitted = getattr(self, "voxel_names_", None)
+        if names is not None and fitted is not None and not np.array_equal(names, fitted):
+            if len(names) == len(fitted) and set(names) == set(fitted):
+                what = "are the fitted voxels in another order"
+            else:
+                what = "are not the voxels of fit"
+            raise ValueError(f"X's columns {what}; pass X[encoder.voxel_names_] to score "
+                             "the voxels in the fitted order.")
         X = self._check_fmri(X, "X", min_samples=2)
         pred = self.predict(images)
         check_same_length(pred, X, "images", "X")
@@ -338,3 +396,12 @@ class ImageEncoder(NeuralEstimator):
             The mean of :meth:`voxel_scores`.
         """
         return float(np.mean(self.voxel_scores(images, X)))
+
+
+def _voxel_names(X):
+    """The column names of a DataFrame with string columns (as scikit-learn records
+    ``feature_names_in_``), else None."""
+    columns = getattr(X, "columns", None)
+    if columns is None or not all(isinstance(c, str) for c in columns):
+        return None
+    return np.asarray(columns, dtype=object)

@@ -131,8 +131,10 @@ def bootstrap_se(values, statistic=np.median, n_boot=10000, random_state=0):
 def wilcoxon(a, b, alternative="two-sided"):
     """Wilcoxon signed-rank test between two methods scored on the same images.
 
-    A paired test (:func:`scipy.stats.wilcoxon`). When every pair is tied, there is no
-    evidence of a difference: the p-value is 1 and the statistic NaN.
+    A paired test (:func:`scipy.stats.wilcoxon`, tied pairs dropped: its default
+    ``zero_method="wilcox"``). When every pair is tied, there is no evidence of a
+    difference: the signed-rank sums are both 0, so the statistic is 0 and the p-value 1,
+    and ``note`` says so (scipy itself would return NaN).
 
     Parameters
     ----------
@@ -146,7 +148,8 @@ def wilcoxon(a, b, alternative="two-sided"):
     -------
     result : dict
         ``test`` (its name), ``alternative``, ``n`` (pairs), ``n_nonzero`` (pairs that
-        differ), ``median_difference`` (median of ``a - b``), ``statistic`` and ``pvalue``.
+        differ), ``median_difference`` (median of ``a - b``), ``statistic``, ``pvalue`` and
+        ``note`` (None, or why the result is degenerate).
 
     See Also
     --------
@@ -167,9 +170,11 @@ def wilcoxon(a, b, alternative="two-sided"):
            "n_nonzero": int(np.count_nonzero(a - b)),
            "median_difference": float(np.median(a - b))}
     if out["n_nonzero"] == 0:  # identical scores: no evidence of a difference
-        return {**out, "statistic": float("nan"), "pvalue": 1.0}
+        return {**out, "statistic": 0.0, "pvalue": 1.0,
+                "note": "every pair is tied (a == b): no evidence of a difference"}
     res = stats.wilcoxon(a, b, alternative=alternative)
-    return {**out, "statistic": float(res.statistic), "pvalue": float(res.pvalue)}
+    return {**out, "statistic": float(res.statistic), "pvalue": float(res.pvalue),
+            "note": None}
 
 
 def mann_whitney(a, b, alternative="two-sided"):

@@ -167,11 +167,12 @@ class SpaceFeatureReadout(nn.Module):
         super().__init__()
         if space_init not in ("uniform", "glorot"):
             raise ValueError(f"space_init must be 'uniform' or 'glorot'; got {space_init!r}.")
-        if min(grid_sizes) < PATCH:
+        if min(grid_sizes) < PATCH + 1:
             raise ValueError(
-                f"every branch must end on a grid of at least {PATCH}x{PATCH} for the 3x3 "
-                f"neighbourhood stacking; got branch grids {list(grid_sizes)}. Use larger "
-                "images (image_size) or another backbone."
+                f"every branch must end on a grid of at least {PATCH + 1}x{PATCH + 1} (a "
+                f"spatial map of at least 2x2 after the {PATCH}x{PATCH} neighbourhood "
+                f"stacking, which the smoothness penalty needs); got branch grids "
+                f"{list(grid_sizes)}. Use larger images (image_size) or another backbone."
             )
         self.n_voxels = n_voxels
         self.grid_sizes = tuple(int(g) for g in grid_sizes)

@@ -154,7 +154,9 @@ def _torchvision_body(name):
 
     with torch.device("meta"):
         model = getattr(torchvision.models, name)(weights=None)
-    return model.features.to_empty(device="cpu")
+    # materialised on the default device: the CPU, or "meta" inside ``torch.device("meta")``
+    # (shapes only: how ``load`` checks a file against the network it describes)
+    return model.features.to_empty(device=torch.get_default_device())
 
 
 def _efficientnet_model(name):
@@ -166,7 +168,7 @@ def _efficientnet_model(name):
 
 def _efficientnet_body(name):
     model = _efficientnet_model(name)
-    model = model.to_empty(device="cpu")
+    model = model.to_empty(device=torch.get_default_device())
     stem = nn.Sequential(model._conv_stem, model._bn0, nn.ReLU6())
     return nn.Sequential(stem, *model._blocks)
 
@@ -319,7 +321,7 @@ def build_classifier(name, state_dict=None):
             model = getattr(torchvision.models, name)(weights=None)
     else:
         model = _efficientnet_model(name)
-    model = model.to_empty(device="cpu")
+    model = model.to_empty(device=torch.get_default_device())
     if state_dict is None:
         _init_fresh(model)
     else:

@@ -91,7 +91,7 @@ def test_save_load_round_trip(data, tmp_path):
 
 def test_file_is_refused_when_it_is_not_a_model(tmp_path):
     torch.save({"weights": torch.zeros(2)}, tmp_path / "x.pt")
-    with pytest.raises(ValueError, match="not a neurodecode estimator file"):
+    with pytest.raises(ValueError, match="not a neurodecode model file"):
         load(tmp_path / "x.pt")
 
 

@@ -128,7 +128,7 @@ def test_readout_regularization_by_hand():
 
 
 def test_too_small_images_are_refused(vgg19_taps):
-    with pytest.raises(ValueError, match="at least 3x3"):
+    with pytest.raises(ValueError, match="at least 4x4"):
         EncoderNet(vgg19_taps, n_voxels=3, image_size=16)
 
 

@@ -19,6 +19,15 @@ Run::
 
     python benchmarks/bench_training.py                 # paper + demo configurations
     python benchmarks/bench_training.py --config demo   # one of them
+    python benchmarks/bench_training.py --compare a05049a --rounds 2   # vs a git ref
+    python benchmarks/bench_training.py --voxels 1000 4500 10000 20000 --sizes 64 112 128
+
+``--compare REF`` exports the git ref into a temporary folder and times it and the current
+tree in the same run, alternating (REF, current, REF, current, ...; ``--rounds`` pairs),
+each in a fresh subprocess with ``PYTHONPATH`` set to its tree (the child prints which
+``neurodecode`` it imported); the table gives the medians over rounds and current / REF
+ratios. ``--voxels``/``--sizes`` time the grid of those configurations (paper batches) for
+the scaling table.
 """
 import argparse
 import json
@@ -28,7 +37,11 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
 
 CONFIGS = {
     # the paper: 112 px, 4500 voxels, batches 16/16/16, VGG19 encoder, VGG16 perceptual net
@@ -72,6 +85,19 @@ def run_config(name, repeats, device_name, memory_reuse=True):
     return result
 
 
+def _config(name):
+    """A named configuration, or ``"<voxels>vox_<size>px"`` with the paper's batches."""
+    if name in CONFIGS:
+        return CONFIGS[name]
+    try:
+        vox, size = name.split("vox_")
+        return dict(image_size=int(size.rstrip("px")), n_voxels=int(vox), phase1_batch=64,
+                    batches=(16, 16, 16))
+    except ValueError:
+        raise SystemExit(f"unknown configuration {name!r}: use {sorted(CONFIGS)} or "
+                         "'<voxels>vox_<size>px'") from None
+
+
 def _run_config(name, repeats, device):
     import torch
 
@@ -87,7 +113,7 @@ def _run_config(name, repeats, device):
     from neurodecode.training._phase1 import extract_shifted, phase1_update
     from neurodecode.training._phase2 import Phase2Step
 
-    cfg = CONFIGS[name]
+    cfg = _config(name)
     torch.manual_seed(0)
     s, V = cfg["image_size"], cfg["n_voxels"]
     b_p, b_u, b_f = cfg["batches"]
@@ -111,6 +137,10 @@ def _run_config(name, repeats, device):
         phase1_update(encoder, opt1, pooled, fmri1, p1, device)
 
     t_p1, _ = _median_time(phase1_step, repeats, device)
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as count1:
+        phase1_step()
 
     # ---- phase II ------------------------------------------------------------------------
     encoder.eval().requires_grad_(False)
@@ -156,6 +186,15 @@ def _run_config(name, repeats, device):
             feats = backbone(x)
         sum(f.float().mean() for f in feats).backward()
 
+    # FLOPs of one step of each phase (torch's FLOP counter: matmuls and convolutions) and
+    # this device's fp32 GEMM rate, for the fraction of peak each step reaches
+    with FlopCounterMode(display=False) as count2:
+        step.update(opt2, (r_p, s_p), u_img, u_fmri)
+    a = torch.randn(2048, 2048, device=device)
+    b = torch.randn(2048, 2048, device=device)
+    t_mm, _ = _median_time(lambda: a @ b, repeats, device)
+    gemm_flops = 2 * 2048**3 / t_mm
+
     t_dec, _ = _median_time(decoder_pass, repeats, device)
     t_perc, _ = _median_time(perceptual_pass, repeats, device)
     t_bb, _ = _median_time(backbone_pass, repeats, device)
@@ -174,7 +213,13 @@ def _run_config(name, repeats, device):
         "unavoidable": {"decoder_fwd_bwd_s": t_dec, "perceptual_fwd_bwd_s": t_perc,
                         "encoder_backbone_fwd_bwd_s": t_bb, "sum_s": unavoidable},
         "phase2_overhead": t_p2 / unavoidable,
+        "phase1_gflop": count1.get_total_flops() / 1e9,
+        "phase2_gflop": count2.get_total_flops() / 1e9,
+        "gemm_gflops": gemm_flops / 1e9,
+        "phase1_gemm_fraction": count1.get_total_flops() / t_p1 / gemm_flops,
+        "phase2_gemm_fraction": count2.get_total_flops() / t_p2 / gemm_flops,
         "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2,
+        "neurodecode_file": __import__("neurodecode").__file__,
     }
     if device.type == "cuda":
         result["peak_gpu_gb"] = torch.cuda.max_memory_allocated(device) / 1024**3
@@ -184,44 +229,125 @@ def _run_config(name, repeats, device):
     return result
 
 
+def _child(name, args, tree=None):
+    """Run one configuration in a fresh process (``tree``: the source folder to import)."""
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", "--config", name,
+           "--repeats", str(args.repeats), "--device", args.device]
+    if args.no_memory_reuse:
+        cmd.append("--no-memory-reuse")
+    env = dict(os.environ)
+    if tree is not None:
+        env["PYTHONPATH"] = str(tree) + os.pathsep + env.get("PYTHONPATH", "")
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if proc.returncode:
+        raise SystemExit(f"the benchmark of {name} failed with {tree or 'the installed tree'}:"
+                         f"\n{proc.stderr[-3000:]}")
+    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    if tree is not None and not res["neurodecode_file"].startswith(str(tree)):
+        raise SystemExit(f"the child imported {res['neurodecode_file']}, not the tree {tree}")
+    return res
+
+
+def _print(res, label=""):
+    u = res["unavoidable"]
+    print(f"[{res['config']}{label}{'' if res['memory_reuse'] else ', no memory reuse'}] "
+          f"{res['image_size']} px, {res['n_voxels']} voxels on {res['device']} "
+          f"({res['torch_threads']} threads), median of {res['repeats']}:\n"
+          f"  phase I step (batch {res['phase1_batch']}): {res['phase1_step_s']:.3f} s\n"
+          f"  phase II step (16/16/16):    {res['phase2_step_s']:.3f} s\n"
+          f"  unavoidable passes: decoder {u['decoder_fwd_bwd_s']:.3f} s + perceptual "
+          f"{u['perceptual_fwd_bwd_s']:.3f} s + encoder backbone "
+          f"{u['encoder_backbone_fwd_bwd_s']:.3f} s = {u['sum_s']:.3f} s\n"
+          f"  phase II overhead: {res['phase2_overhead']:.3f} (target <= 1.25)\n"
+          f"  FLOPs per step: phase I {res['phase1_gflop']:.0f} GFLOP, phase II "
+          f"{res['phase2_gflop']:.0f} GFLOP; fp32 GEMM rate {res['gemm_gflops']:.0f} "
+          f"GFLOP/s; fraction of it reached: phase I {res['phase1_gemm_fraction']:.2f}, "
+          f"phase II {res['phase2_gemm_fraction']:.2f}\n"
+          f"  peak RSS: {res['peak_rss_gb']:.2f} GB", flush=True)
+    if "god_schedule_minutes" in res:
+        print(f"  GOD-scale schedule (extrapolated): {res['god_schedule_minutes']:.1f} min; "
+              f"peak GPU memory {res['peak_gpu_gb']:.2f} GB")
+
+
+METRICS = [("phase1_step_s", "phase I step (s)"), ("phase2_step_s", "phase II step (s)"),
+           ("phase2_overhead", "phase II overhead"), ("peak_rss_gb", "peak RSS (GB)"),
+           ("phase1_gemm_fraction", "phase I: fraction of GEMM peak"),
+           ("phase2_gemm_fraction", "phase II: fraction of GEMM peak")]
+
+
+def _compare(configs, args):
+    """Time git ref ``args.compare`` and the current tree, alternating; print ratios."""
+    rev = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", args.compare],
+                         capture_output=True, text=True)
+    if rev.returncode:
+        raise SystemExit(f"--compare {args.compare}: not a git ref of {REPO}")
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="bench-ref-") as tmp:
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", args.compare],
+                                 capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+        for name in configs:
+            runs = {"ref": [], "current": []}
+            for _ in range(args.rounds):
+                runs["ref"].append(_child(name, args, Path(tmp)))
+                runs["current"].append(_child(name, args, REPO))
+            results[name] = runs
+    print(f"\ncurrent tree vs {args.compare} ({rev.stdout.strip()}), medians over "
+          f"{args.rounds} round(s) of medians of {args.repeats} steps, same run:")
+    print(f"| config | metric | {args.compare} | current | current / ref |")
+    print("|---|---|---|---|---|")
+    for name, runs in results.items():
+        for key, label in METRICS:
+            if any(key not in r for r in runs["ref"] + runs["current"]):
+                continue
+            ref = statistics.median(r[key] for r in runs["ref"])
+            cur = statistics.median(r[key] for r in runs["current"])
+            print(f"| {name} | {label} | {ref:.3f} | {cur:.3f} | {cur / ref:.2f} |")
+    return results
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--config", choices=sorted(CONFIGS), action="append")
+    parser.add_argument("--config", action="append",
+                        help="paper, demo or '<voxels>vox_<size>px' (repeatable)")
+    parser.add_argument("--voxels", type=int, nargs="+", help="grid of voxel counts")
+    parser.add_argument("--sizes", type=int, nargs="+", help="grid of image sizes")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--compare", metavar="REF", default=None,
+                        help="also time this git ref, alternating with the current tree")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="with --compare: REF/current pairs of runs per configuration")
     parser.add_argument("--out", default=None, help="write the results as JSON here")
     parser.add_argument("--no-memory-reuse", action="store_true",
                         help="time with glibc's default allocation behaviour (the baseline)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    configs = args.config or ["demo", "paper"]
+    configs = list(args.config or [])
+    if args.voxels or args.sizes:
+        configs += [f"{v}vox_{s}px" for s in (args.sizes or [112])
+                    for v in (args.voxels or [4500])]
+    configs = configs or ["demo", "paper"]
+    for name in configs:
+        _config(name)
     if args.child:
         print(json.dumps(run_config(configs[0], args.repeats, args.device,
                                     memory_reuse=not args.no_memory_reuse)))
         return 0
-    results = []
-    for name in configs:
-        cmd = [sys.executable, os.path.abspath(__file__), "--child", "--config", name,
-               "--repeats", str(args.repeats), "--device", args.device]
-        if args.no_memory_reuse:
-            cmd.append("--no-memory-reuse")
-        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-        res = json.loads(out.strip().splitlines()[-1])
-        results.append(res)
-        u = res["unavoidable"]
-        print(f"[{name}{'' if res['memory_reuse'] else ', no memory reuse'}] "
-              f"{res['image_size']} px, {res['n_voxels']} voxels on {res['device']} "
-              f"({res['torch_threads']} threads), median of {res['repeats']}:\n"
-              f"  phase I step (batch {res['phase1_batch']}): {res['phase1_step_s']:.3f} s\n"
-              f"  phase II step (16/16/16):    {res['phase2_step_s']:.3f} s\n"
-              f"  unavoidable passes: decoder {u['decoder_fwd_bwd_s']:.3f} s + perceptual "
-              f"{u['perceptual_fwd_bwd_s']:.3f} s + encoder backbone "
-              f"{u['encoder_backbone_fwd_bwd_s']:.3f} s = {u['sum_s']:.3f} s\n"
-              f"  phase II overhead: {res['phase2_overhead']:.3f} (target <= 1.25)\n"
-              f"  peak RSS: {res['peak_rss_gb']:.2f} GB", flush=True)
-        if "god_schedule_minutes" in res:
-            print(f"  GOD-scale schedule (extrapolated): {res['god_schedule_minutes']:.1f} min; "
-                  f"peak GPU memory {res['peak_gpu_gb']:.2f} GB")
+    if args.compare:
+        results = _compare(configs, args)
+    else:
+        results = []
+        for name in configs:
+            res = _child(name, args)
+            results.append(res)
+            _print(res)
+        if len(results) > 1:
+            print("\n| config | phase I step (s) | phase II step (s) | peak RSS (GB) |")
+            print("|---|---|---|---|")
+            for r in results:
+                print(f"| {r['config']} | {r['phase1_step_s']:.3f} | {r['phase2_step_s']:.3f} "
+                      f"| {r['peak_rss_gb']:.2f} |")
     if args.out:
         with open(args.out, "w") as f:
             json.dump(results, f, indent=2)

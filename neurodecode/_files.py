@@ -123,8 +123,18 @@ def atomic_write(path, write, argument="path"):
         raise IsADirectoryError(f"{argument}={os.fspath(path)!r} is a folder; pass a file "
                                 "path.")
     if not folder.is_dir():
+        blocker = next((p for p in [folder, *folder.parents] if p.exists()), None)
+        if blocker is not None and not blocker.is_dir():
+            raise NotADirectoryError(f"{argument}={os.fspath(path)!r} lies below "
+                                     f"{os.fspath(blocker)!r}, which is a file.")
         raise FileNotFoundError(f"{argument}={os.fspath(path)!r}: the folder "
                                 f"{os.fspath(folder)!r} does not exist; create it first.")
+    try:
+        mode = path.stat().st_mode & 0o777  # a replaced file keeps its permissions
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask  # as open() would create it
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
@@ -136,7 +146,8 @@ def atomic_write(path, write, argument="path"):
             write(f)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)  # a symlink at ``path`` is replaced, its target left as it was
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
@@ -145,7 +156,7 @@ def atomic_write(path, write, argument="path"):
 
 
 # -- folder locks ------------------------------------------------------------------------------
-_HELD = {}  # real path of the lock file -> [file descriptor, count]
+_HELD = {}  # real path of the lock file -> [file descriptor, count, owning thread]
 _HELD_GUARD = threading.Lock()
 
 
@@ -177,8 +188,8 @@ def _owner(lock_path):
 def hold_dir(path, argument="checkpoint_dir"):
     """Hold an exclusive lock on folder ``path`` (checked and created first) while inside.
 
-    Re-entrant within one process (a decoder fit holds its folder while it fits its
-    encoder into the same folder). The lock is an OS lock (``flock``) on the file
+    Re-entrant within one thread (a decoder fit holds its folder while it fits its encoder
+    into the same folder); another thread or process is refused. The lock is an OS lock (``flock``) on the file
     ``.neurodecode.lock`` in the folder: the OS releases it when the holder exits or is
     killed, so a crashed fit never blocks the next one.
 
@@ -198,13 +209,24 @@ def hold_dir(path, argument="checkpoint_dir"):
         yield None
         return
     folder = prepare_output_dir(path, argument)
-    lock_path = os.path.realpath(folder / LOCK_NAME)
+    lock_path = os.path.join(os.path.realpath(folder), LOCK_NAME)
+    me = threading.get_ident()
     with _HELD_GUARD:
         held = _HELD.get(lock_path)
+        if held is not None and held[2] != me:
+            raise CheckpointDirInUseError(
+                f"{argument}={os.fspath(path)!r} is in use by another fit in this process "
+                "(another thread); give each fit its own checkpoint_dir.")
         if held is not None:
             held[1] += 1
         else:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            if os.path.lexists(lock_path) and (os.path.islink(lock_path)
+                                               or not os.path.isfile(lock_path)):
+                raise CheckpointDirInUseError(
+                    f"{argument}={os.fspath(path)!r}: {lock_path} is not a regular file "
+                    "(a link or a folder); remove it, or give this fit another folder.")
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0),
+                         0o644)
             if not _try_lock(fd):
                 os.close(fd)
                 raise CheckpointDirInUseError(
@@ -214,7 +236,7 @@ def hold_dir(path, argument="checkpoint_dir"):
                     "its own checkpoint_dir.")
             os.ftruncate(fd, 0)
             os.write(fd, f"pid {os.getpid()} on {_hostname()}".encode())
-            _HELD[lock_path] = [fd, 1]
+            _HELD[lock_path] = [fd, 1, me]
     try:
         yield folder
     finally:
@@ -230,3 +252,91 @@ def _hostname():
     import socket
 
     return socket.gethostname()
+
+
+# -- reading torch files defensively -----------------------------------------------------------
+def check_torch_zip(path, what):
+    """Refuse a file that torch would expand far beyond its size, before ``torch.load``.
+
+    ``torch.save`` writes an uncompressed zip; a member that is compressed, or members whose
+    declared sizes exceed the file's own size, can only come from a crafted file (a small
+    file that inflates to gigabytes while it is read). Non-zip files pass through (torch
+    then refuses them).
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+    what : str
+        How to name it in messages (e.g. "model file").
+
+    Raises
+    ------
+    ValueError
+        With the file named.
+    """
+    import zipfile
+
+    if not zipfile.is_zipfile(path):
+        return
+    size = os.path.getsize(path)
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # damaged: torch's own reader gives the error
+    packed = [i.filename for i in infos if i.compress_type != zipfile.ZIP_STORED]
+    declared = sum(i.file_size for i in infos)
+    if packed or declared > size:
+        raise ValueError(
+            f"{os.fspath(path)} is not a {what} as torch.save writes it: "
+            + (f"compressed members ({packed[:3]})" if packed else
+               f"its members declare {declared} bytes in a file of {size}")
+            + "; it was crafted or repacked.")
+
+
+def digest(obj, h=None):
+    """SHA-256 of nested dicts/lists/tuples of tensors, arrays, numbers, strings and None.
+
+    Dict keys are visited sorted; a tensor contributes its dtype, shape and bytes. Used to
+    seal checkpoints (model files seal their estimator node the same way).
+
+    Parameters
+    ----------
+    obj : object
+        The payload.
+    h : hashlib object or None
+        Updated in place; a new SHA-256 when None.
+
+    Returns
+    -------
+    h : hashlib object
+    """
+    import hashlib
+
+    import numpy as np
+    import torch
+
+    h = hashlib.sha256() if h is None else h
+    if isinstance(obj, dict):
+        h.update(b"{")
+        for key in sorted(obj, key=repr):
+            h.update(repr(key).encode() + b":")
+            digest(obj[key], h)
+        h.update(b"}")
+    elif isinstance(obj, (list, tuple)):
+        h.update(b"[" if isinstance(obj, list) else b"(")
+        for item in obj:
+            digest(item, h)
+        h.update(b"]")
+    elif isinstance(obj, torch.Tensor):
+        t = obj.detach().cpu().contiguous()
+        h.update(f"T{t.dtype}{tuple(t.shape)}".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy())
+    elif isinstance(obj, np.ndarray):
+        a = np.ascontiguousarray(obj)
+        h.update(f"A{a.dtype}{a.shape}".encode())
+        h.update(a.view(np.uint8).reshape(-1))
+    else:
+        h.update(f"{type(obj).__name__}:{obj!r};".encode())
+    return h

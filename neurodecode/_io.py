@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from ._errors import ModelFileError
-from ._files import atomic_write
+from ._files import atomic_write, check_torch_zip
 from ._version import __version__
 
 FORMAT = "neurodecode.estimator"
@@ -133,7 +133,8 @@ def _decode(value, tensors):
         cls = _estimator_class(value["__estimator__"])
         return cls(**_decode_params(value["params"], tensors))
     if "__frozen__" in value:
-        return _FrozenPlaceholder(_decode(value["__frozen__"], tensors))
+        raise ModelFileError("a pre-fitted (frozen) estimator is stored inside another value; "
+                             "only a hyper-parameter itself can be one")
     if "__niimg__" in value:
         import nibabel
 
@@ -154,7 +155,13 @@ def _decode(value, tensors):
 
 
 def _decode_params(params, tensors):
-    return {k: _decode(v, tensors) for k, v in params.items()}
+    out = {}
+    for k, v in params.items():
+        if isinstance(v, dict) and "__frozen__" in v:  # only a parameter itself is frozen
+            out[k] = _FrozenPlaceholder(_decode(v["__frozen__"], tensors))
+        else:
+            out[k] = _decode(v, tensors)
+    return out
 
 
 class _FrozenPlaceholder:
@@ -199,6 +206,18 @@ def _load_attribute(kind, value, key, tensors, children):
         masker = _decode(value, tensors)
         if not _is_nifti_image(masker.mask_img):
             raise ModelFileError(f"the fitted masker {key} has no stored mask image")
+        mask = masker.mask_img
+        if len(mask.shape) != 3:
+            raise ModelFileError(f"the mask of {key} is not a 3-D image")
+        # the stored mask is the fitted one, already on the target grid: a target grid that
+        # differs could only make fit() resample it (to any size the file asks for)
+        shape, affine = masker.target_shape, masker.target_affine
+        if shape is not None and tuple(shape) != tuple(mask.shape):
+            raise ModelFileError(f"the masker {key} targets a grid of shape {tuple(shape)}, "
+                                 f"but its fitted mask has shape {tuple(mask.shape)}")
+        if affine is not None and not np.allclose(
+                np.asarray(affine, dtype=np.float64)[:3, :3], mask.affine[:3, :3]):
+            raise ModelFileError(f"the masker {key} targets another affine than its mask's")
         # nilearn's fit on the in-memory mask image, with memory=None: no file is read
         return masker.fit()
     if kind == "float_array":
@@ -264,14 +283,15 @@ def _build_checked(cls, config, state, key):
                              f"by this neurodecode ({type(exc).__name__}: {exc})") from exc
     missing = sorted(set(expected) - set(state))
     extra = sorted(set(state) - set(expected))
-    wrong = [f"{k} {tuple(state[k].shape)} (expected {expected[k][0]})"
+    wrong = [f"{k} {tuple(state[k].shape)} {state[k].dtype} (expected {expected[k][0]} "
+             f"{expected[k][1]})"
              for k in sorted(set(expected) & set(state))
-             if tuple(state[k].shape) != expected[k][0]]
+             if tuple(state[k].shape) != expected[k][0] or state[k].dtype != expected[k][1]]
     if missing or extra or wrong:
         what = "; ".join(filter(None, [
             missing and f"missing weights {missing[:5]}{' ...' if len(missing) > 5 else ''}",
             extra and f"unexpected weights {extra[:5]}{' ...' if len(extra) > 5 else ''}",
-            wrong and f"weights of the wrong shape: {', '.join(wrong[:5])}"]))
+            wrong and f"weights of the wrong shape or type: {', '.join(wrong[:5])}"]))
         raise ModelFileError(f"its weights do not fit the network it describes ({config}): "
                              f"{what}. It was written for another architecture")
     with torch.random.fork_rng(devices=[]):  # building nets draws random numbers
@@ -299,6 +319,9 @@ def _restore(node):
     for key, kind in cls._fitted_attributes.items():
         value = fitted[key]
         if isinstance(value, dict) and value.get("__absent__"):
+            if kind == "module":
+                raise ModelFileError(f"its fitted network {key} is marked absent: the file "
+                                     "holds no fitted estimator")
             continue
         if kind == "module":
             if not isinstance(value, dict) or "config" not in value:
@@ -309,11 +332,40 @@ def _restore(node):
         else:
             value = _load_attribute(kind, value, key, tensors, node["children"])
         setattr(estimator, key, value)
+    _check_consistent(estimator, cls, fitted)
     for name in frozen:  # a pre-fitted hyper-parameter comes back fitted, as given
         copy_attr = cls._fitted_copies[name]
         estimator.set_params(**{name: _frozen_estimator_class()(
             copy.deepcopy(getattr(estimator, copy_attr)))})
     return estimator
+
+
+def _check_consistent(estimator, cls, fitted):
+    """Cross-check what a file says about one fitted estimator: its voxel count and image
+    side against its network, its masker's voxels against that count, and any check the
+    class adds (``_check_restored``)."""
+    module_key = cls._module_attribute()
+    config = fitted[module_key]["config"]
+    n = getattr(estimator, "n_features_in_", None)
+    if n is not None and config.get("n_voxels") != n:
+        raise ModelFileError(f"n_features_in_={n}, but its network reads "
+                             f"{config.get('n_voxels')} voxels")
+    shape = getattr(estimator, "image_shape_", None)
+    if shape is not None and (len(shape) != 3 or shape[0] != shape[1]
+                              or shape[0] != config.get("image_size")):
+        raise ModelFileError(f"image_shape_={tuple(shape)}, but its network works on "
+                             f"{config.get('image_size')} px images")
+    masker = getattr(estimator, "masker_", None)
+    if masker is not None and n is not None:
+        n_mask = int(np.count_nonzero(np.asarray(masker.mask_img_.dataobj)))
+        if n_mask != n:
+            raise ModelFileError(f"its mask holds {n_mask} voxels, but the estimator was "
+                                 f"fitted on {n}")
+    check = getattr(cls, "_check_restored", None)
+    if check is not None:
+        problem = check(estimator)
+        if problem:
+            raise ModelFileError(problem)
 
 
 # -- integrity ----------------------------------------------------------------------------------
@@ -373,10 +425,19 @@ def save(estimator, path):
 
 def _read_payload(path):
     name = os.fspath(path)
-    if not os.path.isfile(name):
+    if not os.path.exists(name):
         raise FileNotFoundError(f"{name}: no such model file.")
+    if os.path.isdir(name):
+        raise ModelFileError(f"{name} is a folder, not a neurodecode model file.")
+    if not os.path.isfile(name):
+        raise ModelFileError(f"{name} is not a regular file (a device or a pipe?), not a "
+                             "neurodecode model file.")
     if os.path.getsize(name) == 0:
         raise ModelFileError(f"{name} is empty (0 bytes): not a neurodecode model file.")
+    try:
+        check_torch_zip(name, "neurodecode model file")
+    except ValueError as exc:
+        raise ModelFileError(str(exc)) from None
     try:
         return torch.load(name, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch's errors differ by defect and version
@@ -431,7 +492,10 @@ def load(path):
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ModelFileError(f"{name} is not a neurodecode model file (no neurodecode header).")
     version = payload.get("format_version", 0)
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ModelFileError(f"{name} has no valid format version: not a neurodecode model "
+                             "file as neurodecode writes it.")
+    if version > FORMAT_VERSION:
         raise ModelFileError(
             f"{name} was written by neurodecode {payload.get('neurodecode_version')} in format "
             f"{version}; this neurodecode ({__version__}) reads up to "
@@ -456,7 +520,7 @@ def load(path):
     except ModelFileError as exc:
         raise ModelFileError(f"{name}: {exc}. Refit and save the model again, or use an "
                              "intact copy of the file.") from exc.__cause__
-    except (KeyError, TypeError, ValueError, AttributeError, RuntimeError) as exc:
+    except Exception as exc:  # whatever nibabel, nilearn or torch raise on odd content
         raise ModelFileError(
             f"{name}: the estimator cannot be rebuilt from the file ({type(exc).__name__}: "
             f"{exc}); it was written by another version of neurodecode or edited.") from exc

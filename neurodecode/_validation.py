@@ -198,6 +198,9 @@ def check_images(images, name="images", size=None, min_samples=1):
     if images is None:
         raise ValueError(f"{name} is None; expected an array of shape (n, H, W, 3).")
     array = as_numeric_array(images, name)
+    if np.iscomplexobj(array):
+        raise ValueError(f"{name} are complex-valued; images must be real (float in [0, 1] "
+                         "or uint8).")
     if array.ndim != 4 or array.shape[-1] not in (1, 3):
         hint = ""
         if array.ndim == 3:

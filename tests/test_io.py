@@ -1,5 +1,6 @@
 """Persistence: one registry of estimator classes, fitted attributes declared once per class."""
 import ast
+import os
 from pathlib import Path
 
 import numpy as np
@@ -202,7 +203,7 @@ def test_weights_of_another_architecture_are_refused(saved, tmp_path):
     _refused(tmp_path / "gone.nd", "missing weights .*written for another architecture")
     tensors[key] = torch.zeros(tuple(tensors[key].shape) + (2,))
     torch.save(_resign(payload), saved)
-    _refused(saved, "weights of the wrong shape: .*written for another architecture")
+    _refused(saved, "weights of the wrong shape or type: .*written for another architecture")
 
 
 def test_a_small_file_declaring_a_huge_network_is_refused_before_allocating(saved):
@@ -272,6 +273,12 @@ def test_load_reads_no_masker_cache(tmp_path):
     torch.save(_resign(payload), tmp_path / "evil.nd")
     load(tmp_path / "evil.nd").predict(img)
     assert not marker.exists()
+    # nor can it make load() resample the stored mask onto a grid of its choosing
+    assert '"target_shape": null' in payload["estimator"]["fitted"]
+    payload["estimator"]["fitted"] = payload["estimator"]["fitted"].replace(
+        '"target_shape": null', '"target_shape": {"__tuple__": [600, 600, 600]}')
+    torch.save(_resign(payload), tmp_path / "grid.nd")
+    _refused(tmp_path / "grid.nd", r"targets a grid of shape \(600, 600, 600\)")
 
 
 def test_a_failed_save_leaves_no_temporary_and_keeps_the_old_file(fitted, tmp_path,
@@ -299,3 +306,99 @@ def test_save_to_a_folder_that_cannot_be_written(fitted, tmp_path, read_only_dir
         fitted[0].save(tmp_path / "no" / "m.nd")
     with pytest.raises(IsADirectoryError, match="is a folder; pass a file path"):
         fitted[0].save(tmp_path)
+
+
+def test_paths_that_are_not_files_are_named(tmp_path):
+    _refused(tmp_path, "is a folder, not a neurodecode model file")
+    if os.path.exists("/dev/null"):
+        with pytest.raises(neurodecode.ModelFileError, match="not a regular file"):
+            load("/dev/null")
+
+
+def test_compressed_members_are_refused_before_they_are_expanded(saved, tmp_path):
+    import zipfile
+
+    packed = tmp_path / "packed.nd"
+    with zipfile.ZipFile(saved) as src, zipfile.ZipFile(packed, "w",
+                                                        zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info.filename))
+        dst.writestr("archive/data/huge", b"\0" * (50 * 1024**2))  # 50 MB -> ~50 kB
+    assert packed.stat().st_size < saved.stat().st_size
+    _refused(packed, "not a neurodecode model file as torch.save writes it: compressed")
+
+
+def test_weights_of_another_dtype_are_refused(saved):
+    payload = torch.load(saved, weights_only=True)
+    tensors = payload["estimator"]["tensors"]
+    key = next(k for k in tensors if k.startswith("fitted/module_/readout"))
+    tensors[key] = tensors[key].to(torch.complex64)
+    torch.save(_resign(payload), saved)
+    _refused(saved, "wrong shape or type: .*complex64 .*float32")
+
+
+@pytest.mark.parametrize("field, value, words", [
+    ("n_features_in_", 999, "n_features_in_=999, but its network reads 40 voxels"),
+    ("image_shape_", [512, 512, 3], r"image_shape_=\(512, 512, 3\), but its network works on "
+                                    "32 px"),
+    ("n_features_in_", float("inf"), "cannot be rebuilt from the file"),
+    ("module_", {"__absent__": True}, "fitted network module_ is marked absent"),
+])
+def test_fitted_state_that_contradicts_the_network_is_refused(saved, field, value, words):
+    import json
+
+    payload = torch.load(saved, weights_only=True)
+    fitted = json.loads(payload["estimator"]["fitted"])
+    fitted[field] = value
+    payload["estimator"]["fitted"] = json.dumps(fitted)
+    torch.save(_resign(payload), saved)
+    _refused(saved, words)
+
+
+def test_a_decoder_whose_encoder_reads_other_voxels_is_refused(fitted, tmp_path):
+    import json
+
+    fitted[1].save(tmp_path / "d.nd")
+    payload = torch.load(tmp_path / "d.nd", weights_only=True)
+    child = payload["estimator"]["children"]["encoder_"]
+    f = json.loads(child["fitted"])
+    f["n_features_in_"] += 1
+    f["module_"]["config"]["n_voxels"] += 1
+    child["fitted"] = json.dumps(f)
+    torch.save(_resign(payload), tmp_path / "d.nd")
+    _refused(tmp_path / "d.nd", "(encoder_ predicts 41 voxels|do not fit the network)")
+
+
+def test_a_nested_frozen_value_is_refused(saved):
+    payload = torch.load(saved, weights_only=True)
+    payload["estimator"]["params"] = payload["estimator"]["params"].replace(
+        '"lr_milestones": {"__tuple__": [20, 30, 35]}',
+        '"lr_milestones": [{"__frozen__": 1}]')
+    assert "__frozen__" in payload["estimator"]["params"]
+    torch.save(_resign(payload), saved)
+    _refused(saved, "frozen")
+
+
+def test_saving_keeps_the_permissions_of_the_file_it_replaces(fitted, tmp_path):
+    path = tmp_path / "m.nd"
+    fitted[0].save(path)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # as open() creates files
+    path.chmod(0o640)
+    fitted[0].save(path)
+    assert path.stat().st_mode & 0o777 == 0o640
+
+
+def test_a_huge_declared_image_size_costs_no_forward_pass():
+    """Building an encoder network never runs the backbone on real images: its taps'
+    sizes come from a pass on the meta device (a file cannot make load compute)."""
+    import time
+
+    from neurodecode.models import BACKBONES, EncoderNet, build_feature_extractor
+
+    fx = build_feature_extractor("vgg19", BACKBONES["vgg19"].encoder_taps)
+    t = time.perf_counter()
+    net = EncoderNet(fx, 1, 4096)
+    assert time.perf_counter() - t < 5  # a real 4096 px VGG19 pass takes minutes
+    assert net.tap_sizes == (4096, 2048, 1024, 512)

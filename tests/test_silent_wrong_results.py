@@ -126,6 +126,10 @@ def test_encoder_refuses_non_square_images_and_resizes_square_ones(arrays):
                                          "fitted on 32x32 images"):
         enc.predict(rng.random((3, 7, 9, 3)))
     assert enc.predict(rng.random((3, 16, 16, 3))).shape == (3, 20)
+    with pytest.raises(ValueError, match="looks channels-first"):
+        enc.predict(rng.random((3, 3, 32, 32)))
+    with pytest.raises(ValueError, match="images are complex-valued"):
+        enc.predict(images[:2] + 0j)
     # the voxels of a DataFrame are checked like scikit-learn's feature names
     assert list(enc.voxel_names_) == columns
     df = pd.DataFrame(X, columns=columns)

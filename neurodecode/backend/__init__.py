@@ -4,15 +4,17 @@ Nothing here runs at import time: the device is chosen when an estimator is fitt
 """
 from ._convert import images_to_tensor, tensor_to_images, tensor_view, to_numpy, to_tensor
 from ._device import autocast, resolve_device
-from ._inference import batched_inference, iter_batches
+from ._inference import activation_bytes, batched_inference, inference_batch_size, iter_batches
 from ._memory import reuse_freed_memory
 from ._resize import resize
 from ._seed import seed_from_random_state, seeded
 
 __all__ = [
+    "activation_bytes",
     "autocast",
     "batched_inference",
     "images_to_tensor",
+    "inference_batch_size",
     "iter_batches",
     "resize",
     "resolve_device",

@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .. import _io
 from .._files import hold_dir
 from .._validation import check_fmri, check_niimg_values, check_number, is_niimg_like
-from ..backend import batched_inference, resolve_device
+from ..backend import batched_inference, inference_batch_size, resolve_device
 
 
 def _nilearn_no_standardize():
@@ -159,10 +159,16 @@ class NeuralEstimator(BaseEstimator):
             module.to(device)
         return device
 
-    def _predict_batches(self, module, inputs, batch_size):
-        """``module(inputs)`` in eval mode, in batches, on the estimator's device -> CPU."""
+    def _predict_batches(self, module, inputs, batch_size=None):
+        """``module(inputs)`` in eval mode, in batches, on the estimator's device -> CPU.
+
+        ``batch_size=None``: as many samples as fit a quarter of the device's free memory
+        (at most 2 GiB of activations; :func:`~neurodecode.backend.inference_batch_size`).
+        """
         device = self._module_on_device(module)
         module.eval()
+        if batch_size is None:
+            batch_size = inference_batch_size(module, inputs[:1].to(device), device)
         return batched_inference(module, inputs, batch_size, device)
 
     # -- common hyper-parameter checks ------------------------------------------------------
@@ -213,7 +219,9 @@ class NeuralEstimator(BaseEstimator):
         path : path-like
             File to write, in an existing folder. It is written to a unique temporary file
             next to it, fsync-ed and renamed, so the old file stays intact until the new
-            one is complete and a failed save leaves nothing behind.
+            one is complete and a failed save leaves nothing behind. A replaced file keeps
+            its permissions; a symbolic link at ``path`` is replaced by the file (its target
+            is left as it was).
         """
         _io.save(self, path)
 

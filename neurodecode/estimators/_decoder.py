@@ -192,6 +192,19 @@ class SelfSupervisedDecoder(NeuralEstimator):
     def _module_config(self):
         return {"n_voxels": int(self.n_features_in_), "image_size": int(self.image_shape_[0])}
 
+    @staticmethod
+    def _check_restored(estimator):
+        """What is inconsistent in a loaded decoder (None when nothing): used by ``load``."""
+        encoder = getattr(estimator, "encoder_", None)
+        if encoder is None:
+            return None
+        if not isinstance(encoder, ImageEncoder):
+            return f"its encoder_ is a {type(encoder).__name__}, not an ImageEncoder"
+        if encoder.n_features_in_ != estimator.n_features_in_:
+            return (f"its encoder_ predicts {encoder.n_features_in_} voxels, the decoder reads "
+                    f"{estimator.n_features_in_}")
+        return None
+
     @classmethod
     def _build_module(cls, config):
         return DecoderNet(config["n_voxels"], config["image_size"])
@@ -451,7 +464,7 @@ class SelfSupervisedDecoder(NeuralEstimator):
         """
         check_is_fitted(self)
         X = self._validate_fmri_input(X, "X", reset=False)
-        out = self._predict_batches(self.decoder_module_, tensor_view(X), 64)
+        out = self._predict_batches(self.decoder_module_, tensor_view(X))
         return np.ascontiguousarray(out.permute(0, 2, 3, 1).numpy())
 
     def score(self, X, images):

@@ -321,15 +321,16 @@ class ImageEncoder(NeuralEstimator):
 
     def _prepare_images(self, images, name="images"):
         size = self.image_shape_[0]
-        shape = np.shape(images)
-        if len(shape) == 4 and shape[1] != shape[2]:
+        images = check_images(images, name)
+        shape = images.shape
+        if shape[1] != shape[2]:
             raise ValueError(
                 f"{name} are {shape[1]}x{shape[2]}, not square; this encoder was fitted on "
                 f"{size}x{size} images and would have to stretch them. Crop them to a square "
                 "first, as the training images were (e.g. the centre: "
                 "images[:, top:top + side, left:left + side]); square images of another "
                 "side are resized.")
-        return check_images(images, name, size=size)
+        return resize_images(images, size)
 
     def predict(self, images):
         """Predict voxel responses.
@@ -347,7 +348,7 @@ class ImageEncoder(NeuralEstimator):
         check_is_fitted(self)
         images = self._prepare_images(images)
         t = tensor_view(images).permute(0, 3, 1, 2)
-        return self._predict_batches(self.module_, t, int(self.batch_size)).numpy()
+        return self._predict_batches(self.module_, t).numpy()
 
     def voxel_scores(self, images, X):
         """Pearson r between predicted and measured responses, per voxel.

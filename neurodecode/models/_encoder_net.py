@@ -384,9 +384,14 @@ class EncoderNet(nn.Module):
             )
         self.backbone = backbone
         self.image_size = int(image_size)
+        # the taps' sizes, from a pass on the meta device (shapes only: no memory and no
+        # compute, whatever the image size)
+        meta = {k: torch.empty_like(v, device="meta")
+                for k, v in [*backbone.named_parameters(), *backbone.named_buffers()]}
         with torch.no_grad():
-            probe = backbone(torch.zeros(1, 3, self.image_size, self.image_size,
-                                         device=backbone.mean.device))
+            probe = torch.func.functional_call(
+                backbone, meta, (torch.zeros(1, 3, self.image_size, self.image_size,
+                                             device="meta"),))
         self.tap_sizes = tuple(int(f.shape[-1]) for f in probe)
         branches, grids = [], []
         for tap, size, stride in zip(backbone.taps, self.tap_sizes, branch_strides):

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from .._errors import CheckpointError
-from .._files import atomic_write
+from .._files import atomic_write, check_torch_zip, digest
 
 
 def fingerprint(config, *arrays):
@@ -112,6 +112,11 @@ class CheckpointManager:
     >>> ckpt.save({"epoch": 10})
     >>> ckpt.load()
     {'epoch': 10, 'fingerprint': 'abc', 'identity': 'null'}
+    >>> _ = ckpt.path.write_bytes(ckpt.path.read_bytes()[:-30])  # a torn copy
+    >>> ckpt.load()  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    neurodecode._errors.CheckpointError: the checkpoint ... is truncated or not a ...
     """
 
     def __init__(self, directory, name, every, fingerprint, identity=None):
@@ -156,6 +161,7 @@ class CheckpointManager:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         payload = dict(payload, fingerprint=self.fingerprint,
                        identity=json.dumps(self.identity, sort_keys=True, default=str))
+        payload["sha256"] = digest(payload).hexdigest()  # sealed: a changed bit is found
         atomic_write(self.path, lambda f: torch.save(payload, f), argument="checkpoint_dir")
 
     def _mismatch(self, stored):
@@ -167,7 +173,7 @@ class CheckpointManager:
         new = json.loads(json.dumps(self.identity, sort_keys=True, default=str))
         if not isinstance(old, dict) or not isinstance(new, dict):
             return "other data or hyper-parameters"
-        keys = sorted(set(old) | set(new))
+        keys = sorted(set(old) | set(new), key=lambda k: (k != "estimator", k))
         differ = [k for k in keys if old.get(k, "<absent>") != new.get(k, "<absent>")]
         if not differ:
             return "other data (the same settings, but other training arrays)"
@@ -197,6 +203,7 @@ class CheckpointManager:
             raise CheckpointError(f"{where} is empty (0 bytes); delete it, or set "
                                   "resume=False to start over.")
         try:
+            check_torch_zip(self.path, "neurodecode checkpoint")
             payload = torch.load(self.path, map_location="cpu", weights_only=True)
         except Exception as exc:  # torch's errors differ by defect and version
             raise CheckpointError(
@@ -206,6 +213,13 @@ class CheckpointManager:
         if not isinstance(payload, dict) or "fingerprint" not in payload:
             raise CheckpointError(f"{where} is not a neurodecode checkpoint; delete it, or set "
                                   "resume=False to start over.")
+        sealed = payload.pop("sha256", None)
+        if sealed != digest(payload).hexdigest():
+            what = ("does not match the checksum stored in it" if sealed else
+                    "holds no checksum (written by an older neurodecode, or edited)")
+            raise CheckpointError(
+                f"{where} {what}: it was damaged or changed after it was written; delete it, "
+                "or set resume=False to start over.")
         if payload.get("fingerprint") != self.fingerprint:
             raise CheckpointError(
                 f"{where} was written for {self._mismatch(payload.get('identity'))}; "

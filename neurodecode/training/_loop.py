@@ -57,19 +57,33 @@ class EpochLoop:
         state = self.checkpoint.load()
         if state is None or state.get("phase") != self.phase:
             return None
-        if int(state["epoch"]) > self.n_epochs:
-            from .._errors import CheckpointError
+        from .._errors import CheckpointError
 
+        where = f"the checkpoint {self.checkpoint.path}"
+        kinds = {"epoch": int, "model": dict, "optimizer": dict, "scheduler": dict,
+                 "history": dict, "rng": dict}
+        for key, kind in kinds.items():
+            if not isinstance(state.get(key), kind) or isinstance(state.get(key), bool):
+                raise CheckpointError(f"{where} lacks a valid {key!r} entry (written by another "
+                                      "version of neurodecode?); delete it, or set "
+                                      "resume=False to start over.")
+        if int(state["epoch"]) > self.n_epochs:
             raise CheckpointError(
                 f"the checkpoint {self.checkpoint.path} is at epoch {int(state['epoch'])}, past "
                 f"n_epochs={self.n_epochs}: resuming cannot train backwards. Pass "
                 f"n_epochs>={int(state['epoch'])} to continue it (the schedule does not depend "
                 "on n_epochs), or resume=False to start over.")
-        load_model(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.scheduler.load_state_dict(state["scheduler"])
-        self.history = {k: list(v) for k, v in state["history"].items()}
-        set_rng_state(state["rng"], self.generator, self.device)
+        try:
+            load_model(state["model"])
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.scheduler.load_state_dict(state["scheduler"])
+            self.history = {k: list(v) for k, v in state["history"].items()}
+            set_rng_state(state["rng"], self.generator, self.device)
+        except Exception as exc:  # torch's errors for state of another shape or kind
+            raise CheckpointError(
+                f"{where} does not fit this model ({type(exc).__name__}: "
+                f"{str(exc).splitlines()[0][:300] if str(exc) else ''}); delete it, or set "
+                "resume=False to start over.") from exc
         self.start_epoch = int(state["epoch"])
         return state
 

@@ -177,3 +177,95 @@ def test_two_concurrent_fits_on_one_folder(tmp_path, round_):
                        random_state=0, checkpoint_dir=tmp_path, resume=True).fit(images, X)
     assert est.history_["epoch"] == [1, 2, 3]
     assert time.perf_counter() - t < 60
+
+
+# -- checkpoints sealed like model files ----------------------------------------------------------
+def _reseal(path, edit):
+    """Edit a checkpoint and seal it again, as a writer who knows the format would."""
+    import torch
+
+    from neurodecode._files import digest
+
+    payload = torch.load(path, weights_only=True)
+    payload.pop("sha256")
+    edit(payload)
+    payload["sha256"] = digest(payload).hexdigest()
+    torch.save(payload, path)
+
+
+def test_a_flipped_bit_in_a_checkpoint_is_detected(data, tmp_path):
+    import struct
+    import zipfile
+
+    images, X = data
+    ImageEncoder(**FAST, checkpoint_dir=tmp_path).fit(images, X)
+    path = tmp_path / "encoder.ckpt"
+    with zipfile.ZipFile(path) as z:
+        big = max(z.infolist(), key=lambda i: i.file_size)
+    raw = bytearray(path.read_bytes())
+    n, e = struct.unpack("<HH", raw[big.header_offset + 26: big.header_offset + 30])
+    raw[big.header_offset + 30 + n + e + big.file_size // 2] ^= 4
+    path.write_bytes(bytes(raw))
+    with pytest.raises(CheckpointError, match="does not match the checksum stored in it"):
+        ImageEncoder(**FAST, checkpoint_dir=tmp_path, resume=True).fit(images, X)
+
+
+@pytest.mark.parametrize("edit, words", [
+    (lambda p: p.pop("optimizer"), "lacks a valid 'optimizer' entry"),
+    (lambda p: p.update(epoch="two"), "lacks a valid 'epoch' entry"),
+    (lambda p: p["model"].update({k: v[..., None] for k, v in p["model"].items()
+                                  if k.startswith("readout")}), "does not fit this model"),
+])
+def test_checkpoint_contents_that_do_not_fit_are_named(data, tmp_path, edit, words):
+    images, X = data
+    ImageEncoder(**FAST, checkpoint_dir=tmp_path).fit(images, X)
+    _reseal(tmp_path / "encoder.ckpt", edit)
+    with pytest.raises(CheckpointError, match=f"encoder.ckpt {words}|encoder.ckpt .*{words}"):
+        ImageEncoder(**FAST, checkpoint_dir=tmp_path, resume=True).fit(images, X)
+
+
+def test_two_threads_cannot_share_a_folder(data, tmp_path):
+    import threading
+
+    images, X = data
+    started, release = threading.Event(), threading.Event()
+    real = encoder_module.train_encoder
+
+    def slow(*args, **kwargs):
+        started.set()
+        release.wait(60)
+        return real(*args, **kwargs)
+
+    errors = []
+
+    def first():
+        try:
+            ImageEncoder(**FAST, checkpoint_dir=tmp_path).fit(images, X)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    encoder_module.train_encoder = slow
+    try:
+        thread = threading.Thread(target=first)
+        thread.start()
+        assert started.wait(60)
+        with pytest.raises(CheckpointDirInUseError, match="another thread"):
+            ImageEncoder(**FAST, checkpoint_dir=tmp_path).fit(images, X)
+    finally:
+        release.set()
+        thread.join()
+        encoder_module.train_encoder = real
+    assert not errors
+    ImageEncoder(**FAST, checkpoint_dir=tmp_path).fit(images, X)  # free once it ended
+
+
+def test_a_linked_lock_file_is_not_followed(data, tmp_path):
+    images, X = data
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    folder = tmp_path / "ckpt"
+    folder.mkdir()
+    (folder / ".neurodecode.lock").symlink_to(victim)
+    with pytest.raises(CheckpointDirInUseError, match="is not a regular file"):
+        ImageEncoder(**FAST, checkpoint_dir=folder).fit(images, X)
+    assert victim.read_text() == "precious"

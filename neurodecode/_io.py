@@ -21,7 +21,6 @@ the class's ``_build_module(config)`` from ``_module_config()``. This module imp
 estimator.
 """
 import copy
-import hashlib
 import json
 import os
 
@@ -29,7 +28,7 @@ import numpy as np
 import torch
 
 from ._errors import ModelFileError
-from ._files import atomic_write, check_torch_zip
+from ._files import atomic_write, check_torch_zip, digest
 from ._version import __version__
 
 FORMAT = "neurodecode.estimator"
@@ -389,20 +388,9 @@ def _check_node(node, where="estimator"):
         _check_node(child, f"{where}/{name}")
 
 
-def _digest(node, h=None):
+def _digest(node):
     """SHA-256 over a node's text, tensors (name, dtype, shape, bytes) and children."""
-    h = hashlib.sha256() if h is None else h
-    for field in ("class", "params", "fitted"):
-        h.update(field.encode())
-        h.update(node[field].encode())
-    for name in sorted(node["tensors"]):
-        t = node["tensors"][name].detach().cpu().contiguous()
-        h.update(f"tensor {name} {t.dtype} {tuple(t.shape)}".encode())
-        h.update(t.reshape(-1).view(torch.uint8).numpy())
-    for name in sorted(node["children"]):
-        h.update(f"child {name}".encode())
-        _digest(node["children"][name], h)
-    return h
+    return digest({field: node[field] for field in _NODE_FIELDS})
 
 
 def save(estimator, path):

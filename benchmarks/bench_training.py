@@ -71,18 +71,31 @@ def _median_time(fn, repeats, device):
     return statistics.median(times), times
 
 
-def run_config(name, repeats, device_name, memory_reuse=True):
-    import contextlib
-
-    from neurodecode.backend import resolve_device, reuse_freed_memory
+def run_config(name, repeats, device_name, memory_reuse=True, steps_only=False):
+    from neurodecode.backend import resolve_device
 
     device = resolve_device(device_name)
-    # training runs inside reuse_freed_memory (see neurodecode/backend/_memory.py)
-    ctx = reuse_freed_memory(device) if memory_reuse else contextlib.nullcontext()
-    with ctx:
-        result = _run_config(name, repeats, device)
+    result = _run_config(name, repeats, device, steps_only=steps_only,
+                         memory_reuse=memory_reuse)
     result["memory_reuse"] = memory_reuse
     return result
+
+
+def _memory_context(device, module_params, enabled):
+    """Each phase runs in the allocator context its training function uses (neurodecode/
+    backend/_memory.py), given the bytes of the parameters it trains where the tree's
+    ``reuse_freed_memory`` takes them (older trees: one setting for every model)."""
+    import contextlib
+
+    from neurodecode.backend import reuse_freed_memory
+
+    if not enabled:
+        return contextlib.nullcontext()
+    n_bytes = sum(p.numel() * p.element_size() for p in module_params)
+    try:
+        return reuse_freed_memory(device, n_bytes)
+    except TypeError:
+        return reuse_freed_memory(device)
 
 
 def _config(name):
@@ -98,7 +111,9 @@ def _config(name):
                          "'<voxels>vox_<size>px'") from None
 
 
-def _run_config(name, repeats, device):
+def _run_config(name, repeats, device, steps_only=False, memory_reuse=True):
+    import contextlib
+
     import torch
 
     from neurodecode.backend import autocast
@@ -110,6 +125,7 @@ def _run_config(name, repeats, device):
         build_feature_extractor,
     )
     from neurodecode.training import Phase1Config, Phase2Config
+    from neurodecode.training._optim import adam
     from neurodecode.training._phase1 import extract_shifted, phase1_update
     from neurodecode.training._phase2 import Phase2Step
 
@@ -127,7 +143,7 @@ def _run_config(name, repeats, device):
 
     # ---- phase I -------------------------------------------------------------------------
     p1 = Phase1Config(regularization={})
-    opt1 = torch.optim.Adam(encoder.trainable_parameters(), lr=1e-3)
+    opt1 = adam(encoder.trainable_parameters(), 1e-3)  # the optimiser training uses
     imgs1 = torch.rand(cfg["phase1_batch"], 3, s, s, device=device)
     fmri1 = torch.randn(cfg["phase1_batch"], V, device=device)
     encoder.train()
@@ -136,21 +152,26 @@ def _run_config(name, repeats, device):
         pooled = extract_shifted(encoder, imgs1, p1.max_shift, gen, device)
         phase1_update(encoder, opt1, pooled, fmri1, p1, device)
 
-    t_p1, _ = _median_time(phase1_step, repeats, device)
     from torch.utils.flop_counter import FlopCounterMode
 
-    with FlopCounterMode(display=False) as count1:
-        phase1_step()
+    with _memory_context(device, encoder.trainable_parameters(), memory_reuse):
+        t_p1, _ = _median_time(phase1_step, repeats, device)
+        peak_rss_phase1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+        with FlopCounterMode(display=False) as count1:
+            phase1_step()
+    del opt1, imgs1, fmri1
 
     # ---- phase II ------------------------------------------------------------------------
     encoder.eval().requires_grad_(False)
     p2 = Phase2Config(batch_sizes=cfg["batches"])
     step = Phase2Step(decoder, encoder, image_loss, p2, None, device, gen)
-    opt2 = torch.optim.Adam(decoder.parameters(), lr=1e-3)
+    opt2 = adam(decoder.parameters(), 1e-3)
     r_p = torch.randn(b_p, V, device=device)
     s_p = torch.rand(b_p, 3, s, s, device=device)
     u_img = torch.rand(b_u, 3, s, s, device=device)
     u_fmri = torch.randn(b_f, V, device=device)
+    phase2_memory = contextlib.ExitStack()  # left before the results are gathered
+    phase2_memory.enter_context(_memory_context(device, decoder.parameters(), memory_reuse))
     step.measure_scales((r_p, s_p), u_img, u_fmri)
     t_p2, all_p2 = _median_time(lambda: step.update(opt2, (r_p, s_p), u_img, u_fmri),
                                 repeats, device)
@@ -186,6 +207,8 @@ def _run_config(name, repeats, device):
             feats = backbone(x)
         sum(f.float().mean() for f in feats).backward()
 
+    # peak memory of training (before the FLOP counter's instrumented step below)
+    peak_rss_steps = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     # FLOPs of one step of each phase (torch's FLOP counter: matmuls and convolutions) and
     # this device's fp32 GEMM rate, for the fraction of peak each step reaches
     with FlopCounterMode(display=False) as count2:
@@ -195,10 +218,14 @@ def _run_config(name, repeats, device):
     t_mm, _ = _median_time(lambda: a @ b, repeats, device)
     gemm_flops = 2 * 2048**3 / t_mm
 
-    t_dec, _ = _median_time(decoder_pass, repeats, device)
-    t_perc, _ = _median_time(perceptual_pass, repeats, device)
-    t_bb, _ = _median_time(backbone_pass, repeats, device)
+    if steps_only:  # the scaling table: step times and memory only
+        t_dec = t_perc = t_bb = float("nan")
+    else:
+        t_dec, _ = _median_time(decoder_pass, repeats, device)
+        t_perc, _ = _median_time(perceptual_pass, repeats, device)
+        t_bb, _ = _median_time(backbone_pass, repeats, device)
     unavoidable = t_dec + t_perc + t_bb
+    phase2_memory.close()
 
     result = {
         "config": name, **{k: list(v) if isinstance(v, tuple) else v for k, v in cfg.items()},
@@ -218,6 +245,8 @@ def _run_config(name, repeats, device):
         "gemm_gflops": gemm_flops / 1e9,
         "phase1_gemm_fraction": count1.get_total_flops() / t_p1 / gemm_flops,
         "phase2_gemm_fraction": count2.get_total_flops() / t_p2 / gemm_flops,
+        "peak_rss_phase1_gb": peak_rss_phase1,
+        "peak_rss_steps_gb": peak_rss_steps,
         "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2,
         "neurodecode_file": __import__("neurodecode").__file__,
     }
@@ -235,6 +264,8 @@ def _child(name, args, tree=None):
            "--repeats", str(args.repeats), "--device", args.device]
     if args.no_memory_reuse:
         cmd.append("--no-memory-reuse")
+    if args.steps_only:
+        cmd.append("--steps-only")
     env = dict(os.environ)
     if tree is not None:
         env["PYTHONPATH"] = str(tree) + os.pathsep + env.get("PYTHONPATH", "")
@@ -263,14 +294,18 @@ def _print(res, label=""):
           f"{res['phase2_gflop']:.0f} GFLOP; fp32 GEMM rate {res['gemm_gflops']:.0f} "
           f"GFLOP/s; fraction of it reached: phase I {res['phase1_gemm_fraction']:.2f}, "
           f"phase II {res['phase2_gemm_fraction']:.2f}\n"
-          f"  peak RSS: {res['peak_rss_gb']:.2f} GB", flush=True)
+          f"  peak RSS: {res['peak_rss_gb']:.2f} GiB; of the training steps: "
+          f"{res.get('peak_rss_steps_gb', float('nan')):.2f} GiB (phase I alone: "
+          f"{res.get('peak_rss_phase1_gb', float('nan')):.2f} GiB)", flush=True)
     if "god_schedule_minutes" in res:
         print(f"  GOD-scale schedule (extrapolated): {res['god_schedule_minutes']:.1f} min; "
               f"peak GPU memory {res['peak_gpu_gb']:.2f} GB")
 
 
 METRICS = [("phase1_step_s", "phase I step (s)"), ("phase2_step_s", "phase II step (s)"),
-           ("phase2_overhead", "phase II overhead"), ("peak_rss_gb", "peak RSS (GB)"),
+           ("phase2_overhead", "phase II overhead"), ("peak_rss_phase1_gb", "peak RSS, phase I (GiB)"),
+           ("peak_rss_steps_gb", "peak RSS, training steps (GiB)"),
+           ("peak_rss_gb", "peak RSS, whole run (GiB)"),
            ("phase1_gemm_fraction", "phase I: fraction of GEMM peak"),
            ("phase2_gemm_fraction", "phase II: fraction of GEMM peak")]
 
@@ -321,6 +356,9 @@ def main(argv=None):
     parser.add_argument("--out", default=None, help="write the results as JSON here")
     parser.add_argument("--no-memory-reuse", action="store_true",
                         help="time with glibc's default allocation behaviour (the baseline)")
+    parser.add_argument("--steps-only", action="store_true",
+                        help="skip the unavoidable-pass timings (phase II overhead): step "
+                             "times, FLOPs and memory only (the scaling table)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     configs = list(args.config or [])
@@ -332,7 +370,8 @@ def main(argv=None):
         _config(name)
     if args.child:
         print(json.dumps(run_config(configs[0], args.repeats, args.device,
-                                    memory_reuse=not args.no_memory_reuse)))
+                                    memory_reuse=not args.no_memory_reuse,
+                                    steps_only=args.steps_only)))
         return 0
     if args.compare:
         results = _compare(configs, args)

@@ -7,7 +7,8 @@
 #
 # 1. tests/test_gpu.py (auto device + bf16 autocast; CUDA and CPU predictions agree);
 # 2. training step times at paper scale on CUDA and the GOD-scale extrapolation;
-# 3. the full demo on CUDA (wall time, numbers), stopped after DEMO_LIMIT seconds.
+# 3. the full GOD schedule (1200 pairs, 50 + 150 epochs, 112 px, 4500 voxels), measured;
+# 4. the full demo on CUDA (wall time, numbers), stopped after DEMO_LIMIT seconds.
 set -o pipefail
 OUT=${OUT:-$(mktemp -d)}
 if ls .whl/*.whl >/dev/null 2>&1; then
@@ -20,5 +21,7 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>&1 | tee 
 python3 -c "import torch, sys; print('python', sys.version.split()[0], 'torch', torch.__version__)" | tee -a "$OUT/gpu.txt"
 python3 -m pytest tests/test_gpu.py -q -p no:cacheprovider 2>&1 | tee "$OUT/test_gpu.log"
 python3 benchmarks/bench_training.py --device cuda --config paper 2>&1 | tee "$OUT/bench_training.log"
+timeout "${GOD_LIMIT:-600}" python3 benchmarks/bench_god_schedule.py --device cuda \
+    --out "$OUT/god_schedule.json" 2>&1 | tee "$OUT/god_schedule.log"
 timeout "${DEMO_LIMIT:-420}" python3 benchmarks/bench_demo.py --device cuda --repeats 1 2>&1 \
     | tee "$OUT/bench_demo.log"

@@ -35,8 +35,17 @@ docdict["mask"] = """mask : Niimg-like, NiftiMasker, FrozenEstimator or None, de
     NIfTI images. Ignored for array input."""
 
 docdict["device"] = """device : "auto", "cpu", "cuda" or torch.device, default="auto"
-    Where to compute. ``"auto"`` uses CUDA when present; on CUDA, forward passes run in
-    bfloat16 autocast (mixed precision)."""
+    Where to compute. ``"auto"`` uses CUDA when present (see ``precision``)."""
+
+docdict["precision"] = """precision : {"auto", "fp32", "bf16"}, default="auto"
+    Numeric precision of the forward passes. ``"auto"``: the precision in force,
+    bfloat16 autocast (mixed precision) on CUDA and float32 on the CPU unless set by
+    :func:`~neurodecode.backend.precision_scope`. ``"fp32"``: float32 everywhere; with an int
+    ``random_state``, CPU runs are repeatable bit for bit. ``"bf16"``: bfloat16 autocast
+    on every device, the CPU included: faster only on CPUs with bfloat16 instructions
+    (AVX512-BF16 or AMX; see ``torch.backends.cpu.get_cpu_capability()``), several
+    times slower on the others, where it only saves memory. Weights, optimiser state,
+    losses and outputs stay float32."""
 
 docdict["random_state"] = """random_state : int, RandomState instance or None, default=None
     Seeds weight initialisation, dropout, batch order, shifts and sampling of the unpaired

@@ -43,12 +43,13 @@ def _demo(args):
     from .demo import check_demo_arguments, run_demo
 
     try:  # everything a user can get wrong is checked before any work
-        check_demo_arguments(args.out, args.device, args.paper_backbones)
+        check_demo_arguments(args.out, args.device, args.paper_backbones, args.precision)
     except (ValueError, TypeError, WeightsNotFoundError) as exc:
         print(f"neurodecode demo: error: {exc}", file=sys.stderr)
         return 2
     results = run_demo(out=args.out, quick=args.quick, device=args.device, seed=args.seed,
-                       paper_backbones=args.paper_backbones, verbose=0 if args.quiet else 1)
+                       paper_backbones=args.paper_backbones, verbose=0 if args.quiet else 1,
+                       precision=args.precision)
     for name, tests in results["wilcoxon"].items():
         print(f"{name}: class rank p={tests['class_rank']['pvalue']:.2g}, "
               f"2-way p={tests['2-way']['pvalue']:.2g}, 5-way p={tests['5-way']['pvalue']:.2g} "
@@ -115,6 +116,9 @@ def build_parser():
                       help="output folder (default: ./neurodecode_demo)")
     demo.add_argument("--device", default="auto",
                       help="auto, cpu, cuda or cuda:N (default: auto, CUDA when present)")
+    demo.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
+                      help="training and prediction precision (default: auto, bfloat16 "
+                           "mixed precision on CUDA, float32 on the CPU)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     demo.add_argument("--paper-backbones", action="store_true",
                       help="VGG19/VGG16/AlexNet as in the paper (weights must be cached)")

@@ -67,6 +67,21 @@ def test_demo_refuses_a_bad_device_at_once(tmp_path, capsys):
     assert "\n" not in err and "Traceback" not in err
 
 
+def test_demo_refuses_a_bad_precision_at_once(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["demo", "--precision", "fp16", "--out", str(tmp_path / "d")])
+    assert exc.value.code == 2
+    assert "--precision: invalid choice: 'fp16'" in capsys.readouterr().err
+    assert not (tmp_path / "d").exists()
+
+
+def test_check_demo_arguments_refuses_a_bad_precision(tmp_path):
+    from neurodecode.demo import check_demo_arguments
+
+    with pytest.raises(ValueError, match="precision must be one of"):
+        check_demo_arguments(tmp_path / "d", device="cpu", precision="half")
+
+
 @pytest.mark.parametrize("where", ["file", "below a file"])
 def test_demo_refuses_an_unusable_output_folder(tmp_path, capsys, where):
     blocker = tmp_path / "results.json"

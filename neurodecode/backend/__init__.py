@@ -3,7 +3,7 @@
 Nothing here runs at import time: the device is chosen when an estimator is fitted.
 """
 from ._convert import images_to_tensor, tensor_to_images, tensor_view, to_numpy, to_tensor
-from ._device import autocast, resolve_device
+from ._device import PRECISIONS, autocast, check_precision, precision_scope, resolve_device
 from ._inference import activation_bytes, batched_inference, inference_batch_size, iter_batches
 from ._memory import reuse_freed_memory
 from ._resize import resize
@@ -13,9 +13,11 @@ __all__ = [
     "activation_bytes",
     "autocast",
     "batched_inference",
+    "check_precision",
     "images_to_tensor",
     "inference_batch_size",
     "iter_batches",
+    "precision_scope",
     "resize",
     "resolve_device",
     "reuse_freed_memory",

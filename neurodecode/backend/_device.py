@@ -1,5 +1,6 @@
 """Device selection and automatic mixed precision."""
 import contextlib
+import contextvars
 
 import torch
 
@@ -58,12 +59,89 @@ def resolve_device(device="auto"):
     return dev
 
 
+#: The values of the estimators' ``precision`` hyper-parameter.
+PRECISIONS = ("auto", "fp32", "bf16")
+_PRECISION = contextvars.ContextVar("neurodecode_precision", default="auto")
+
+
+def check_precision(precision, name="precision"):
+    """Check a ``precision`` hyper-parameter; return it.
+
+    Parameters
+    ----------
+    precision : {"auto", "fp32", "bf16"}
+        The value to check.
+    name : str, default="precision"
+        The argument's name, for the error message.
+
+    Returns
+    -------
+    precision : str
+        ``precision`` itself.
+
+    Raises
+    ------
+    ValueError
+        When it is not one of :data:`PRECISIONS`.
+
+    Examples
+    --------
+    >>> from neurodecode.backend import check_precision
+    >>> check_precision("bf16")
+    'bf16'
+    """
+    if not isinstance(precision, str) or precision not in PRECISIONS:
+        raise ValueError(
+            f"{name} must be one of {list(PRECISIONS)}; got {precision!r}. 'auto' is "
+            "bfloat16 mixed precision on CUDA and float32 on the CPU."
+        )
+    return precision
+
+
+@contextlib.contextmanager
+def precision_scope(precision):
+    """Make :func:`autocast` use ``precision`` inside the ``with`` block (this thread).
+
+    The estimators enter it around ``fit``, ``predict`` and ``score`` with their
+    ``precision`` hyper-parameter.
+
+    Parameters
+    ----------
+    precision : {"auto", "fp32", "bf16"}
+        ``"auto"``: bfloat16 autocast on CUDA, float32 elsewhere (the default outside any
+        scope). ``"fp32"``: float32 everywhere (bit-reproducible on the CPU).
+        ``"bf16"``: bfloat16 autocast on every device, the CPU included.
+
+    Yields
+    ------
+    precision : str
+        The precision in force.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from neurodecode.backend import autocast, precision_scope
+    >>> with precision_scope("bf16"), autocast(torch.device("cpu")):
+    ...     y = torch.ones(2, 2) @ torch.ones(2, 2)
+    >>> y.dtype
+    torch.bfloat16
+    """
+    token = _PRECISION.set(check_precision(precision))
+    try:
+        yield precision
+    finally:
+        _PRECISION.reset(token)
+
+
 @fill_doc
 def autocast(device):
-    """Return the mixed-precision context of ``device``: bfloat16 autocast on CUDA, else none.
+    """Return the mixed-precision context of ``device`` under the precision in force.
 
-    bfloat16 keeps float32's exponent range, so no gradient scaler is needed. Every forward
-    pass of neurodecode's networks (training, prediction, evaluation) runs in this context.
+    With ``"auto"`` (the default): bfloat16 autocast on CUDA, nothing elsewhere; with
+    ``"bf16"`` (:func:`precision_scope`): bfloat16 autocast on any device; with
+    ``"fp32"``: nothing. bfloat16 keeps float32's exponent range, so no gradient scaler is
+    needed. Every forward pass of neurodecode's networks (training, prediction,
+    evaluation) runs in this context.
 
     Parameters
     ----------
@@ -72,8 +150,8 @@ def autocast(device):
     Returns
     -------
     context : context manager
-        :func:`torch.autocast` to bfloat16 on a CUDA device; a
-        :func:`contextlib.nullcontext` (nothing changes) on any other device.
+        :func:`torch.autocast` to bfloat16, or a :func:`contextlib.nullcontext` (nothing
+        changes).
 
     Examples
     --------
@@ -84,6 +162,7 @@ def autocast(device):
     >>> y.dtype
     torch.float32
     """
-    if device.type == "cuda":
-        return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
+    precision = _PRECISION.get()
+    if precision == "bf16" or (precision == "auto" and device.type == "cuda"):
+        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()

@@ -124,7 +124,7 @@ class _Log:
             print(f"[{time.perf_counter() - self.t0:7.1f} s] {message}", flush=True)
 
 
-def _fit_decoders(subject, encoder, size, nets, device, seed, verbose, log):
+def _fit_decoders(subject, encoder, size, nets, device, seed, verbose, log, precision="auto"):
     from .. import SelfSupervisedDecoder, Unpaired
 
     methods = {k: v for k, v in METHODS.items()
@@ -136,7 +136,7 @@ def _fit_decoders(subject, encoder, size, nets, device, seed, verbose, log):
             encoder=encoder, perceptual_net=nets["perceptual"], loss_weights=weights,
             n_epochs=size.decoder_epochs, lr_step=max(1, 2 * size.decoder_epochs // 3),
             penalty_weight=size.decoder_penalty_weight,
-            device=device, random_state=seed, verbose=verbose)
+            device=device, precision=precision, random_state=seed, verbose=verbose)
         kwargs = {}
         if weights[1]:
             kwargs["unpaired_images"] = Unpaired(subject.images_unpaired)
@@ -261,7 +261,7 @@ def _evaluate(subject, fits, size, nets, device, seed, log):
 
 
 @fill_doc
-def check_demo_arguments(out, device="auto", paper_backbones=False):
+def check_demo_arguments(out, device="auto", paper_backbones=False, precision="auto"):
     """Check everything about a demo run that a user can get wrong, before any work.
 
     Resolves ``device``, creates the output folder and writes a test file in it, and (with
@@ -275,6 +275,8 @@ def check_demo_arguments(out, device="auto", paper_backbones=False):
     %(device)s
     paper_backbones : bool, default=False
         As in :func:`run_demo`.
+    precision : {"auto", "fp32", "bf16"}, default="auto"
+        As in :func:`run_demo`.
 
     Returns
     -------
@@ -284,8 +286,9 @@ def check_demo_arguments(out, device="auto", paper_backbones=False):
     Raises
     ------
     ValueError
-        For a device torch does not know or that is absent, or an output folder that is a
-        file, lies below a file, or cannot be created or written to.
+        For a device torch does not know or that is absent, an unknown precision, or an
+        output folder that is a file, lies below a file, or cannot be created or written
+        to.
     neurodecode.WeightsNotFoundError
         When ``paper_backbones`` is set and a weight file is not cached.
 
@@ -298,9 +301,10 @@ def check_demo_arguments(out, device="auto", paper_backbones=False):
     True
     """
     from .._weights import resolve_weights
-    from ..backend import resolve_device
+    from ..backend import check_precision, resolve_device
 
     resolve_device(device)
+    check_precision(precision)
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"out={str(out)!r} is an existing file; pass a folder (it is "
@@ -320,7 +324,7 @@ def check_demo_arguments(out, device="auto", paper_backbones=False):
 
 @fill_doc
 def run_demo(out="neurodecode_demo", quick=False, device="auto", seed=0,
-             paper_backbones=False, verbose=1, size=None):
+             paper_backbones=False, verbose=1, size=None, precision="auto"):
     """Run the demo and write its report.
 
     The device, the output folder and (with ``paper_backbones``) the weights are checked
@@ -342,6 +346,9 @@ def run_demo(out="neurodecode_demo", quick=False, device="auto", seed=0,
     %(verbose_demo)s
     size : DemoSize or None, default=None
         Explicit sizes (overrides ``quick``); for custom or very small runs.
+    precision : {"auto", "fp32", "bf16"}, default="auto"
+        The encoder's and the decoders' ``precision`` (training and prediction); the
+        evaluation networks keep the default.
 
     Returns
     -------
@@ -364,7 +371,7 @@ def run_demo(out="neurodecode_demo", quick=False, device="auto", seed=0,
         size = QUICK if quick else FULL
     elif not isinstance(size, DemoSize):
         raise TypeError(f"size must be a neurodecode.demo.DemoSize; got {type(size).__name__}.")
-    out = check_demo_arguments(out, device, paper_backbones)  # before any work
+    out = check_demo_arguments(out, device, paper_backbones, precision)  # before any work
     nets = PAPER if paper_backbones else EFFICIENTNET
     log = _Log(verbose)
     t_start = time.perf_counter()
@@ -386,13 +393,13 @@ def run_demo(out="neurodecode_demo", quick=False, device="auto", seed=0,
         "identification_pool": "others (the other test ground truths)",
     }
     results = run_pipeline(subject, out, size, nets, protocol, device=device, seed=seed,
-                           log=log, t_start=t_start)
+                           log=log, t_start=t_start, precision=precision)
     return results
 
 
 @fill_doc
 def run_pipeline(subject, out, size, nets, protocol, device="auto", seed=0, log=None,
-                 t_start=None, noise_ceiling_kind="true noise ceiling"):
+                 t_start=None, noise_ceiling_kind="true noise ceiling", precision="auto"):
     """Encoder, decoders, evaluation and report on a subject Bunch (demo and reproduce).
 
     Parameters
@@ -420,6 +427,8 @@ def run_pipeline(subject, out, size, nets, protocol, device="auto", seed=0, log=
         ``time.perf_counter()`` at the start of the run (for the total time).
     noise_ceiling_kind : str, default="true noise ceiling"
         How ``subject.noise_ceiling`` was obtained, for the report.
+    precision : {"auto", "fp32", "bf16"}, default="auto"
+        The encoder's and the decoders' ``precision``.
 
     Returns
     -------
@@ -452,7 +461,7 @@ def run_pipeline(subject, out, size, nets, protocol, device="auto", seed=0, log=
         n_epochs=size.encoder_epochs, batch_size=64,
         lr_milestones=tuple(sorted({max(1, int(0.6 * size.encoder_epochs)),
                                     max(1, int(0.8 * size.encoder_epochs))})),
-        device=device, random_state=seed, verbose=verbose,
+        device=device, precision=precision, random_state=seed, verbose=verbose,
     ).fit(subject.images_train, subject.X_train)
     encoder_seconds = time.perf_counter() - t
     voxel_r = encoder.voxel_scores(subject.images_test, subject.X_test)
@@ -470,7 +479,8 @@ def run_pipeline(subject, out, size, nets, protocol, device="auto", seed=0, log=
     log(f"encoder analyses (accuracy per ROI against the noise ceiling; pRFs of "
         f"{len(analyses.get('prf', {}).get('voxels', []))} V1-V3 voxels) in "
         f"{time.perf_counter() - t:.0f} s")
-    fits = _fit_decoders(subject, encoder, size, nets, device, seed, verbose, log)
+    fits = _fit_decoders(subject, encoder, size, nets, device, seed, verbose, log,
+                         precision=precision)
     results, _ = _evaluate(subject, fits, size, nets, device, seed, log)
     results.update({
         "encoder_analyses": analyses,
@@ -484,7 +494,7 @@ def run_pipeline(subject, out, size, nets, protocol, device="auto", seed=0, log=
                     "noise_ceiling_kind": noise_ceiling_kind,
                     "history": encoder.history_},
         "machine": {"platform": platform.platform(), "python": platform.python_version(),
-                    "device": str(resolve_device(device))},
+                    "device": str(resolve_device(device)), "precision": precision},
     })
     results["total_seconds"] = time.perf_counter() - t_start
     results["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2

@@ -18,7 +18,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .. import _io
 from .._files import hold_dir
 from .._validation import check_fmri, check_niimg_values, check_number, is_niimg_like
-from ..backend import batched_inference, inference_batch_size, resolve_device
+from ..backend import (
+    batched_inference,
+    check_precision,
+    inference_batch_size,
+    precision_scope,
+    resolve_device,
+)
 
 
 def _nilearn_no_standardize():
@@ -174,6 +180,7 @@ class NeuralEstimator(BaseEstimator):
     # -- common hyper-parameter checks ------------------------------------------------------
     def _check_common_params(self):
         resolve_device(self.device)
+        check_precision(self.precision)
         check_number(self.max_shift, "max_shift", kind=numbers.Integral, low=0)
         check_number(self.alpha, "alpha", low=0.0, high=1.0)
         check_number(self.image_size, "image_size", kind=numbers.Integral, low=8, allow_none=True)
@@ -188,7 +195,7 @@ class NeuralEstimator(BaseEstimator):
 
     def _fingerprint_params(self):
         """Hyper-parameters that define the problem (not how long or where it runs)."""
-        skip = {"n_epochs", "verbose", "device", "checkpoint_dir", "checkpoint_every",
+        skip = {"n_epochs", "verbose", "device", "precision", "checkpoint_dir", "checkpoint_every",
                 "resume", "encoder", "mask"}
         return {k: v for k, v in self.get_params(deep=False).items() if k not in skip}
 
@@ -235,6 +242,21 @@ def holds_checkpoint_dir(fit):
     def wrapper(self, *args, **kwargs):
         with hold_dir(self.checkpoint_dir, "checkpoint_dir"):
             return fit(self, *args, **kwargs)
+
+    return wrapper
+
+
+def uses_precision(method):
+    """Decorate a method: it runs under the estimator's ``precision``
+    (:func:`~neurodecode.backend.precision_scope`), checked first; ``"auto"`` keeps the
+    precision in force (bfloat16 on CUDA, float32 on the CPU outside any scope)."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        precision = check_precision(self.precision)
+        if precision == "auto":
+            return method(self, *args, **kwargs)
+        with precision_scope(precision):
+            return method(self, *args, **kwargs)
 
     return wrapper
 

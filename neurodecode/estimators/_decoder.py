@@ -22,7 +22,13 @@ from ..backend import images_to_tensor, seed_from_random_state, seeded, tensor_v
 from ..metrics._scorers import pixcorr_score
 from ..models import DecoderNet, ImageLoss, build_feature_extractor, get_backbone_spec
 from ..training import CheckpointManager, Phase2Config, fingerprint, train_decoder
-from ._base import NeuralEstimator, default_image_size, holds_checkpoint_dir, is_fitted
+from ._base import (
+    NeuralEstimator,
+    default_image_size,
+    holds_checkpoint_dir,
+    is_fitted,
+    uses_precision,
+)
 from ._encoder import ImageEncoder
 
 DECODER_MULTIPLE = 8
@@ -95,6 +101,7 @@ class SelfSupervisedDecoder(NeuralEstimator):
     %(decoder_penalty)s
     %(mask)s
     %(device)s
+    %(precision)s
     %(random_state)s
     %(verbose)s
     %(checkpoint)s
@@ -161,9 +168,9 @@ class SelfSupervisedDecoder(NeuralEstimator):
                  image_size=None, loss_weights="auto", image_loss_weights=(1.0, 10.0, 0.3),
                  alpha=0.9, n_epochs=150, batch_sizes=(16, 16, 16), learning_rate=1e-3,
                  lr_step=30, lr_gamma=0.2, max_shift=5, decoder_l1=20.0,
-                 decoder_group_lasso=400.0, penalty_weight=1.0, normalize_losses=True, mask=None, device="auto",
-                 random_state=None, verbose=0, checkpoint_dir=None, checkpoint_every=10,
-                 resume=False):
+                 decoder_group_lasso=400.0, penalty_weight=1.0, normalize_losses=True,
+                 mask=None, device="auto", precision="auto", random_state=None, verbose=0,
+                 checkpoint_dir=None, checkpoint_every=10, resume=False):
         self.encoder = encoder
         self.perceptual_net = perceptual_net
         self.weights = weights
@@ -183,6 +190,7 @@ class SelfSupervisedDecoder(NeuralEstimator):
         self.normalize_losses = normalize_losses
         self.mask = mask
         self.device = device
+        self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
         self.checkpoint_dir = checkpoint_dir
@@ -281,7 +289,7 @@ class SelfSupervisedDecoder(NeuralEstimator):
             return None
         enc = ImageEncoder(
             weights=self.weights, image_size=size, device=self.device,
-            random_state=self.random_state, verbose=self.verbose,
+            precision=self.precision, random_state=self.random_state, verbose=self.verbose,
             checkpoint_dir=self.checkpoint_dir, checkpoint_every=self.checkpoint_every,
             resume=self.resume,
         )
@@ -344,6 +352,7 @@ class SelfSupervisedDecoder(NeuralEstimator):
                 )
         return Xu, U
 
+    @uses_precision
     @holds_checkpoint_dir
     def fit(self, X_paired, images, X_unpaired_fmri=None, unpaired_images=None,
             voxel_snr=None):
@@ -449,6 +458,7 @@ class SelfSupervisedDecoder(NeuralEstimator):
         self.image_shape_ = (size, size, 3)
         return self
 
+    @uses_precision
     def predict(self, X):
         """Reconstruct the images seen from fMRI.
 
@@ -467,6 +477,7 @@ class SelfSupervisedDecoder(NeuralEstimator):
         out = self._predict_batches(self.decoder_module_, tensor_view(X))
         return np.ascontiguousarray(out.permute(0, 2, 3, 1).numpy())
 
+    @uses_precision
     def score(self, X, images):
         """Mean pixel correlation (PixCorr) between reconstructions and the images seen.
 

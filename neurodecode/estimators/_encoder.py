@@ -23,7 +23,12 @@ from ..models import (
     get_backbone_spec,
 )
 from ..training import CheckpointManager, Phase1Config, fingerprint, train_encoder
-from ._base import NeuralEstimator, default_image_size, holds_checkpoint_dir
+from ._base import (
+    NeuralEstimator,
+    default_image_size,
+    holds_checkpoint_dir,
+    uses_precision,
+)
 
 #: Cache frozen features (max_shift=0 only) when they take less than this many bytes.
 CACHE_LIMIT_BYTES = 2 * 1024**3
@@ -72,6 +77,7 @@ class ImageEncoder(NeuralEstimator):
         takes under 2 GiB.
     %(mask)s
     %(device)s
+    %(precision)s
     %(random_state)s
     %(verbose)s
     %(checkpoint)s
@@ -123,8 +129,8 @@ class ImageEncoder(NeuralEstimator):
                  alpha=0.9, max_shift=5, branch_channels=32, branch3_subsample=True,
                  dropout=0.5, space_init="glorot", spatial_l1=5e-6, spatial_smoothness=1e-5,
                  channel_l1=5e-6, branch_l1=5e-2, cache_features="auto", mask=None,
-                 device="auto", random_state=None, verbose=0, checkpoint_dir=None,
-                 checkpoint_every=10, resume=False):
+                 device="auto", precision="auto", random_state=None, verbose=0,
+                 checkpoint_dir=None, checkpoint_every=10, resume=False):
         self.backbone = backbone
         self.weights = weights
         self.image_size = image_size
@@ -146,6 +152,7 @@ class ImageEncoder(NeuralEstimator):
         self.cache_features = cache_features
         self.mask = mask
         self.device = device
+        self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
         self.checkpoint_dir = checkpoint_dir
@@ -256,6 +263,7 @@ class ImageEncoder(NeuralEstimator):
         return nbytes <= CACHE_LIMIT_BYTES
 
     # -- fit / predict -----------------------------------------------------------------------
+    @uses_precision
     @holds_checkpoint_dir
     def fit(self, images, X):
         """Train the encoder on image-fMRI pairs (phase I).
@@ -332,6 +340,7 @@ class ImageEncoder(NeuralEstimator):
                 "side are resized.")
         return resize_images(images, size)
 
+    @uses_precision
     def predict(self, images):
         """Predict voxel responses.
 
@@ -350,6 +359,7 @@ class ImageEncoder(NeuralEstimator):
         t = tensor_view(images).permute(0, 3, 1, 2)
         return self._predict_batches(self.module_, t).numpy()
 
+    @uses_precision
     def voxel_scores(self, images, X):
         """Pearson r between predicted and measured responses, per voxel.
 
@@ -381,6 +391,7 @@ class ImageEncoder(NeuralEstimator):
         check_same_length(pred, X, "images", "X")
         return pearson_r(pred, X, axis=0)
 
+    @uses_precision
     def score(self, images, X):
         """Mean voxel Pearson r between predicted and measured responses.
 

@@ -30,6 +30,76 @@ def _glorot_(weight, fan_in, fan_out, generator=None):
         return weight.normal_(0.0, std, generator=generator)
 
 
+def _build_weights(space, mix, g):
+    """Effective readout weights (V, C * g * g) of maps ``space`` (V, g-2, g-2), ``mix`` (V, 9C)."""
+    n_voxels = space.shape[0]
+    pad = PATCH - 1
+    padded = F.pad(space, (pad, pad, pad, pad))  # (V, g+2, g+2)
+    shifted = torch.stack([padded[:, pad - i:pad - i + g, pad - j:pad - j + g]
+                           for i in range(PATCH) for j in range(PATCH)], dim=1)
+    mix = mix.reshape(n_voxels, -1, PATCH * PATCH)  # (V, C, 9)
+    return torch.bmm(mix, shifted.reshape(n_voxels, PATCH * PATCH, g * g)).view(n_voxels, -1)
+
+
+class _StreamedReadout(torch.autograd.Function):
+    """``x @ W.T`` with ``W = _build_weights(space, mix, g)`` built ``block`` voxels at a time.
+
+    Neither ``W`` nor its gradient is ever held whole: the backward pass rebuilds each
+    block's weights, takes ``grad_x += grad_y[:, block] @ W_block`` and sends
+    ``grad_y[:, block].T @ x`` back through the block's build to ``space`` and ``mix``.
+    The input gradient alone is vectorisable (``is_grads_batched``, as in
+    :func:`~neurodecode.analysis.gradient_maps`).
+    """
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(x, space, mix, g, block):
+        n_voxels = space.shape[0]
+        parts = []
+        with torch.no_grad():
+            for lo in range(0, n_voxels, block):
+                weight = _build_weights(space[lo:lo + block], mix[lo:lo + block], g)
+                parts.append(torch.matmul(weight.to(x.dtype), x.t()))
+        return torch.cat(parts).t()
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        x, space, mix, g, block = inputs
+        ctx.save_for_backward(x, space, mix)
+        ctx.g, ctx.block = g, block
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, space, mix = ctx.saved_tensors
+        need_x, need_space, need_mix = ctx.needs_input_grad[:3]
+        g, block = ctx.g, ctx.block
+        grad_x = None
+        space_parts, mix_parts = [], []
+        grad_out = grad_out.to(x.dtype)
+        for lo in range(0, space.shape[0], block):
+            hi = min(lo + block, space.shape[0])
+            with torch.enable_grad():
+                s_b = space[lo:hi].detach().requires_grad_(need_space)
+                m_b = mix[lo:hi].detach().requires_grad_(need_mix)
+                weight = _build_weights(s_b, m_b, g)
+            g_b = grad_out.narrow(-1, lo, hi - lo)
+            if need_x:  # out of place, so that it vectorises over a batch of grad_out
+                part = torch.matmul(g_b, weight.detach().to(x.dtype))
+                grad_x = part if grad_x is None else grad_x + part
+            if need_space or need_mix:
+                grad_w = torch.matmul(g_b.t(), x).to(weight.dtype)
+                inputs = [t for t, need in ((s_b, need_space), (m_b, need_mix)) if need]
+                grads = iter(torch.autograd.grad(weight, inputs, grad_w))
+                if need_space:
+                    space_parts.append(next(grads))
+                if need_mix:
+                    mix_parts.append(next(grads))
+        grad_space = torch.cat(space_parts) if need_space else None
+        grad_mix = torch.cat(mix_parts) if need_mix else None
+        return grad_x, grad_space, grad_mix, None, None
+
+
 class EncoderBranch(nn.Module):
     """One branch: [max-pools] -> BN -> 3x3 conv -> ReLU -> x2 subsample -> BN.
 
@@ -145,14 +215,27 @@ class SpaceFeatureReadout(nn.Module):
     branch_mix : torch.nn.Parameter of shape (n_voxels, n_branches)
         The branch mix ``B``, initialised to 1 (its absolute value is used).
 
+    max_weight_bytes : int
+        Largest size of the effective weights (all branches, in the compute precision)
+        that is materialised; 2 GiB (class attribute; set it on an instance to change it).
+    stream_block_bytes : int
+        Size of the blocks of weights built at a time above ``max_weight_bytes``; 128 MiB.
+
     Notes
     -----
     The forward pass never stacks the patches: each branch's readout is the equivalent
     dense matrix (:meth:`effective_weights`), one matrix product per branch, ~9x fewer
     multiply-adds than the patch path (n x 9C x P x V per branch). In training it is built
     under autograd at every step; when no gradient reaches the readout's parameters and
-    dropout is off (prediction, or phase II with E frozen) it is cached until the
-    parameters change.
+    dropout is off (prediction, or phase II with E frozen) it is cached, in the compute
+    precision, until the parameters change.
+
+    Above ``max_weight_bytes`` (1.1 GiB in float32 at the paper's 4500 voxels and 112 px,
+    5 GiB at 20 000 voxels) the matrices are never held whole: each branch's readout is
+    computed for blocks of voxels, building that block's weights, using them and freeing
+    them, in the forward pass and again in the backward pass (no cache). Memory then stays
+    flat in the number of voxels, for ~3 more weight builds per step; the result equals
+    the materialised one up to float rounding (the matrix products have other shapes).
 
     Examples
     --------
@@ -162,6 +245,9 @@ class SpaceFeatureReadout(nn.Module):
     >>> readout([torch.rand(2, 4, 8, 8), torch.rand(2, 4, 4, 4)]).shape
     torch.Size([2, 5])
     """
+
+    max_weight_bytes = 2 * 1024**3
+    stream_block_bytes = 128 * 1024**2
 
     def __init__(self, n_voxels, in_channels, grid_sizes, dropout=0.0, space_init="glorot"):
         super().__init__()
@@ -218,14 +304,26 @@ class SpaceFeatureReadout(nn.Module):
             The branch's readout weights (bias and branch mix excluded), differentiable.
         """
         g = self.grid_sizes[k]
-        space = self.space_maps[str(g)]  # (V, g-2, g-2)
-        pad = PATCH - 1
-        padded = F.pad(space, (pad, pad, pad, pad))  # (V, g+2, g+2)
-        shifted = torch.stack([padded[:, pad - i:pad - i + g, pad - j:pad - j + g]
-                               for i in range(PATCH) for j in range(PATCH)], dim=1)
-        mix = self.channel_mix[k].view(self.n_voxels, -1, PATCH * PATCH)  # (V, C, 9)
-        return torch.bmm(mix, shifted.view(self.n_voxels, PATCH * PATCH, g * g)).view(
-            self.n_voxels, -1)
+        return _build_weights(self.space_maps[str(g)], self.channel_mix[k], g)
+
+    def weight_bytes(self, dtype=torch.float32):
+        """Memory the effective weights of all branches take in ``dtype``.
+
+        Parameters
+        ----------
+        dtype : torch.dtype, default=torch.float32
+            Their dtype (the compute precision).
+
+        Returns
+        -------
+        n_bytes : int
+            ``n_voxels x sum_k C H_k W_k x`` the dtype's item size.
+        """
+        per_voxel = sum(self.n_features // (PATCH * PATCH) * g * g for g in self.grid_sizes)
+        return self.n_voxels * per_voxel * torch.empty((), dtype=dtype).element_size()
+
+    def _streams(self, dtype):
+        return self.weight_bytes(dtype) > self.max_weight_bytes
 
     def _patch_forward(self, k, x):
         """Branch ``k``'s prediction by the patch path (the layer's definition; tests)."""
@@ -234,13 +332,14 @@ class SpaceFeatureReadout(nn.Module):
         pooled = torch.matmul(F.unfold(x, PATCH), space.t())
         return (pooled * self.channel_mix[k].t()).sum(dim=1)
 
-    def _frozen_weights(self):
+    def _frozen_weights(self, dtype):
         params = list(self.space_maps.values()) + [self.channel_mix]
-        key = tuple((p.data_ptr(), p._version, p.device, p.dtype) for p in params)
+        key = tuple((p.data_ptr(), p._version, p.device, p.dtype) for p in params) + (dtype,)
         if getattr(self, "_frozen_key", None) != key:
             self._frozen_cache = None  # free the old matrices before building new ones
             with torch.no_grad():
-                self._frozen_cache = [self.effective_weights(k)
+                # kept in the compute precision only (one copy, converted branch by branch)
+                self._frozen_cache = [self.effective_weights(k).to(dtype)
                                       for k in range(len(self.grid_sizes))]
             self._frozen_key = key
         return self._frozen_cache
@@ -273,22 +372,41 @@ class SpaceFeatureReadout(nn.Module):
             ``y``, the branch predictions summed with weights ``|B|``.
         """
         n = branch_outputs[0].shape[0]
-        frozen = self._frozen_weights() if self._is_frozen() else None
+        dtype = branch_outputs[0].dtype
+        frozen = None
+        if not self._streams(dtype) and self._is_frozen():
+            frozen = self._frozen_weights(dtype)
+        else:  # free a cache that training would make stale anyway
+            self._frozen_cache = self._frozen_key = None
         y = 0
         for k, x in enumerate(branch_outputs):
+            if self.training and self.dropout.p > 0:
+                # dropout on the branch features, as on the patches they are stacked from
+                x = self.dropout(x)
             if frozen is not None:
                 # frozen readout (phase II, prediction): cached effective weights
-                weight = frozen[k].to(x.dtype)
+                y_k = torch.matmul(frozen[k], x.flatten(1).t()).t()
+            elif self._streams(dtype):
+                # effective weights too large to hold: built for a block of voxels at a
+                # time, in the forward pass and again in the backward pass
+                g = self.grid_sizes[k]
+                y_k = _StreamedReadout.apply(x.flatten(1), self.space_maps[str(g)],
+                                             self.channel_mix[k], g,
+                                             self._stream_block(k, dtype))
             else:
                 # training: the same function through the effective weights, differentiable
-                # (dropout on the branch features, as on the patches they are stacked from)
-                weight = self.effective_weights(k).to(x.dtype)
-                x = self.dropout(x)
-            # (W @ x.T).T: the same product; BLAS streams the large (V, CHW) matrix
-            # row-major this way (1.5-2x faster on the CPU for small batches)
-            y_k = torch.matmul(weight, x.flatten(1).t()).t()
+                weight = self.effective_weights(k).to(dtype)
+                # (W @ x.T).T: the same product; BLAS streams the large (V, CHW) matrix
+                # row-major this way (1.5-2x faster on the CPU for small batches)
+                y_k = torch.matmul(weight, x.flatten(1).t()).t()
             y = y + self.branch_mix[:, k].abs() * (y_k + self.bias[k])
         return y.reshape(n, self.n_voxels)
+
+    def _stream_block(self, k, dtype):
+        """Voxels per block of the streamed readout (``stream_block_bytes`` of weights)."""
+        per_voxel = (self.n_features // (PATCH * PATCH) * self.grid_sizes[k] ** 2
+                     * torch.empty((), dtype=dtype).element_size())
+        return max(1, min(self.n_voxels, self.stream_block_bytes // per_voxel))
 
     @fill_doc
     def regularization(self, spatial_l1=5e-6, spatial_smoothness=1e-5, channel_l1=5e-6,

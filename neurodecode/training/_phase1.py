@@ -70,12 +70,12 @@ def extract_shifted(net, images, max_shift, generator, device):
 
 def phase1_update(net, optimizer, pooled, fmri, config, device):
     """One optimisation step of the encoder heads; returns (loss, fMRI loss, penalty)."""
+    optimizer.zero_grad(set_to_none=True)  # before the forward pass: its memory is free
     with autocast(device):
         pred = net.head(pooled).float()
     loss_fit = fmri_loss(pred, fmri, alpha=config.alpha)
     reg = net.regularization(**config.regularization)
     loss = loss_fit + reg
-    optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
     return loss, loss_fit, reg
@@ -130,7 +130,8 @@ def train_encoder(net, images, fmri, config, device, generator, checkpoint=None,
     >>> history["epoch"], len(history["loss"])
     ([1, 2], 2)
     """
-    with reuse_freed_memory(device):
+    n_bytes = sum(p.numel() * p.element_size() for p in net.trainable_parameters())
+    with reuse_freed_memory(device, n_bytes):
         return _train_encoder(net, images, fmri, config, device, generator,
                               checkpoint=checkpoint, resume=resume, verbose=verbose)
 
@@ -174,5 +175,6 @@ def _train_encoder(net, images, fmri, config, device, generator, checkpoint=None
         return {k: v for k, v in net.state_dict().items() if not k.startswith("backbone.")}
 
     history = loop.run(run_epoch, model_state)
+    optimizer.zero_grad(set_to_none=True)  # not kept (nor copied) with the trained network
     net.eval()
     return history

@@ -62,3 +62,31 @@ def test_numpy_resize_is_the_same_resize():
     t = torch.from_numpy(images).permute(0, 3, 1, 2)
     expected = resize(t, 32).clamp(0, 1).permute(0, 2, 3, 1).numpy()
     assert np.array_equal(resize_images(images, 32), expected)
+
+
+def test_reuse_freed_memory_skips_large_models(monkeypatch):
+    """The heap keeps a step's activations only for models up to LARGE_MODEL_BYTES: above,
+    glibc's settings are left alone (the memory is worth more than the page faults)."""
+    from neurodecode.backend import _memory
+
+    calls = []
+
+    class FakeLibc:
+        def mallopt(self, param, value):
+            calls.append(("mallopt", param, value.value))
+            return 1
+
+        def malloc_trim(self, pad):
+            calls.append(("trim",))
+            return 1
+
+    monkeypatch.setattr(_memory, "_glibc", lambda: FakeLibc())
+    cpu = torch.device("cpu")
+    with _memory.reuse_freed_memory(cpu, parameter_bytes=_memory.LARGE_MODEL_BYTES + 1):
+        assert calls == []
+    assert calls == []
+    with _memory.reuse_freed_memory(cpu, parameter_bytes=_memory.LARGE_MODEL_BYTES):
+        assert [c[1] for c in calls] == [_memory._M_MMAP_THRESHOLD, _memory._M_TRIM_THRESHOLD]
+    # restored to glibc's defaults, then trimmed
+    assert calls[2:] == [("mallopt", _memory._M_MMAP_THRESHOLD, _memory._DEFAULT),
+                         ("mallopt", _memory._M_TRIM_THRESHOLD, _memory._DEFAULT), ("trim",)]

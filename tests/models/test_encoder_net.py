@@ -187,9 +187,8 @@ def test_effective_weights_cache_is_not_pickled():
     assert getattr(clone, "_frozen_cache", None) is None
 
 
-def test_training_path_has_the_patch_paths_gradients_and_dropout():
-    """Phase I trains through the effective weights: the same function, values and
-    gradients, as stacking the patches (the layer's definition), dropout included."""
+def _readout_problem():
+    """A float64 readout with random biases and signed branch mixes, inputs and weights."""
     torch.manual_seed(0)
     readout = SpaceFeatureReadout(5, 3, [8, 8, 6], dropout=0.5).double().train()
     with torch.no_grad():
@@ -197,21 +196,37 @@ def test_training_path_has_the_patch_paths_gradients_and_dropout():
         readout.branch_mix.uniform_(-2, 2)
     x = [torch.rand(4, 3, 8, 8, dtype=torch.float64), torch.rand(4, 3, 8, 8, dtype=torch.float64),
          torch.rand(4, 3, 6, 6, dtype=torch.float64)]
-    weights = torch.rand(4, 5, dtype=torch.float64)
+    return readout, x, torch.rand(4, 5, dtype=torch.float64)
+
+
+def _values_and_gradients(readout, x, weights, forward):
+    """Output, input gradients and parameter gradients of ``sum(weights * forward(x))``."""
+    readout.zero_grad()
+    xg = [t.clone().requires_grad_(True) for t in x]
+    torch.manual_seed(1)  # the same dropout masks in every path
+    out = forward(xg)
+    (out * weights).sum().backward()
+    return out.detach(), [t.grad for t in xg], {n: p.grad.clone()
+                                                for n, p in readout.named_parameters()}
+
+
+def _patch_path(readout, xg):
+    """The layer's definition: stacked 3x3 patches (dropout included)."""
+    return sum(readout.branch_mix[:, k].abs()
+               * (readout._patch_forward(k, readout.dropout(xk)) + readout.bias[k])
+               for k, xk in enumerate(xg))
+
+
+def test_training_path_has_the_patch_paths_gradients_and_dropout():
+    """Phase I trains through the effective weights: the same function, values and
+    gradients, as stacking the patches (the layer's definition), dropout included."""
+    readout, x, weights = _readout_problem()
 
     def grads(forward):
-        readout.zero_grad()
-        xg = [t.clone().requires_grad_(True) for t in x]
-        torch.manual_seed(1)  # the same dropout masks in both paths
-        out = forward(xg)
-        (out * weights).sum().backward()
-        return out.detach(), [t.grad for t in xg], {n: p.grad.clone()
-                                                    for n, p in readout.named_parameters()}
+        return _values_and_gradients(readout, x, weights, forward)
 
     def patch(xg):
-        return sum(readout.branch_mix[:, k].abs()
-                   * (readout._patch_forward(k, readout.dropout(xk)) + readout.bias[k])
-                   for k, xk in enumerate(xg))
+        return _patch_path(readout, xg)
 
     out, gx, gp = grads(readout)
     ref, rgx, rgp = grads(patch)
@@ -225,3 +240,91 @@ def test_training_path_has_the_patch_paths_gradients_and_dropout():
     # dropout is on: some features were dropped, so the output differs from eval mode
     readout.eval()
     assert not torch.allclose(out, readout(x).detach())
+
+
+@pytest.mark.parametrize("block_voxels", [1, 2, 5])
+def test_streamed_readout_has_the_patch_paths_values_and_gradients(block_voxels):
+    """Above ``max_weight_bytes`` the readout is computed by blocks of voxels (never holding
+    the effective weights whole): the same function, values and gradients (input, maps,
+    channel mix, bias, branch mix), with dropout, frozen, and under no_grad."""
+    readout, x, weights = _readout_problem()
+    per_voxel_bytes = readout.weight_bytes(torch.float64) // 5
+    assert per_voxel_bytes == 3 * (64 + 64 + 36) * 8
+
+    def grads(forward):
+        return _values_and_gradients(readout, x, weights, forward)
+
+    def patch(xg):
+        return _patch_path(readout, xg)
+
+    ref, rgx, rgp = grads(patch)
+    # a limit that makes each block hold ``block_voxels`` voxels of the largest branch
+    readout.max_weight_bytes = per_voxel_bytes * 5 - 1
+    readout.stream_block_bytes = block_voxels * 3 * 64 * 8
+    assert readout._streams(torch.float64)
+    assert readout._stream_block(0, torch.float64) == block_voxels
+    out, gx, gp = grads(readout)
+    assert getattr(readout, "_frozen_cache", None) is None
+    torch.testing.assert_close(out, ref, rtol=1e-12, atol=1e-12)
+    for a, b in zip(gx, rgx):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+    for name in gp:
+        torch.testing.assert_close(gp[name], rgp[name], rtol=1e-12, atol=1e-12)
+    # frozen (phase II's E(D(r))): input gradients only, nothing cached
+    readout.eval().requires_grad_(False)
+    xg = [t.clone().requires_grad_(True) for t in x]
+    out = readout(xg)
+    (out * weights).sum().backward()
+    readout.max_weight_bytes = SpaceFeatureReadout.max_weight_bytes
+    xr = [t.clone().requires_grad_(True) for t in x]
+    expected = readout(xr)
+    (expected * weights).sum().backward()
+    torch.testing.assert_close(out, expected, rtol=1e-12, atol=1e-12)
+    for a, b in zip(xg, xr):
+        torch.testing.assert_close(a.grad, b.grad, rtol=1e-12, atol=1e-12)
+    readout.max_weight_bytes = 1
+    with torch.no_grad():
+        torch.testing.assert_close(readout(x), expected.detach(), rtol=1e-12, atol=1e-12)
+    assert readout._frozen_cache is None
+
+
+def test_streamed_readout_passes_gradcheck():
+    from neurodecode.models._encoder_net import _StreamedReadout
+
+    torch.manual_seed(0)
+    x = torch.rand(2, 2 * 6 * 6, dtype=torch.float64, requires_grad=True)
+    space = torch.randn(3, 4, 4, dtype=torch.float64, requires_grad=True)
+    mix = torch.randn(3, 18, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda a, b, c: _StreamedReadout.apply(a, b, c, 6, 2),
+                                    (x, space, mix))
+
+
+def test_frozen_weights_are_cached_in_the_compute_precision():
+    readout = SpaceFeatureReadout(4, 2, [6, 5]).eval()
+    x = [torch.rand(2, 2, 6, 6), torch.rand(2, 2, 5, 5)]
+    with torch.no_grad():
+        full = readout(x)
+        half = readout([t.bfloat16() for t in x])
+    assert [w.dtype for w in readout._frozen_cache] == [torch.bfloat16] * 2
+    assert half.dtype == torch.float32  # the branch mix and biases stay in float32
+    torch.testing.assert_close(half, full, rtol=2e-2, atol=2e-2)
+    assert readout.weight_bytes(torch.bfloat16) == 4 * 2 * (36 + 25) * 2
+
+
+def test_streamed_readout_input_gradients_vectorise_over_voxels():
+    """gradient_maps batches the backward pass over voxels (is_grads_batched): the streamed
+    readout's input gradient must vectorise and equal one backward pass per voxel."""
+    torch.manual_seed(0)
+    readout = SpaceFeatureReadout(4, 2, [6, 5]).double().eval().requires_grad_(False)
+    readout.max_weight_bytes = 1
+    readout.stream_block_bytes = 2 * 36 * 8 * 3  # 3 voxels a block: 2 blocks
+    x = [torch.rand(2, 2, 6, 6, dtype=torch.float64, requires_grad=True),
+         torch.rand(2, 2, 5, 5, dtype=torch.float64, requires_grad=True)]
+    y = readout(x)
+    onehot = torch.zeros(4, 2, 4, dtype=torch.float64)
+    onehot[torch.arange(4), :, torch.arange(4)] = 1
+    batched = torch.autograd.grad(y, x, onehot, retain_graph=True, is_grads_batched=True)
+    for v in range(4):
+        single = torch.autograd.grad(y[:, v].sum(), x, retain_graph=True)
+        for b, s in zip(batched, single):
+            torch.testing.assert_close(b[v], s, rtol=1e-12, atol=1e-12)

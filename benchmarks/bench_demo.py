@@ -7,6 +7,7 @@ Run::
 
     python benchmarks/bench_demo.py --quick --repeats 3
     python benchmarks/bench_demo.py --repeats 1          # the full demo (about 25 min)
+    PYTHONPATH=/path/to/other/tree python benchmarks/bench_demo.py --quick   # another version
 """
 import argparse
 import json
@@ -19,10 +20,12 @@ import tempfile
 import time
 
 
-def run_once(quick, seed, device):
+def run_once(quick, seed, device, precision=None):
     out = tempfile.mkdtemp(prefix="nd_demo_")
     cmd = [sys.executable, "-m", "neurodecode.cli", "demo", "--out", out, "--seed", str(seed),
            "--device", device, "--quiet"]
+    if precision is not None:  # older trees have no --precision
+        cmd += ["--precision", precision]
     if quick:
         cmd.append("--quick")
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -43,8 +46,10 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--precision", default=None, choices=["auto", "fp32", "bf16"])
     args = parser.parse_args(argv)
-    runs = [run_once(args.quick, args.seed, args.device) for _ in range(args.repeats)]
+    runs = [run_once(args.quick, args.seed, args.device, args.precision)
+            for _ in range(args.repeats)]
     walls = [r["wall_s"] for r in runs]
     rss = [r["peak_rss_gb"] for r in runs]
     label = "demo --quick" if args.quick else "demo (full)"
@@ -62,6 +67,8 @@ def main(argv=None):
         print(f"  {name}: p(rank)={t['class_rank']['pvalue']:.2g} "
               f"p(2-way)={t['2-way']['pvalue']:.2g} p(5-way)={t['5-way']['pvalue']:.2g}")
     print(f"  report: {runs[-1]['out']}/report.html")
+    print(f"  results: {runs[-1]['out']}/results.json (compare two runs number by number with "
+          "benchmarks/compare_demo_results.py)")
     return 0
 
 

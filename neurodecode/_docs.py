@@ -40,8 +40,9 @@ docdict["device"] = """device : "auto", "cpu", "cuda" or torch.device, default="
 docdict["precision"] = """precision : {"auto", "fp32", "bf16"}, default="auto"
     Numeric precision of the forward passes. ``"auto"``: the precision in force,
     bfloat16 autocast (mixed precision) on CUDA and float32 on the CPU unless set by
-    :func:`~neurodecode.backend.precision_scope`. ``"fp32"``: float32 everywhere; with an int
-    ``random_state``, CPU runs are repeatable bit for bit. ``"bf16"``: bfloat16 autocast
+    :func:`~neurodecode.backend.precision_scope`. ``"fp32"``: float32 everywhere (on CUDA, convolutions
+    may still use TF32 where torch enables it); with an int ``random_state``, CPU runs are
+    repeatable bit for bit. ``"bf16"``: bfloat16 autocast
     on every device, the CPU included: faster only on CPUs with bfloat16 instructions
     (AVX512-BF16 or AMX; see ``torch.backends.cpu.get_cpu_capability()``), several
     times slower on the others, where it only saves memory. Weights, optimiser state,
@@ -141,9 +142,10 @@ docdict["weights_eval"] = """weights : "imagenet", None or path, default="imagen
     only)."""
 
 docdict["device_eval"] = """device : "auto", "cpu", "cuda" or torch.device, default="auto"
-    Where the evaluation network runs. ``"auto"`` uses CUDA when present; on CUDA, forward
-    passes run in bfloat16 autocast (mixed precision), so scores can differ slightly from
-    those computed on the CPU."""
+    Where the evaluation network runs. ``"auto"`` uses CUDA when present; forward passes
+    run in the precision in force (:func:`~neurodecode.backend.precision_scope`): by
+    default bfloat16 autocast on CUDA, so scores can differ slightly from those computed
+    on the CPU."""
 
 docdict["random_state_eval"] = """random_state : int, RandomState or None, default=0
     Seeds the random draws (random trials of the n-way protocols, bootstrap resamples).

@@ -70,7 +70,7 @@ def _reproduce(args):
             n_unpaired_per_class=args.unpaired_per_class,
             n_gallery_per_class=args.gallery_per_class, ablations=args.ablations,
             decoder_penalty_weight=args.penalty_weight, cache=args.cache, device=args.device,
-            seed=args.seed, verbose=0 if args.quiet else 1)
+            seed=args.seed, verbose=0 if args.quiet else 1, precision=args.precision)
     except (FileNotFoundError, ValueError, TypeError) as exc:
         print(f"neurodecode reproduce god: error: {exc}", file=sys.stderr)
         return 2
@@ -161,6 +161,8 @@ def build_parser():
                      help="VGG19/VGG16/AlexNet as in the paper (weights must be cached)")
     rep.add_argument("--cache", metavar="DIR", help="joblib cache of the per-run samples")
     rep.add_argument("--device", default="auto")
+    rep.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
+                     help="training and prediction precision (default: auto)")
     rep.add_argument("--seed", type=int, default=0)
     rep.add_argument("--quiet", action="store_true")
     rep.set_defaults(func=_reproduce)

@@ -15,8 +15,8 @@ def _float(out):
 def iter_batches(fn, inputs, batch_size, device):
     """Apply ``fn`` to consecutive batches of ``inputs``, without gradients.
 
-    Each batch is moved to ``device`` and ``fn`` runs under :func:`autocast` (bfloat16 on
-    CUDA). Outputs are cast to float32 and left on ``device``. Gradient mode and autocast
+    Each batch is moved to ``device`` and ``fn`` runs under :func:`autocast` (the precision
+    in force: bfloat16 on CUDA by default). Outputs are cast to float32 and left on ``device``. Gradient mode and autocast
     are active only around ``fn``, never while the caller holds a yielded batch.
 
     Parameters
@@ -53,8 +53,8 @@ def iter_batches(fn, inputs, batch_size, device):
 def batched_inference(fn, inputs, batch_size, device, out_device="cpu"):
     """Compute ``fn(inputs)`` in batches, without gradients: :func:`iter_batches`, concatenated.
 
-    Each batch is moved to ``device`` and ``fn`` runs under :func:`autocast` (bfloat16 on
-    CUDA); its float32 output is moved to ``out_device`` before the next batch.
+    Each batch is moved to ``device`` and ``fn`` runs under :func:`autocast` (the precision
+    in force: bfloat16 on CUDA by default); its float32 output is moved to ``out_device`` before the next batch.
 
     Parameters
     ----------
@@ -107,7 +107,8 @@ def activation_bytes(module, sample):
     """Measure the bytes of every leaf layer's output in one forward pass of ``sample``.
 
     An upper bound of the memory an inference pass holds at once (it keeps only a few of
-    these alive), measured with forward hooks on one real pass without gradients.
+    these alive), measured with forward hooks on one real pass without gradients, under
+    :func:`autocast` as inference runs (so that it builds what inference will reuse).
 
     Parameters
     ----------
@@ -140,7 +141,7 @@ def activation_bytes(module, sample):
     handles = [m.register_forward_hook(hook) for m in module.modules()
                if not any(True for _ in m.children())]
     try:
-        with torch.no_grad():
+        with torch.no_grad(), autocast(sample.device):
             module(sample)
     finally:
         for h in handles:

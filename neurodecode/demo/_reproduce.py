@@ -47,7 +47,7 @@ def reproduce_god(bids_root, subject, out, *, stimulus_dir=None, unpaired_dir=No
                   rois=("VC",), image_size=112, encoder_epochs=50, decoder_epochs=150,
                   n_unpaired_per_class=None, n_gallery_per_class=100, ablations=False,
                   decoder_penalty_weight=1.0, cache=None,
-                  device="auto", seed=0, verbose=1):
+                  device="auto", seed=0, verbose=1, precision="auto"):
     """Run the paper's whole pipeline on one GOD subject and write the demo's report.
 
     Loads the subject from BIDS (:func:`~neurodecode.datasets.load_god`), the unpaired
@@ -100,6 +100,8 @@ def reproduce_god(bids_root, subject, out, *, stimulus_dir=None, unpaired_dir=No
     seed : int, default=0
         Seeds every fit and the evaluation.
     %(verbose)s
+    precision : {"auto", "fp32", "bf16"}, default="auto"
+        The encoder's and the decoders' ``precision`` (training and prediction).
 
     Returns
     -------
@@ -120,7 +122,7 @@ def reproduce_god(bids_root, subject, out, *, stimulus_dir=None, unpaired_dir=No
                             paper_backbones)
     if missing:
         raise FileNotFoundError("cannot reproduce: missing inputs:\n  - " + "\n  - ".join(missing))
-    out = check_demo_arguments(out, device, False)
+    out = check_demo_arguments(out, device, False, precision)
     nets = dict(PAPER if paper_backbones else EFFICIENTNET)
     if paper_backbones and weights_dir is not None:
         import torch
@@ -190,4 +192,5 @@ def reproduce_god(bids_root, subject, out, *, stimulus_dir=None, unpaired_dir=No
     }
     return run_pipeline(data, out, size, nets, protocol, device=device, seed=seed, log=log,
                         t_start=t_start,
-                        noise_ceiling_kind="split-half noise ceiling estimate")
+                        noise_ceiling_kind="split-half noise ceiling estimate",
+                        precision=precision)

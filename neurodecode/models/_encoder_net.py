@@ -48,7 +48,9 @@ class _StreamedReadout(torch.autograd.Function):
     block's weights, takes ``grad_x += grad_y[:, block] @ W_block`` and sends
     ``grad_y[:, block].T @ x`` back through the block's build to ``space`` and ``mix``.
     The input gradient alone is vectorisable (``is_grads_batched``, as in
-    :func:`~neurodecode.analysis.gradient_maps`).
+    :func:`~neurodecode.analysis.gradient_maps`). It is differentiable once (a
+    ``create_graph`` backward through it raises), and ``torch.func`` transforms other than
+    that batched backward are not supported.
     """
 
     generate_vmap_rule = True
@@ -70,6 +72,7 @@ class _StreamedReadout(torch.autograd.Function):
         ctx.g, ctx.block = g, block
 
     @staticmethod
+    @torch.autograd.function.once_differentiable
     def backward(ctx, grad_out):
         x, space, mix = ctx.saved_tensors
         need_x, need_space, need_mix = ctx.needs_input_grad[:3]
@@ -219,7 +222,9 @@ class SpaceFeatureReadout(nn.Module):
         Largest size of the effective weights (all branches, in the compute precision)
         that is materialised; 2 GiB (class attribute; set it on an instance to change it).
     stream_block_bytes : int
-        Size of the blocks of weights built at a time above ``max_weight_bytes``; 128 MiB.
+        Size of the blocks of weights built at a time above ``max_weight_bytes``; 128 MiB
+        in the compute precision (the backward pass rebuilds them in the parameters'
+        float32, twice that under bfloat16).
 
     Notes
     -----
@@ -335,14 +340,17 @@ class SpaceFeatureReadout(nn.Module):
     def _frozen_weights(self, dtype):
         params = list(self.space_maps.values()) + [self.channel_mix]
         key = tuple((p.data_ptr(), p._version, p.device, p.dtype) for p in params) + (dtype,)
-        if getattr(self, "_frozen_key", None) != key:
+        cache = getattr(self, "_frozen_cache", None)
+        if getattr(self, "_frozen_key", None) != key or cache is None:
             self._frozen_cache = None  # free the old matrices before building new ones
-            with torch.no_grad():
-                # kept in the compute precision only (one copy, converted branch by branch)
-                self._frozen_cache = [self.effective_weights(k).to(dtype)
-                                      for k in range(len(self.grid_sizes))]
-            self._frozen_key = key
-        return self._frozen_cache
+            device_type = self.channel_mix.device.type
+            # built in float32 whatever autocast is in force (the key names only the
+            # dtype), kept in the compute precision only, converted branch by branch
+            with torch.no_grad(), torch.autocast(device_type, enabled=False):
+                cache = [self.effective_weights(k).to(dtype)
+                         for k in range(len(self.grid_sizes))]
+            self._frozen_cache, self._frozen_key = cache, key
+        return cache
 
     def _is_frozen(self):
         """No gradient for the readout's parameters and no dropout: use effective weights."""

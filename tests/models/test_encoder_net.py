@@ -328,3 +328,52 @@ def test_streamed_readout_input_gradients_vectorise_over_voxels():
         single = torch.autograd.grad(y[:, v].sum(), x, retain_graph=True)
         for b, s in zip(batched, single):
             torch.testing.assert_close(b[v], s, rtol=1e-12, atol=1e-12)
+
+
+def test_frozen_cache_is_built_in_float32_whatever_autocast_is_in_force():
+    """A cache built under bfloat16 autocast for float32 inputs must not be reused, rounded,
+    by a later float32 call (it is built with autocast off and keyed by the dtype)."""
+    readout = SpaceFeatureReadout(3, 4, [6]).eval()
+    x = [torch.rand(2, 4, 6, 6)]
+    with torch.no_grad():
+        reference = readout(x)
+        readout._frozen_cache = readout._frozen_key = None
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            readout(x)
+        assert readout._frozen_cache[0].dtype == torch.float32
+        torch.testing.assert_close(readout._frozen_cache[0],
+                                   readout.effective_weights(0), rtol=0, atol=0)
+        torch.testing.assert_close(readout(x), reference, rtol=0, atol=0)
+
+
+def test_streamed_readout_refuses_double_backward():
+    readout = SpaceFeatureReadout(3, 2, [6]).double()
+    readout.max_weight_bytes = 1
+    x = torch.rand(2, 2, 6, 6, dtype=torch.float64, requires_grad=True)
+    g, = torch.autograd.grad(readout([x]).pow(2).sum(), x, create_graph=True)
+    with pytest.raises(RuntimeError, match="marked with @once_differentiable"):
+        g.pow(2).sum().backward()
+
+
+def test_predict_builds_the_cache_once_in_the_compute_precision(monkeypatch):
+    """The batch-size probe runs under the same autocast as the batches, so that the cache
+    it builds is the one the batches reuse (before: fp32 then bf16, at every call)."""
+    from neurodecode import ImageEncoder
+    from neurodecode.backend import precision_scope
+
+    net = EncoderNet(build_feature_extractor("vgg19", BACKBONES["vgg19"].encoder_taps[:2]),
+                     n_voxels=3, image_size=32, branch_strides=(4, 4)).eval()
+    builds = []
+    original = SpaceFeatureReadout.effective_weights
+
+    def counting(self, k):
+        builds.append(k)
+        return original(self, k)
+
+    monkeypatch.setattr(SpaceFeatureReadout, "effective_weights", counting)
+    images = torch.rand(3, 3, 32, 32)
+    with precision_scope("bf16"):
+        for _ in range(3):
+            ImageEncoder(device="cpu")._predict_batches(net, images)
+    assert builds == [0, 1]  # one build of each branch's weights, in bfloat16
+    assert [w.dtype for w in net.readout._frozen_cache] == [torch.bfloat16] * 2

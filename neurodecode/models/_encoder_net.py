@@ -325,7 +325,7 @@ class SpaceFeatureReadout(nn.Module):
             ``n_voxels x sum_k C H_k W_k x`` the dtype's item size.
         """
         per_voxel = sum(self.n_features // (PATCH * PATCH) * g * g for g in self.grid_sizes)
-        return self.n_voxels * per_voxel * torch.empty((), dtype=dtype).element_size()
+        return self.n_voxels * per_voxel * dtype.itemsize
 
     def _streams(self, dtype):
         return self.weight_bytes(dtype) > self.max_weight_bytes
@@ -381,8 +381,9 @@ class SpaceFeatureReadout(nn.Module):
         """
         n = branch_outputs[0].shape[0]
         dtype = branch_outputs[0].dtype
+        streams = self._streams(dtype)
         frozen = None
-        if not self._streams(dtype) and self._is_frozen():
+        if not streams and self._is_frozen():
             frozen = self._frozen_weights(dtype)
         else:  # free a cache that training would make stale anyway
             self._frozen_cache = self._frozen_key = None
@@ -394,7 +395,7 @@ class SpaceFeatureReadout(nn.Module):
             if frozen is not None:
                 # frozen readout (phase II, prediction): cached effective weights
                 y_k = torch.matmul(frozen[k], x.flatten(1).t()).t()
-            elif self._streams(dtype):
+            elif streams:
                 # effective weights too large to hold: built for a block of voxels at a
                 # time, in the forward pass and again in the backward pass
                 g = self.grid_sizes[k]
@@ -412,8 +413,7 @@ class SpaceFeatureReadout(nn.Module):
 
     def _stream_block(self, k, dtype):
         """Voxels per block of the streamed readout (``stream_block_bytes`` of weights)."""
-        per_voxel = (self.n_features // (PATCH * PATCH) * self.grid_sizes[k] ** 2
-                     * torch.empty((), dtype=dtype).element_size())
+        per_voxel = self.n_features // (PATCH * PATCH) * self.grid_sizes[k] ** 2 * dtype.itemsize
         return max(1, min(self.n_voxels, self.stream_block_bytes // per_voxel))
 
     @fill_doc

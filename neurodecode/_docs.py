@@ -46,7 +46,9 @@ docdict["precision"] = """precision : {"auto", "fp32", "bf16"}, default="auto"
     on every device, the CPU included: faster only on CPUs with bfloat16 instructions
     (AVX512-BF16 or AMX; see ``torch.backends.cpu.get_cpu_capability()``), several
     times slower on the others, where it only saves memory. Weights, optimiser state,
-    losses and outputs stay float32."""
+    losses and outputs stay float32. A ``precision_scope`` holds in its own thread and
+    process only: joblib workers (``n_jobs > 1``, Dask, Ray) do not inherit it, so set
+    ``precision`` on the estimator for parallel runs."""
 
 docdict["random_state"] = """random_state : int, RandomState instance or None, default=None
     Seeds weight initialisation, dropout, batch order, shifts and sampling of the unpaired

@@ -23,6 +23,7 @@ estimator.
 import copy
 import json
 import os
+import sys
 
 import numpy as np
 import torch
@@ -52,9 +53,8 @@ def _estimator_class(name):
 
 
 def _is_nifti_image(value):
-    import nibabel
-
-    return isinstance(value, nibabel.spatialimages.SpatialImage)
+    nibabel = sys.modules.get("nibabel.spatialimages")  # an image means nibabel is imported
+    return nibabel is not None and isinstance(value, nibabel.SpatialImage)
 
 
 def _frozen_estimator_class():
@@ -66,8 +66,6 @@ def _frozen_estimator_class():
 # -- hyper-parameters -------------------------------------------------------------------------
 def _encode(value, tensors, key):
     """JSON-able form of a hyper-parameter; arrays go to ``tensors``."""
-    from nilearn.maskers import NiftiMasker
-
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, np.generic):
@@ -93,7 +91,8 @@ def _encode(value, tensors, key):
         tensors[f"{key}.data"] = torch.from_numpy(np.asarray(value.dataobj).copy())
         tensors[f"{key}.affine"] = torch.from_numpy(np.asarray(value.affine, dtype=np.float64))
         return {"__niimg__": key}
-    if isinstance(value, NiftiMasker):
+    maskers = sys.modules.get("nilearn.maskers")  # a masker means nilearn is imported
+    if maskers is not None and isinstance(value, maskers.NiftiMasker):
         # every parameter, or a clear refusal: a masker must not come back different. Its
         # cache folder is not stored: a path read from a file must never lead joblib to
         # unpickle what it finds there.

@@ -1,6 +1,7 @@
 """Persistence: one registry of estimator classes, fitted attributes declared once per class."""
 import ast
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -82,6 +83,29 @@ def test_a_frozen_encoder_comes_back_frozen_and_fitted(fitted, tmp_path):
     assert isinstance(again.encoder, FrozenEstimator)
     assert np.array_equal(again.encoder.estimator.predict(S), enc.predict(S))
     assert np.array_equal(again.predict(X), dec.predict(X))
+
+
+def test_a_fitted_encoder_hyper_parameter_comes_back_as_a_specification(fitted, tmp_path):
+    # as sklearn.base.clone sees it: the fitted copy the decoder trained with is encoder_
+    enc, dec, X, S = fitted
+    spec = SelfSupervisedDecoder(**DEC).set_params(encoder=enc)  # fitted, not frozen
+    for key in type(dec)._fitted_attributes:
+        if hasattr(dec, key):
+            setattr(spec, key, getattr(dec, key))
+    spec.save(tmp_path / "d.nd")
+    again = load(tmp_path / "d.nd")
+    assert isinstance(again.encoder, ImageEncoder) and not hasattr(again.encoder, "module_")
+    assert again.encoder.get_params() == enc.get_params()
+    assert np.array_equal(again.predict(X), dec.predict(X))
+
+
+def test_save_without_a_masker_needs_neither_nilearn_nor_nibabel(fitted, tmp_path,
+                                                                 monkeypatch):
+    enc, dec, X, S = fitted
+    for module in ("nilearn", "nilearn.maskers", "nibabel", "nibabel.spatialimages"):
+        monkeypatch.setitem(sys.modules, module, None)  # any import of them now fails
+    enc.save(tmp_path / "e.nd")
+    assert np.array_equal(load(tmp_path / "e.nd").predict(S), enc.predict(S))
 
 
 def test_old_format_and_unknown_classes_are_refused(fitted, tmp_path):

@@ -103,7 +103,9 @@ def precision_scope(precision):
     """Make :func:`autocast` use ``precision`` inside the ``with`` block (this thread).
 
     The estimators enter it around ``fit``, ``predict`` and ``score`` with their
-    ``precision`` hyper-parameter.
+    ``precision`` hyper-parameter. The scope is a context variable: it does not reach
+    other threads or processes, such as joblib's workers; for parallel runs, set the
+    estimators' ``precision`` instead.
 
     Parameters
     ----------

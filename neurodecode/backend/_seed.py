@@ -76,7 +76,14 @@ def seeded(seed, device):
     >>> bool(torch.equal(a, b))
     True
     """
-    devices = [device.index or 0] if device.type == "cuda" else []
+    devices = []
+    if device.type == "cuda":
+        devices = [device.index if device.index is not None else torch.cuda.current_device()]
     with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
+        # seed exactly the generators fork_rng restores (torch.manual_seed would reseed
+        # every CUDA device and leave the others changed after the block)
+        torch.random.default_generator.manual_seed(seed)
+        for index in devices:
+            with torch.cuda.device(index):
+                torch.cuda.manual_seed(seed)
         yield

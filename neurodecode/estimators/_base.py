@@ -221,6 +221,14 @@ class NeuralEstimator(BaseEstimator):
         its content, which :func:`neurodecode.load` checks. A masker's cache folder
         (``memory``) is not stored.
 
+        Hyper-parameters are stored as specifications, as :func:`sklearn.base.clone` sees
+        them: an estimator passed as a hyper-parameter (e.g. ``encoder=ImageEncoder()``)
+        comes back unfitted even if it was fitted when saved (its fitted copy, e.g.
+        ``encoder_``, is what is stored), except a
+        :class:`~sklearn.frozen.FrozenEstimator`, which comes back frozen and fitted.
+        Settings of the networks that change memory use but not results
+        (:attr:`~neurodecode.models.SpaceFeatureReadout.max_weight_bytes`) are not stored.
+
         Parameters
         ----------
         path : path-like
@@ -261,8 +269,9 @@ def uses_precision(method):
     return wrapper
 
 
-def default_image_size(images_shape, image_size, multiple, name="images"):
-    """Image side to use: ``image_size`` or the (square) input size, a multiple of ``multiple``."""
+def default_image_size(images_shape, image_size, multiple, name="images", minimum=1):
+    """Image side to use: ``image_size`` or the (square) input size, a multiple of ``multiple``
+    and at least ``minimum``."""
     if image_size is not None:
         size = int(image_size)
     else:
@@ -274,9 +283,15 @@ def default_image_size(images_shape, image_size, multiple, name="images"):
             )
         size = h
     if size % multiple:
-        lower = max(multiple, size // multiple * multiple)
+        lower = max(-(-max(minimum, multiple) // multiple) * multiple,
+                    size // multiple * multiple)
         raise ValueError(
             f"the image side must be a multiple of {multiple}; got {size}. Pass "
             f"image_size={lower} or {lower + multiple} to resize."
+        )
+    if size < minimum:
+        raise ValueError(
+            f"the image side must be at least {minimum}; got {size}. Pass "
+            f"image_size={minimum} (or larger) to resize."
         )
     return size

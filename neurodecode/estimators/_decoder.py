@@ -88,7 +88,7 @@ class SelfSupervisedDecoder(NeuralEstimator):
         Network of the perceptual loss (its 5 blocks).
     %(weights)s
     %(image_size)s
-        Must be a multiple of 8.
+        Must be a multiple of 8, and at least 16.
     loss_weights : "auto" or tuple of 3 floats, default="auto"
         Weights ``(w_D, w_ED, w_DE)``. "auto" is 1 for each term whose data is given. A zero
         switches a term off: ``(1, 0, 0)`` is the supervised-only baseline, ``(1, 1, 0)`` and
@@ -393,7 +393,8 @@ class SelfSupervisedDecoder(NeuralEstimator):
                             ("unpaired_images", unpaired_images), ("voxel_snr", voxel_snr)):
             warn_if_sliceable(value, name, n_rows)
         images = check_images(images, "images", min_samples=2)
-        size = default_image_size(images.shape, self.image_size, DECODER_MULTIPLE, "images")
+        size = default_image_size(images.shape, self.image_size, DECODER_MULTIPLE, "images",
+                                  minimum=2 * DECODER_MULTIPLE)
         images = resize_images(images, size)
         check_same_length(X, images, "X_paired", "images")
         unpaired_fmri = marked_fmri if marked_fmri is not None else X_unpaired_fmri

@@ -104,7 +104,17 @@ class ClassGallery:
         -------
         embeddings : ndarray of shape (n, n_features)
             Float32 activations of the tap, flattened.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before :meth:`fit`, which fixes the image size of the embeddings.
         """
+        if not hasattr(self, "image_size_"):
+            from sklearn.exceptions import NotFittedError
+
+            raise NotFittedError("This ClassGallery is not fitted yet: fit fixes the image size "
+                                 "its embeddings use; call fit first.")
         return self._model().vectors(images)
 
     def fit(self, images, labels):

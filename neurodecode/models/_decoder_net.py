@@ -56,7 +56,8 @@ class DecoderNet(nn.Module):
     n_voxels : int
         Voxels of the input fMRI.
     image_size : int
-        Output side ``s``; must be divisible by ``2 ** n_blocks`` (8).
+        Output side ``s``; a multiple of ``2 ** n_blocks`` (8), at least twice that (16):
+        the first block's reflect padding needs maps larger than 2 px.
     channels : int, default=64
         Feature maps of the dense layer and of every block.
     n_blocks : int, default=3
@@ -86,9 +87,11 @@ class DecoderNet(nn.Module):
     def __init__(self, n_voxels, image_size, channels=64, n_blocks=3, groups=16):
         super().__init__()
         factor = 2**n_blocks
-        if image_size % factor or image_size < factor:
+        if image_size % factor or image_size < 2 * factor:
             raise ValueError(
-                f"image_size must be a positive multiple of {factor}; got {image_size}."
+                f"image_size must be a multiple of {factor} and at least {2 * factor} (the "
+                f"reflect padding of the first block needs maps larger than 2 px); got "
+                f"{image_size}."
             )
         self.n_voxels = int(n_voxels)
         self.image_size = int(image_size)

@@ -93,6 +93,8 @@ def test_gallery_bad_input(gallery_data):
     images, labels = gallery_data
     with pytest.raises(NotFittedError):
         ClassGallery(net="efficientnet_lite0").similarity(images)
+    with pytest.raises(NotFittedError, match="call fit first"):
+        ClassGallery(net="efficientnet_lite0").embed(images)
     with pytest.raises(ValueError, match="one class per image"):
         ClassGallery(net="efficientnet_lite0").fit(images, labels[:3])
     gallery = ClassGallery(net="efficientnet_lite0").fit(images, labels)

@@ -32,6 +32,13 @@ def test_image_size_must_be_a_multiple_of_8():
         DecoderNet(n_voxels=10, image_size=100)
 
 
+def test_smallest_image_size_is_16():
+    # at 8 px the first block's 2 x 2 maps cannot take the 2 px reflect padding
+    with pytest.raises(ValueError, match="at least 16"):
+        DecoderNet(n_voxels=10, image_size=8)
+    assert DecoderNet(n_voxels=10, image_size=16)(torch.randn(2, 10)).shape == (2, 3, 16, 16)
+
+
 def test_glorot_normal_init_scale():
     torch.manual_seed(0)
     net = DecoderNet(n_voxels=300, image_size=32)

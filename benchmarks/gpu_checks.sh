@@ -9,6 +9,7 @@
 # 2. training step times at paper scale on CUDA and the GOD-scale extrapolation;
 # 3. the full GOD schedule (1200 pairs, 50 + 150 epochs, 112 px, 4500 voxels), measured;
 # 4. the full demo on CUDA (wall time, numbers), stopped after DEMO_LIMIT seconds.
+# bf16 against float32 on the quick demo is a separate script: gpu_precision_check.sh.
 set -o pipefail
 OUT=${OUT:-$(mktemp -d)}
 if ls .whl/*.whl >/dev/null 2>&1; then

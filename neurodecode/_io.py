@@ -92,7 +92,8 @@ def _encode(value, tensors, key):
         tensors[f"{key}.affine"] = torch.from_numpy(np.asarray(value.affine, dtype=np.float64))
         return {"__niimg__": key}
     maskers = sys.modules.get("nilearn.maskers")  # a masker means nilearn is imported
-    if maskers is not None and isinstance(value, maskers.NiftiMasker):
+    # exactly a NiftiMasker: a subclass (MultiNiftiMasker) would come back as another class
+    if maskers is not None and type(value) is maskers.NiftiMasker:
         # every parameter, or a clear refusal: a masker must not come back different. Its
         # cache folder is not stored: a path read from a file must never lead joblib to
         # unpickle what it finds there.

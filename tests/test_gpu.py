@@ -30,3 +30,18 @@ def test_cuda_and_cpu_predictions_agree(problem):
     gpu = dec.predict(X[16:24])
     dec.set_params(device="cpu")
     np.testing.assert_allclose(dec.predict(X[16:24]), gpu, atol=2e-2)  # bf16 autocast
+
+
+def test_seeded_restores_the_cuda_generator():
+    from neurodecode.backend import seeded
+
+    torch.cuda.init()
+    before = torch.cuda.get_rng_state()
+    with seeded(0, torch.device("cpu")):  # touches no CUDA generator
+        torch.rand(2)
+    assert torch.equal(torch.cuda.get_rng_state(), before)
+    with seeded(0, torch.device("cuda")):  # seeds the current device's, then restores it
+        a = torch.rand(2, device="cuda")
+    assert torch.equal(torch.cuda.get_rng_state(), before)
+    with seeded(0, torch.device("cuda")):
+        assert torch.equal(torch.rand(2, device="cuda"), a)

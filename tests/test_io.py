@@ -426,3 +426,11 @@ def test_a_huge_declared_image_size_costs_no_forward_pass():
     net = EncoderNet(fx, 1, 4096)
     assert time.perf_counter() - t < 5  # a real 4096 px VGG19 pass takes minutes
     assert net.tap_sizes == (4096, 2048, 1024, 512)
+
+
+def test_a_masker_subclass_is_refused_not_stored_as_another_class():
+    from nilearn.maskers import MultiNiftiMasker, NiftiMasker
+
+    with pytest.raises(TypeError, match="cannot save hyper-parameter mask=.* MultiNiftiMasker"):
+        _io._encode(MultiNiftiMasker(), {}, "params/mask")
+    assert "__niftimasker__" in _io._encode(NiftiMasker(), {}, "params/mask")

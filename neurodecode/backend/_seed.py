@@ -46,14 +46,17 @@ def seeded(seed, device):
     """Run a block with torch's global generators seeded, restoring them afterwards.
 
     Dropout and other layers that draw from the global generator become repeatable,
-    and the caller's own random state is left untouched: the CPU generator (and, on CUDA,
-    the generator of ``device``) is forked with :func:`torch.random.fork_rng`.
+    and the caller's own random state is left untouched: the generators the block seeds
+    are forked with :func:`torch.random.fork_rng` and restored after it. On the CPU that is
+    the CPU generator; on CUDA, the CPU generator and the one of ``device`` (other CUDA
+    devices are neither seeded nor changed); on another accelerator, the CPU generator and
+    those of that device type.
 
     Parameters
     ----------
     seed : int
-        Seed of torch's global generators within the block (:func:`torch.manual_seed`),
-        e.g. from :func:`seed_from_random_state`.
+        Seed of the generators within the block (the stream :func:`torch.manual_seed`
+        gives), e.g. from :func:`seed_from_random_state`; numpy integers are accepted.
     %(device_torch)s
 
     Yields
@@ -76,6 +79,12 @@ def seeded(seed, device):
     >>> bool(torch.equal(a, b))
     True
     """
+    seed = int(seed)
+    if device.type not in ("cpu", "cuda"):  # e.g. MPS: every generator of that type
+        with torch.random.fork_rng(device_type=device.type):
+            torch.manual_seed(seed)
+            yield
+        return
     devices = []
     if device.type == "cuda":
         devices = [device.index if device.index is not None else torch.cuda.current_device()]

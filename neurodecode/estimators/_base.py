@@ -226,8 +226,9 @@ class NeuralEstimator(BaseEstimator):
         comes back unfitted even if it was fitted when saved (its fitted copy, e.g.
         ``encoder_``, is what is stored), except a
         :class:`~sklearn.frozen.FrozenEstimator`, which comes back frozen and fitted.
-        Settings of the networks that change memory use but not results
-        (:attr:`~neurodecode.models.SpaceFeatureReadout.max_weight_bytes`) are not stored.
+        Settings of the networks that change memory use, and results only by float
+        rounding (:attr:`~neurodecode.models.SpaceFeatureReadout.max_weight_bytes`), are
+        not stored.
 
         Parameters
         ----------
@@ -282,16 +283,17 @@ def default_image_size(images_shape, image_size, multiple, name="images", minimu
                 "a square."
             )
         size = h
+    smallest = -(-max(minimum, multiple) // multiple) * multiple  # smallest valid side
     if size % multiple:
-        lower = max(-(-max(minimum, multiple) // multiple) * multiple,
-                    size // multiple * multiple)
+        lower = max(smallest, size // multiple * multiple)
         raise ValueError(
             f"the image side must be a multiple of {multiple}; got {size}. Pass "
-            f"image_size={lower} or {lower + multiple} to resize."
+            f"image_size={lower} or {lower + multiple} to resize"
+            + (f" (the smallest side is {smallest})." if smallest > multiple else ".")
         )
-    if size < minimum:
+    if size < smallest:
         raise ValueError(
-            f"the image side must be at least {minimum}; got {size}. Pass "
-            f"image_size={minimum} (or larger) to resize."
+            f"the image side must be at least {smallest}; got {size}. Pass "
+            f"image_size={smallest} (or larger) to resize."
         )
     return size

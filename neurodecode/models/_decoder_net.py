@@ -87,10 +87,11 @@ class DecoderNet(nn.Module):
     def __init__(self, n_voxels, image_size, channels=64, n_blocks=3, groups=16):
         super().__init__()
         factor = 2**n_blocks
-        if image_size % factor or image_size < 2 * factor:
+        smallest = max(2 * factor, 3)  # reflect padding of 2 px needs maps of 3 px or more
+        if image_size % factor or image_size < smallest:
             raise ValueError(
-                f"image_size must be a multiple of {factor} and at least {2 * factor} (the "
-                f"reflect padding of the first block needs maps larger than 2 px); got "
+                f"image_size must be a multiple of {factor} and at least {smallest} (the "
+                f"5x5 convolutions' reflect padding needs maps larger than 2 px); got "
                 f"{image_size}."
             )
         self.n_voxels = int(n_voxels)

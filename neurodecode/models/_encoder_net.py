@@ -221,7 +221,8 @@ class SpaceFeatureReadout(nn.Module):
     max_weight_bytes : int
         Largest size of the effective weights (all branches, in the compute precision)
         that is materialised; 2 GiB (class attribute; set it on an instance to change it:
-        it changes memory use, not results, and is not stored in model files).
+        it changes memory use, and results only by float rounding, and is not stored in
+        model files).
     stream_block_bytes : int
         Size of the blocks of weights built at a time above ``max_weight_bytes``; 128 MiB
         in the compute precision (the backward pass rebuilds them in the parameters'

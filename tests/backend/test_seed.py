@@ -22,6 +22,26 @@ def test_seeded_draws_what_manual_seed_draws_and_restores_the_caller_state():
     assert torch.equal(after, expected_after)  # the caller's generator is untouched
 
 
+def test_seeded_touches_no_cuda_generator_on_the_cpu(monkeypatch):
+    # torch.manual_seed would (lazily) reseed every CUDA device, which the block never
+    # restores
+    def refuse(seed):
+        raise AssertionError("a CPU block reseeded the CUDA generators")
+
+    monkeypatch.setattr(torch.cuda, "manual_seed_all", refuse)
+    monkeypatch.setattr(torch.cuda, "manual_seed", refuse)
+    with seeded(0, CPU):
+        torch.rand(2)
+
+
+def test_seeded_accepts_numpy_integers():
+    with seeded(np.int64(4), CPU):
+        a = torch.rand(3)
+    with seeded(4, CPU):
+        b = torch.rand(3)
+    assert torch.equal(a, b)
+
+
 def test_seeded_blocks_differ_by_seed():
     with seeded(1, CPU):
         a = torch.rand(4)

@@ -3,7 +3,12 @@
 Implements the self-supervised encoder/decoder method of Gaziv et al. (NeuroImage 2022)
 with a scikit-learn API.
 """
-from ._errors import CheckpointDirInUseError, CheckpointError, ModelFileError
+from ._errors import (
+    CheckpointDirInUseError,
+    CheckpointError,
+    FMRIUnitsWarning,
+    ModelFileError,
+)
 from ._io import load
 from ._unpaired import Unpaired, concat_unpaired_fmri
 from ._version import __version__
@@ -13,6 +18,7 @@ from .estimators import ImageEncoder, SelfSupervisedDecoder
 __all__ = [
     "CheckpointDirInUseError",
     "CheckpointError",
+    "FMRIUnitsWarning",
     "ImageEncoder",
     "ModelFileError",
     "SelfSupervisedDecoder",

@@ -134,6 +134,23 @@ normalize_losses : bool, default=True
     constants."""
 
 
+docdict["de_options"] = """de_loss : {"paper", "authors"}, default="paper"
+    The fMRI loss of L_DE. ``"paper"``: Eq. 1 of the paper, ``alpha * MSE - (1 - alpha) *
+    cos`` (the loss of phase I). ``"authors"``: the authors' Keras code
+    (``encdec_train.py``), the SNR-weighted mean absolute error ``mean_v(snr_v |r_hat_v -
+    r_v|) - 0.1 * cos``, the per-voxel SNR normalised to mean 1
+    (:func:`~neurodecode.models.snr_weighted_fmri_loss`).
+subaverage_fraction : float in (0, 1], default=1/3
+    When the unpaired fMRI is given as repeats, (n, n_repeats, n_voxels): every draw of a
+    sample averages a fresh random subset of its repeats, each kept with this probability,
+    at least one and (below 1) not all (the authors' ``batch_generator_test_fmri``, 1/3); 1
+    uses the means over all repeats. Fixed vectors (2D) are used as they are.
+de_dropout : float in [0, 1), default=0.0
+    Dropout on the frozen encoder's readout inputs in the DE pass. 0 (ours): the encoder
+    in eval mode, as for L_ED. The authors' Keras code rebuilds the encoder with dropout
+    0.25 for phase II and trains through it in Keras' training phase, so their L_DE
+    probably saw dropout; 0.25 reproduces that."""
+
 # -- the evaluation networks and protocols (neurodecode.metrics) -----------------------------
 docdict["weights_eval"] = """weights : "imagenet", None or path, default="imagenet"
     Pretrained weights of the frozen evaluation network. ``"imagenet"`` loads torchvision

@@ -54,3 +54,21 @@ class CheckpointDirInUseError(RuntimeError):
     >>> issubclass(CheckpointDirInUseError, RuntimeError)
     True
     """
+
+
+class FMRIUnitsWarning(UserWarning):
+    """fMRI whose per-voxel variances say it is not standardised (raw betas, BOLD).
+
+    The losses of both phases are unweighted means over voxels: in raw units the noisiest
+    voxels (the largest variances) decide them. neurodecode expects GOD's units, every voxel
+    z-scored within its run (what :func:`~neurodecode.datasets.load_god` returns); put a
+    :class:`~sklearn.preprocessing.StandardScaler` before the estimator in a pipeline, or
+    z-score per run yourself. Silence it with ``warnings.simplefilter("ignore",
+    FMRIUnitsWarning)`` when the units are deliberate.
+
+    Examples
+    --------
+    >>> from neurodecode import FMRIUnitsWarning
+    >>> issubclass(FMRIUnitsWarning, UserWarning)
+    True
+    """

@@ -268,3 +268,56 @@ def check_same_units(X, X_unpaired, name="X_unpaired_fmri", tolerance=None):
             "it, and such rows are not checked. Or bring it to the units of X_paired before "
             "fitting."
         )
+
+
+def check_repeats(data, name, n_voxels):
+    """Unpaired fMRI given as repeats, (n, n_repeats, n_voxels), validated: float32.
+
+    Repeats are drawn as random sub-averages during training (the authors' protocol), so
+    every value must be finite: drop the samples with missing repeats or pass their means.
+    """
+    X = np.asarray(data)
+    if X.dtype.kind not in "fiu" or X.ndim != 3:
+        raise ValueError(
+            f"{name} given as repeats must be a numeric array of shape (n_samples, n_repeats, "
+            f"n_voxels); got shape {X.shape}, dtype {X.dtype}.")
+    if X.shape[1] < 2:
+        raise ValueError(f"{name} holds {X.shape[1]} repeat(s) per sample; sub-averages need "
+                         "at least 2 (pass a 2D array of vectors instead).")
+    if X.shape[2] != n_voxels:
+        raise ValueError(f"{name} has {X.shape[2]} voxels per repeat; X_paired has {n_voxels}.")
+    X = X.astype(np.float32)
+    bad = ~np.isfinite(X)
+    if bad.any():
+        samples = np.flatnonzero(bad.any(axis=(1, 2)))
+        raise ValueError(
+            f"{name} holds {int(bad.sum())} NaN or infinite values (samples "
+            f"{samples[:5].tolist()}{'...' if len(samples) > 5 else ''}); repeats are drawn "
+            "at random, so each must be complete: drop those samples, or pass the means over "
+            "the available repeats as a 2D array.")
+    return X
+
+
+def de_voxel_weights(voxel_snr, repeats, n_voxels, de_loss):
+    """Per-voxel SNR for the phase-II weights: ``voxel_snr`` when given, else the SNR of
+    the unpaired repeats (:func:`~neurodecode.analysis.snr`), else None. Raises when
+    ``de_loss="authors"`` has neither (its L_DE weights voxels by SNR)."""
+    if voxel_snr is not None:
+        snr = np.asarray(voxel_snr, dtype=np.float64).ravel()
+    elif repeats is not None:
+        from .analysis._noise_ceiling import snr as repeat_snr
+
+        # (n, n_repeats, V), the layout snr() takes; a voxel without signal gets a tiny SNR
+        snr = np.maximum(repeat_snr(repeats), 1e-6)
+    elif de_loss == "authors":
+        raise ValueError(
+            "de_loss='authors' weights each voxel's error by its SNR: pass voxel_snr (e.g. "
+            "neurodecode.analysis.snr(X_test_trials)), or the unpaired fMRI as repeats, "
+            "shape (n_samples, n_repeats, n_voxels), from which it is computed.")
+    else:
+        return None
+    if snr.shape != (n_voxels,) or not np.all(np.isfinite(snr)) or np.any(snr <= 0):
+        raise ValueError(
+            f"voxel_snr must be {n_voxels} finite positive values (one per voxel); got shape "
+            f"{snr.shape}, min {np.nanmin(snr) if snr.size else 'n/a'}.")
+    return snr

@@ -115,6 +115,72 @@ def check_fmri(X, name="X", n_voxels=None, min_samples=1, estimator=None):
     return np.ascontiguousarray(array)
 
 
+#: Warn when the 95th / 5th percentile of the per-voxel variances exceeds this ratio.
+UNITS_SPREAD = 100.0
+#: ... or when the median per-voxel variance lies further from 1 than this factor.
+UNITS_SCALE = 25.0
+
+
+def check_units(X, name="X"):
+    """Warn (:class:`~neurodecode.FMRIUnitsWarning`) when fMRI is evidently not standardised.
+
+    The units policy: both phases' losses are unweighted means over voxels, so the package
+    expects every voxel on the same scale, GOD's z-scores within runs
+    (:func:`~neurodecode.datasets.load_god`). Raw betas or BOLD show it in their per-voxel
+    variances: this warns when the 95th percentile exceeds the 5th by more than
+    :data:`UNITS_SPREAD` (100x; the simulated subject in raw units: 824 / 3.95 = 209x) or
+    when their median lies more than :data:`UNITS_SCALE` (25x) from 1. z-scored single
+    trials have variance 1 at every voxel; means over repeats of z-scored trials are less
+    variable (GOD-like test means: a median near 0.05) but not spread 100x. The data are
+    used as they are: standardise them first (a
+    :class:`~sklearn.preprocessing.StandardScaler` in a pipeline, or z-scores per run).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_voxels)
+        Validated fMRI (at least 2 samples).
+    name : str, default="X"
+        Argument name for the message.
+
+    Returns
+    -------
+    variance : dict
+        The 5th, 50th and 95th percentiles of the per-voxel variance (``p5``, ``p50``,
+        ``p95``).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from neurodecode._validation import check_units
+    >>> X = np.random.default_rng(0).standard_normal((100, 50))
+    >>> sorted(check_units(X))
+    ['p5', 'p50', 'p95']
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = check_units(X * np.logspace(0, 2, 50))  # SDs 1 to 100: variances 1 to 1e4
+    >>> caught[0].category.__name__
+    'FMRIUnitsWarning'
+    """
+    import warnings
+
+    from ._errors import FMRIUnitsWarning
+
+    var = np.asarray(X, dtype=np.float64).var(axis=0)
+    p5, p50, p95 = (float(v) for v in np.percentile(var, (5, 50, 95)))
+    out = {"p5": p5, "p50": p50, "p95": p95}
+    spread = p95 / p5 if p5 > 0 else np.inf
+    if spread > UNITS_SPREAD or not (1 / UNITS_SCALE <= p50 <= UNITS_SCALE):
+        warnings.warn(
+            f"{name} does not look standardised: its per-voxel variances are {p5:.3g} / "
+            f"{p50:.3g} / {p95:.3g} (5th / 50th / 95th percentile; z-scored fMRI: ~1 at "
+            "every voxel). The losses are means over voxels, so the noisiest voxels would "
+            "decide the fit. z-score each voxel within its run (neurodecode.datasets.load_god "
+            "returns GOD that way), or put a sklearn.preprocessing.StandardScaler before the "
+            "estimator in a pipeline.", FMRIUnitsWarning, stacklevel=3)
+    return out
+
+
 def check_niimg_values(imgs, name, masker):
     """Refuse complex or non-finite Niimg input before ``masker`` sees it.
 

@@ -1,4 +1,6 @@
-"""Shared maths used across neurodecode (one implementation each): correlations."""
+"""Shared maths used across neurodecode (one implementation each): correlations,
+z-scoring within runs."""
 from ._correlation import correlation_matrix, pearson_r, standardize_rows
+from ._zscore import zscore_runs
 
-__all__ = ["correlation_matrix", "pearson_r", "standardize_rows"]
+__all__ = ["correlation_matrix", "pearson_r", "standardize_rows", "zscore_runs"]

@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 from scipy import signal
 
+from .._utils import zscore_runs
+
 PERCEPTION_COLUMNS = ("onset", "duration", "event_type", "stimulus_name", "category_index")
 IMAGERY_COLUMNS = ("onset", "duration", "event_type", "category_index")
 
@@ -196,6 +198,5 @@ def run_samples(data, events, tr, *, task="perception", shift=1, drop_repeats=Tr
         psc[_block_volumes(float(o), float(d), tr, shift, n_volumes, path)].mean(axis=0)
         for o, d in zip(rows["onset"], rows["duration"])])
     if zscore:
-        sd = samples.std(axis=0)
-        samples = (samples - samples.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+        samples = zscore_runs(samples)
     return samples.astype(np.float32), rows.reset_index(drop=True)

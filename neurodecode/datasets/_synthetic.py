@@ -13,11 +13,19 @@ split-half noise ceiling of the averaged test data has a median of about 0.65 an
 about 0.28 (GOD, paper Table 1: 0.56-0.73). The protocol follows GOD: 150 training classes x
 8 images seen once (single trials), 50 novel test classes x 1 image x 35 repeats, an
 unpaired image pool from other classes (never the test classes), and a class gallery.
+
+The fMRI comes in GOD's units, as :func:`~neurodecode.datasets.load_god` returns them:
+single trials z-scored per voxel within their run (training: runs of 50 images in a random
+order, 24 runs for the 1200 default images; test: one run per repeat, showing every test
+image once), test repeats z-scored in their runs before they are averaged. Without it the
+noisiest voxels (variance 1 + 1/SNR, up to ~1000 at GOD's SNR) dominate every unweighted
+loss, which real data never do.
 """
 import numpy as np
 from sklearn.utils import Bunch
 
 from .._docs import fill_doc
+from .._utils import zscore_runs
 from ._images import TEXTURES, _seed, class_recipe, make_class_images
 
 ROIS = ("V1", "V2", "V3", "hV4", "LOC", "FFA", "PPA")
@@ -40,6 +48,34 @@ SPATIAL_FREQUENCIES = (0.5, 1.0, 2.0)  # cycles per degree
 # takes the test classes and others. Image ranges keep the sets disjoint within a class.
 GALLERY_FIRST_IMAGE = 100_000
 UNPAIRED_FIRST_IMAGE = 50_000
+
+#: Images per simulated run (GOD: 50 images per run, training and test alike).
+RUN_LENGTH = 50
+#: The units of the simulated fMRI, written into ``meta``.
+FMRI_UNITS = ("z-scored per voxel within each run (GOD's units, as load_god returns them); "
+              "X_test: the mean of the z-scored repeats")
+CLEAN_UNITS = ("noiseless signal, standardised to mean 0 and variance 1 per voxel over the "
+               "training images (not z-units: a voxel's z-scored trial is about "
+               "signal / sqrt(1 + 1 / snr))")
+
+
+def run_layout(n, rng=None, run_length=RUN_LENGTH):
+    """The run of each of ``n`` samples: ``round(n / run_length)`` runs (at least one) of
+    near-equal length, in a random order of the samples when ``rng`` is given (GOD's
+    training runs) or in their order otherwise."""
+    n_runs = max(1, int(round(n / run_length)))
+    order = np.arange(n) if rng is None else rng.permutation(n)
+    runs = np.empty(n, dtype=int)
+    for k, chunk in enumerate(np.array_split(order, n_runs)):
+        runs[chunk] = k
+    return runs
+
+
+def variance_percentiles(X, q=(5, 50, 95)):
+    """Percentiles of the per-voxel variance of ``X`` (n_samples, n_voxels), as a dict
+    ``{"p5": ..., "p50": ..., "p95": ...}``: what every report states about its fMRI units."""
+    var = np.asarray(X, dtype=np.float64).var(axis=0)
+    return {f"p{p:g}": float(v) for p, v in zip(q, np.percentile(var, q))}
 
 
 @fill_doc
@@ -296,19 +332,33 @@ def make_synthetic_subject(n_train_classes=150, n_train_per_class=8, n_test_clas
     Returns
     -------
     subject : Bunch
-        ``images_train``, ``X_train``, ``labels_train``; ``images_test``, ``X_test`` (mean
-        over repeats), ``X_test_repeats`` (n_repeats, n_test, n_voxels),
-        ``X_test_trials`` (n_test, n_repeats, n_voxels; the layout of the real-data
-        loaders), ``labels_test``;
+        ``images_train``, ``X_train``, ``labels_train``, ``runs_train`` (the simulated run
+        of each training sample); ``images_test``, ``X_test`` (mean over repeats),
+        ``X_test_repeats`` (n_repeats, n_test, n_voxels), ``X_test_trials`` (n_test,
+        n_repeats, n_voxels; the layout of the real-data loaders), ``labels_test``;
         ``images_unpaired``, ``labels_unpaired``; ``gallery_classes`` and
         ``gallery_images(classes, n_per_class)``; ``simulate_fmri(images, n_repeats=1,
         random_state=None)``, this subject's noisy single trials (n_repeats, n, n_voxels)
         for any other images (e.g. fMRI of other novel images, for a leakage-free unpaired
         set); ``roi`` and ``roi_labels`` (per voxel) and ``roi_masks``
         (ROIs plus LVC, HVC, VC); ground truth ``prf_center`` (deg, +x right, +y up),
-        ``prf_size`` (deg), ``snr`` (per voxel), ``Y_train_clean``, ``Y_test_clean``,
-        ``noise_ceiling`` (true correlation ceiling of ``X_test``) and
-        ``noise_ceiling_single_trial``; ``meta``.
+        ``prf_size`` (deg), ``snr`` (per voxel, single-trial signal variance / noise
+        variance: a ratio, the same in every unit), ``Y_train_clean``, ``Y_test_clean``
+        (noiseless responses, in signal units: variance 1 per voxel over the training
+        images), ``noise_ceiling`` (true correlation ceiling of ``X_test``; correlations
+        do not depend on the units) and ``noise_ceiling_single_trial``; ``meta``
+        (``fmri_units`` and ``clean_units`` state the units).
+
+    Notes
+    -----
+    Units are GOD's: every training trial is z-scored per voxel within its simulated run
+    (``runs_train``: runs of 50 images in a random order), every test repeat within its run
+    (one run per repeat, each test image shown once), before the repeats are averaged; so
+    each training voxel has variance 1, and a test voxel's variance is its signal fraction
+    plus the noise left after averaging. The default subject's training variance is 1.0
+    at every voxel; its averaged test data's per-voxel variance spreads with the SNR (about
+    0.03 / 0.1 / 0.7 at the 5th / 50th / 95th percentile).
+    :func:`variance_percentiles` gives these numbers for any subject.
 
     Examples
     --------
@@ -356,8 +406,12 @@ def make_synthetic_subject(n_train_classes=150, n_train_per_class=8, n_test_clas
     voxel_snr = snr * np.exp(rng.normal(0, snr_spread, V) - 0.08 * hierarchy)
     voxel_snr *= snr / np.exp(np.log(voxel_snr).mean())  # geometric mean = snr
     noise_sd = 1.0 / np.sqrt(voxel_snr)
-    X_train = Y_train + noise_sd * rng.standard_normal(Y_train.shape)
-    X_test_repeats = Y_test[None] + noise_sd * rng.standard_normal((n_test_repeats,) + Y_test.shape)
+    runs_train = run_layout(len(Y_train), rng)
+    X_train = zscore_runs(Y_train + noise_sd * rng.standard_normal(Y_train.shape), runs_train)
+    raw_repeats = Y_test[None] + noise_sd * rng.standard_normal((n_test_repeats,) + Y_test.shape)
+    # one run per repeat, showing every test image once (runs of 50 for more images)
+    test_runs = run_layout(len(Y_test))
+    X_test_repeats = np.stack([zscore_runs(r, test_runs) for r in raw_repeats])
     var_signal = Y_test.var(axis=0)
     noise_ceiling = np.sqrt(var_signal / (var_signal + noise_sd**2 / n_test_repeats))
     noise_ceiling_single = np.sqrt(var_signal / (var_signal + noise_sd**2))
@@ -372,20 +426,34 @@ def make_synthetic_subject(n_train_classes=150, n_train_per_class=8, n_test_clas
                                  random_state=seed, classes=classes,
                                  first_image=GALLERY_FIRST_IMAGE)
 
-    def simulate_fmri(images, n_repeats=1, random_state=None):
-        """Noisy single-trial responses of this subject to any images (n_repeats, n, V)."""
+    def simulate_fmri(images, n_repeats=1, random_state=None, zscore=True):
+        """Noisy single-trial responses of this subject to any images (n_repeats, n, V).
+
+        Each repeat is one pass over the images in their order, cut into runs of 50 images
+        (as GOD's test runs show each test image once), z-scored per voxel within each run;
+        ``zscore=False`` returns signal + noise in the clean responses' units (not GOD's).
+        """
         images = np.asarray(images, dtype=np.float32)
         if images.ndim != 4 or images.shape[1:] != (image_size, image_size, 3):
             raise ValueError(f"images must have shape (n, {image_size}, {image_size}, 3); "
                              f"got {images.shape}.")
+        if zscore and len(images) < 2:
+            raise ValueError(f"simulate_fmri z-scores each voxel within runs of the images "
+                             f"given, which needs at least 2 images; got {len(images)}. Pass "
+                             "more images, or zscore=False for signal + noise units.")
         clean = model(images)
         noise_rng = np.random.default_rng(random_state)
         trials = clean[None] + noise_sd * noise_rng.standard_normal((int(n_repeats),) + clean.shape)
+        if zscore:
+            runs = run_layout(len(images))
+            trials = np.stack([zscore_runs(t, runs) for t in trials]) if len(trials) \
+                else trials
         return trials.astype(np.float32)
 
     f32 = np.float32
     return Bunch(
         images_train=images_train, X_train=X_train.astype(f32), labels_train=labels_train,
+        runs_train=runs_train,
         images_test=images_test, X_test=X_test_repeats.mean(0).astype(f32),
         X_test_repeats=X_test_repeats.astype(f32),
         X_test_trials=np.ascontiguousarray(X_test_repeats.transpose(1, 0, 2)).astype(f32),
@@ -403,6 +471,8 @@ def make_synthetic_subject(n_train_classes=150, n_train_per_class=8, n_test_clas
               "n_voxels": int(V), "n_train": len(labels_train), "n_test": len(labels_test),
               "n_test_repeats": int(n_test_repeats), "n_unpaired": len(labels_unpaired),
               "n_gallery_classes": len(gallery_classes),
+              "fmri_units": FMRI_UNITS, "clean_units": CLEAN_UNITS,
+              "run_length": RUN_LENGTH, "n_train_runs": int(runs_train.max()) + 1,
               "coordinates": "degrees of visual angle, +x right, +y up, origin at fixation",
               "description": "neurodecode simulated GOD-like subject"},
     )

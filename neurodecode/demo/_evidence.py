@@ -20,8 +20,14 @@ def subject_statistics(subject, random_state=0, ceiling=None):
 
     if ceiling is None:
         ceiling = noise_ceiling(subject.X_test_trials, random_state=random_state)
+    from ..datasets._synthetic import variance_percentiles
+
     out = {
         "voxels_per_roi": {r: int(m.sum()) for r, m in subject.roi_masks.items()},
+        "fmri_variance": {"train": variance_percentiles(subject.X_train),
+                          "test": variance_percentiles(subject.X_test),
+                          "statistic": "per-voxel variance, 5th / 50th / 95th percentile "
+                                       "(test: the means over repeats)"},
         "noise_ceiling_split_half": {"median": float(np.nanmedian(ceiling)),
                                      "sd": float(np.nanstd(ceiling)),
                                      "estimator": "split-half, Spearman-Brown to all repeats, "

@@ -83,10 +83,10 @@ def _analyses_html(a, figures):
                 [[k, v["n"], _fmt(v.get("x")), _fmt(v.get("y")), _fmt(v.get("eccentricity")),
                   _fmt(v.get("polar_angle"))] for k, v in p["agreement"].items()]))
             parts.append('<p class="note">Against the simulated subject\'s true pRF centres. '
-                         "The encoder uses the paper's Glorot-initialised spatial maps; "
-                         "<code>ImageEncoder(space_init=\"uniform\")</code> recovers the "
-                         "retinotopy far better at high SNR; at GOD's single-trial SNR even a "
-                         "linear model of the true features recovers it only partly.</p>")
+                         "The encoder starts from flat spatial maps (<code>space_init="
+                         "\"uniform\"</code>); at GOD's single-trial SNR even a linear model "
+                         "of the true features recovers the retinotopy only partly "
+                         "(benchmarks/prf_oracle.py).</p>")
         if "prf" in figures:
             parts.append(f'<img alt="pRF maps" src="data:image/png;base64,{figures["prf"]}">')
     return "\n".join(parts)
@@ -161,15 +161,29 @@ def write_outputs(out, results, subject, fits):
     st = results["subject_statistics"]
     true = st.get("noise_ceiling_true")
     hvc = st.get("hvc_clean_correlation")
+    var = st.get("fmri_variance")
+
+    def _var(key):
+        v = var[key] if var else None
+        return f"{v['p5']:.3g} / {v['p50']:.3g} / {v['p95']:.3g}" if v else "n/a"
+
     subject_table = _table(
         ["voxels per ROI", "split-half noise ceiling median (SD)", "true ceiling median",
-         "clean HVC r within / between class"],
+         "clean HVC r within / between class",
+         "voxel variance p5 / p50 / p95: training", "test means"],
         [[", ".join(f"{k} {v}" for k, v in st["voxels_per_roi"].items()),
           f"{st['noise_ceiling_split_half']['median']:.2f} "
           f"({st['noise_ceiling_split_half']['sd']:.2f})",
           f"{true['median']:.2f}" if true else "n/a (real data)",
           f"{hvc['within_class']:.2f} / {hvc['between_class']:.2f}" if hvc
-          else "n/a (real data)"]])
+          else "n/a (real data)", _var("train"), _var("test")]])
+    mem_rows = [[m, f"{r['memorisation']['L_DE_decoded']:.4f}",
+                 f"{r['memorisation']['L_DE_true_images']:.4f}",
+                 "yes: L_DE below the true images'" if r["memorisation"]["memorises"]
+                 else "no"]
+                for m, r in methods.items() if r.get("memorisation")]
+    mem_table = (_table(["method", "L_DE of its reconstructions", "L_DE of the true images",
+                         "memorises the unpaired fMRI"], mem_rows) if mem_rows else "")
     ns = list(next(iter(methods.values()))["identification_perceptual"])
 
     def ident_table(key):
@@ -240,6 +254,7 @@ images, {proto['size']['n_trials']} trials per image:</p>{ident}{img('identifica
 ({html.escape(proto['networks']['coupled_distance'])}), which the decoder was optimised
 against:</p>{ident_coupled}
 <h2>Image similarity</h2>{sim_table}
+{'<h2>Memorisation of the unpaired fMRI (L_DE)</h2>' + mem_table + '<p class="note">A decoder whose reconstructions score a lower L_DE than the images actually seen fits the unpaired vectors with images that fool the encoder: its L_DE gain is not evidence of better reconstructions.</p>' if mem_table else ''}
 <h2>Statistics (Wilcoxon signed-rank, per-image scores, two-sided)</h2>{tests}
 <h2>Training curves (phase II, raw terms)</h2>{img('training', 'training curves')}
 <p class="note">Every number and its N: results.json.</p>

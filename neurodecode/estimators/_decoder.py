@@ -8,13 +8,21 @@ from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._docs import fill_doc
-from .._unpaired import check_same_units, unpaired_rows, unwrap, warn_if_sliceable
+from .._unpaired import (
+    check_repeats,
+    check_same_units,
+    de_voxel_weights,
+    unpaired_rows,
+    unwrap,
+    warn_if_sliceable,
+)
 from .._validation import (
     as_numeric_array,
     check_images,
     check_number,
     check_same_length,
     check_tuple,
+    check_units,
     resize_images,
 )
 from .._weights import resolve_weights
@@ -22,6 +30,7 @@ from ..backend import images_to_tensor, seed_from_random_state, seeded, tensor_v
 from ..metrics._scorers import pixcorr_score
 from ..models import DecoderNet, ImageLoss, build_feature_extractor, get_backbone_spec
 from ..training import CheckpointManager, Phase2Config, fingerprint, train_decoder
+from ..training._phase2 import DE_LOSSES
 from ._base import (
     NeuralEstimator,
     default_image_size,
@@ -34,18 +43,13 @@ from ._encoder import ImageEncoder
 DECODER_MULTIPLE = 8
 
 
-def _voxel_weights(voxel_snr, n_voxels):
-    """Per-voxel weights of the dense layer's l1 term: 1/SNR normalised to mean 1."""
-    if voxel_snr is None:
-        return None
-    snr = np.asarray(voxel_snr, dtype=np.float64).ravel()
-    if snr.shape != (n_voxels,) or not np.all(np.isfinite(snr)) or np.any(snr <= 0):
-        raise ValueError(
-            f"voxel_snr must be {n_voxels} finite positive values (one per voxel); got shape "
-            f"{np.shape(voxel_snr)}, min {np.nanmin(snr) if snr.size else 'n/a'}."
-        )
+def _voxel_weights(snr):
+    """Per-voxel weights of the dense layer's l1 term and of the authors' L_DE: 1/SNR and
+    SNR, each normalised to mean 1 (None, None without an SNR)."""
+    if snr is None:
+        return None, None
     inv = 1.0 / snr
-    return inv / inv.mean()
+    return inv / inv.mean(), snr / snr.mean()
 
 
 @fill_doc
@@ -99,6 +103,7 @@ class SelfSupervisedDecoder(NeuralEstimator):
     %(phase2_schedule)s
     %(max_shift)s
     %(decoder_penalty)s
+    %(de_options)s
     %(mask)s
     %(device)s
     %(precision)s
@@ -113,8 +118,9 @@ class SelfSupervisedDecoder(NeuralEstimator):
     decoder_module_ : DecoderNet
     history_ : dict of lists
         Phase II, per epoch: ``loss`` (normalised total), raw ``L_D``, ``L_ED``, ``L_DE``
-        (NaN when off), ``regularization``, ``lr``, ``seconds``. Phase I's is in
-        ``encoder_.history_``.
+        (NaN when off), ``regularization``, ``lr``, ``seconds``; with
+        ``unpaired_fmri_images`` (``fit``), the memorisation diagnostic ``L_DE_decoded`` and
+        ``L_DE_true_images``. Phase I's is in ``encoder_.history_``.
     loss_weights_ : tuple
         The weights used (after "auto").
     loss_scales_ : ndarray of shape (3,)
@@ -169,6 +175,7 @@ class SelfSupervisedDecoder(NeuralEstimator):
                  alpha=0.9, n_epochs=150, batch_sizes=(16, 16, 16), learning_rate=1e-3,
                  lr_step=30, lr_gamma=0.2, max_shift=5, decoder_l1=20.0,
                  decoder_group_lasso=400.0, penalty_weight=1.0, normalize_losses=True,
+                 de_loss="paper", subaverage_fraction=1.0 / 3.0, de_dropout=0.0,
                  mask=None, device="auto", precision="auto", random_state=None, verbose=0,
                  checkpoint_dir=None, checkpoint_every=10, resume=False):
         self.encoder = encoder
@@ -188,6 +195,9 @@ class SelfSupervisedDecoder(NeuralEstimator):
         self.decoder_group_lasso = decoder_group_lasso
         self.penalty_weight = penalty_weight
         self.normalize_losses = normalize_losses
+        self.de_loss = de_loss
+        self.subaverage_fraction = subaverage_fraction
+        self.de_dropout = de_dropout
         self.mask = mask
         self.device = device
         self.precision = precision
@@ -256,6 +266,11 @@ class SelfSupervisedDecoder(NeuralEstimator):
         check_number(self.penalty_weight, "penalty_weight", low=0.0)
         if not isinstance(self.normalize_losses, (bool, np.bool_)):
             raise TypeError(f"normalize_losses must be True or False; got {self.normalize_losses!r}.")
+        if self.de_loss not in DE_LOSSES:
+            raise ValueError(f"de_loss must be one of {DE_LOSSES}; got {self.de_loss!r}.")
+        check_number(self.subaverage_fraction, "subaverage_fraction", low=0.0, high=1.0,
+                     low_inclusive=False)
+        check_number(self.de_dropout, "de_dropout", low=0.0, high=1.0, high_inclusive=False)
 
     def _resolve_loss_weights(self, X_unpaired_fmri, unpaired_images):
         if isinstance(self.loss_weights, str):
@@ -331,10 +346,14 @@ class SelfSupervisedDecoder(NeuralEstimator):
                 Xu = unpaired_fmri
             else:
                 raw = unwrap(unpaired_fmri)
-                Xu = self._check_fmri(raw, "X_unpaired_fmri", n_voxels=X.shape[1])
-                if hasattr(raw, "columns"):  # DataFrame: its columns must be X's
-                    validate_data(self, raw, skip_check_array=True, reset=False)
-                check_same_units(X, Xu)
+                if np.ndim(raw) == 3 and not hasattr(raw, "affine"):  # repeats
+                    Xu = check_repeats(raw, "X_unpaired_fmri", X.shape[1])
+                    check_same_units(X, Xu.mean(axis=1))
+                else:
+                    Xu = self._check_fmri(raw, "X_unpaired_fmri", n_voxels=X.shape[1])
+                    if hasattr(raw, "columns"):  # DataFrame: its columns must be X's
+                        validate_data(self, raw, skip_check_array=True, reset=False)
+                    check_same_units(X, Xu)
             if len(Xu) < b_f:
                 raise ValueError(
                     f"{name} holds {len(Xu)} samples, fewer than the {b_f} drawn per step "
@@ -355,7 +374,7 @@ class SelfSupervisedDecoder(NeuralEstimator):
     @uses_precision
     @holds_checkpoint_dir
     def fit(self, X_paired, images, X_unpaired_fmri=None, unpaired_images=None,
-            voxel_snr=None):
+            voxel_snr=None, unpaired_fmri_images=None):
         """Fit the decoder (and, if needed, the encoder) on paired and unpaired data.
 
         Parameters
@@ -365,15 +384,28 @@ class SelfSupervisedDecoder(NeuralEstimator):
         images : array-like of shape (n_samples, H, W, 3)
             The images seen, float in [0, 1] or uint8. An all-NaN image marks its row of
             ``X_paired`` as unpaired fMRI (see :func:`~neurodecode.concat_unpaired_fmri`).
-        X_unpaired_fmri : array-like of shape (n_fmri, n_voxels), Niimg-like, Unpaired or None
+        X_unpaired_fmri : array-like of shape (n_fmri, n_voxels) or (n_fmri, n_repeats, \
+n_voxels), Niimg-like, Unpaired or None
             The fMRI without images, for L_DE, in the units of ``X_paired`` (see the class
-            notes on leakage and on pipelines). Not together with NaN-marked rows.
+            notes on leakage and on pipelines). Not together with NaN-marked rows. A 3D
+            array holds the repeats of each sample (e.g. ``X_test_trials``), drawn as fresh
+            random sub-averages (``subaverage_fraction``, the authors' protocol).
         unpaired_images : array-like of shape (n_images, H', W', 3), Unpaired or None
             Natural images without fMRI, for L_ED; resized to the paired images' size.
         voxel_snr : array-like of shape (n_voxels,), Unpaired or None
             Per-voxel SNR; the dense layer's l1 penalty is weighted by 1/SNR (normalised to
-            mean 1). Wrap it in :class:`neurodecode.Unpaired` inside cross-validation when
+            mean 1), and ``de_loss="authors"`` weights L_DE's voxels by SNR. None: computed
+            from unpaired repeats when given (:func:`neurodecode.analysis.snr`), else no
+            weighting. Wrap it in :class:`neurodecode.Unpaired` inside cross-validation when
             there are as many voxels as samples (scikit-learn would slice it).
+        unpaired_fmri_images : array-like of shape (n_fmri, H, W, 3), Unpaired or None
+            The images behind ``X_unpaired_fmri``, where they are known (the simulated
+            subject, benchmarks): used only for the memorisation diagnostic, never in a
+            loss. ``history_`` then records, after every epoch, ``L_DE_true_images`` (L_DE
+            of these images) and ``L_DE_decoded`` (of the decoder's reconstructions of the
+            unpaired fMRI, their means for repeats); a decoder whose ``L_DE_decoded`` falls
+            below ``L_DE_true_images`` fits the unpaired vectors with images that fool the
+            encoder rather than with the images seen.
 
         Returns
         -------
@@ -388,9 +420,11 @@ class SelfSupervisedDecoder(NeuralEstimator):
         """
         self._check_params()
         X, images, marked_fmri = self._split_inputs(X_paired, images, unwrap(X_unpaired_fmri))
+        check_units(X, "X_paired")
         n_rows = len(X) + (0 if marked_fmri is None else len(marked_fmri))
         for name, value in (("X_unpaired_fmri", X_unpaired_fmri),
-                            ("unpaired_images", unpaired_images), ("voxel_snr", voxel_snr)):
+                            ("unpaired_images", unpaired_images), ("voxel_snr", voxel_snr),
+                            ("unpaired_fmri_images", unpaired_fmri_images)):
             warn_if_sliceable(value, name, n_rows)
         images = check_images(images, "images", min_samples=2)
         size = default_image_size(images.shape, self.image_size, DECODER_MULTIPLE, "images",
@@ -401,7 +435,16 @@ class SelfSupervisedDecoder(NeuralEstimator):
         weights = self._resolve_loss_weights(unpaired_fmri, unwrap(unpaired_images))
         Xu, U = self._check_unpaired(X, unpaired_fmri, marked_fmri is not None,
                                      unwrap(unpaired_images), weights, size)
-        voxel_weights = _voxel_weights(unwrap(voxel_snr), X.shape[1])
+        repeats = Xu if Xu is not None and Xu.ndim == 3 else None
+        snr = de_voxel_weights(unwrap(voxel_snr), repeats, X.shape[1],
+                               self.de_loss if weights[2] > 0 else "paper")
+        voxel_weights, de_weights = _voxel_weights(snr)
+        truth = None
+        if unpaired_fmri_images is not None and Xu is not None:
+            truth = check_images(unwrap(unpaired_fmri_images), "unpaired_fmri_images",
+                                 min_samples=1)
+            check_same_length(truth, Xu, "unpaired_fmri_images", "X_unpaired_fmri")
+            truth = resize_images(truth, size)
         b_p, b_u, b_f = (int(b) for b in self.batch_sizes)
 
         encoder = self._get_encoder(images, X, size, needed=weights[1] > 0 or weights[2] > 0)
@@ -414,7 +457,9 @@ class SelfSupervisedDecoder(NeuralEstimator):
             max_shift=int(self.max_shift), decoder_l1=float(self.decoder_l1),
             decoder_group_lasso=float(self.decoder_group_lasso),
             penalty_weight=float(self.penalty_weight),
-            normalize_losses=bool(self.normalize_losses),
+            normalize_losses=bool(self.normalize_losses), de_loss=str(self.de_loss),
+            subaverage_fraction=float(self.subaverage_fraction),
+            de_dropout=float(self.de_dropout),
         )
         enc_net = None
         enc_print = None
@@ -435,7 +480,7 @@ class SelfSupervisedDecoder(NeuralEstimator):
             checkpoint = CheckpointManager(
                 self.checkpoint_dir, "decoder.ckpt", self.checkpoint_every,
                 fingerprint(identity, images, X, Xu, U, enc_print,
-                            None if voxel_weights is None else voxel_weights),
+                            None if voxel_weights is None else voxel_weights, truth),
                 identity=identity,
             )
             history, scales = train_decoder(
@@ -446,6 +491,8 @@ class SelfSupervisedDecoder(NeuralEstimator):
                 config, device, generator,
                 voxel_weights=None if voxel_weights is None else to_tensor(voxel_weights, device),
                 checkpoint=checkpoint, resume=bool(self.resume), verbose=int(self.verbose),
+                de_voxel_weights=None if de_weights is None else to_tensor(de_weights, device),
+                unpaired_fmri_images=None if truth is None else images_to_tensor(truth, device),
             )
         if enc_net is not None:
             enc_net.requires_grad_(False)

@@ -23,6 +23,7 @@ from ._losses import (
     l1_image_loss,
     normalize_channels,
     perceptual_distance,
+    snr_weighted_fmri_loss,
     total_variation,
 )
 
@@ -45,5 +46,6 @@ __all__ = [
     "l1_image_loss",
     "normalize_channels",
     "perceptual_distance",
+    "snr_weighted_fmri_loss",
     "total_variation",
 ]

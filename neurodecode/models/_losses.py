@@ -58,6 +58,52 @@ def fmri_loss(pred, target, alpha=0.9, reduction="mean", eps=1e-8):
     return _reduce(alpha * mse - (1.0 - alpha) * cos, reduction)
 
 
+def snr_weighted_fmri_loss(pred, target, voxel_weights, cos_weight=0.1, reduction="mean",
+                           eps=1e-8):
+    """The authors' L_DE loss: ``mean_v(w_v |r_hat_v - r_v|) - cos_weight * cos(r_hat, r)``.
+
+    The official Keras code (``encdec_train.py``: ``mae_vox + 0.1 * cosine_proximity``)
+    weights each voxel's absolute error by its SNR, normalised to mean 1
+    (:func:`~neurodecode.analysis.voxel_snr`), so that noisy voxels count less; the paper's
+    text gives Eq. 1 instead (:func:`fmri_loss`). Their PyTorch rewrite uses
+    ``0.2 * (1 - cos) / 2`` for the cosine part, which differs only by a constant.
+
+    Parameters
+    ----------
+    pred, target : Tensor of shape (n, n_voxels)
+        Predicted and measured voxel responses.
+    voxel_weights : Tensor of shape (n_voxels,)
+        Non-negative per-voxel weights (the authors: SNR / mean SNR).
+    cos_weight : float, default=0.1
+        Weight of the cosine term (the authors' 0.1).
+    reduction : {"mean", "sum", "none"}, default="mean"
+        ``"none"`` returns one value per sample; ``"mean"`` and ``"sum"`` reduce them.
+    eps : float, default=1e-8
+        Lower bound of the norms in the cosine.
+
+    Returns
+    -------
+    loss : Tensor
+        A scalar, or one value per sample for ``reduction="none"``; in
+        ``[-cos_weight, inf)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from neurodecode.models import snr_weighted_fmri_loss
+    >>> r = torch.tensor([[1.0, 2.0, 2.0]])
+    >>> w = torch.tensor([2.0, 1.0, 0.0])
+    >>> # errors 1, 1, 1: mean(2 * 1, 1 * 1, 0 * 1) = 1; cos(2r, r) = 1
+    >>> round(float(snr_weighted_fmri_loss(r + 1, r, w, cos_weight=0.0)), 6)
+    1.0
+    >>> round(float(snr_weighted_fmri_loss(2 * r, r, torch.zeros(3))), 6)
+    -0.1
+    """
+    mae = (voxel_weights * (pred - target).abs()).mean(dim=1)
+    cos = F.cosine_similarity(pred, target, dim=1, eps=eps)
+    return _reduce(mae - cos_weight * cos, reduction)
+
+
 def total_variation(images, beta=1.25, reduction="mean"):
     """Total variation ``mean((dx^2 + dy^2) ** beta)`` (the authors' ``total_variation_loss``).
 

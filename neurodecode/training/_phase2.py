@@ -4,21 +4,30 @@ Each step mixes three batches: image-fMRI pairs (L_D = L_s(D(r), s)), unpaired i
 (L_ED = L_s(D(E(s')), s'), input shifted, target not) and unpaired fMRI
 (L_DE = L_r(E(D(r')), r')). The three decoder passes run as one batch; the two image terms
 share one pass of the perceptual network. Terms are divided by their value at
-initialisation, so that each starts at 1 ("normalised to the same order of magnitude").
+initialisation, so that each starts at 1 ("normalised to the same order of magnitude"), or
+summed as they are (the authors' code). L_DE is the paper's Eq. 1 or the authors'
+SNR-weighted MAE, on fixed unpaired vectors or on fresh random sub-averages of repeats.
 """
+import contextlib
+
 from dataclasses import dataclass
 
 import torch
 
 from .._docs import fill_doc
 from ..backend import autocast, resize, reuse_freed_memory
-from ..models import fmri_loss
+from ..models import fmri_loss, snr_weighted_fmri_loss
 from ._augment import random_shift
 from ._loop import EpochLoop
 from ._optim import adam
 from ._phase1 import epoch_batches
+from ._unpaired_fmri import UnpairedFMRI
 
 TERMS = ("L_D", "L_ED", "L_DE")
+#: The L_DE losses: the paper's Eq. 1, the authors' code's SNR-weighted MAE - 0.1 cos.
+DE_LOSSES = ("paper", "authors")
+#: Weight of the cosine in the authors' L_DE (``mae_vox + 0.1 * cosine_proximity``).
+AUTHORS_DE_COS_WEIGHT = 0.1
 
 
 @fill_doc
@@ -40,6 +49,7 @@ class Phase2Config:
     %(alpha)s
     %(max_shift)s
     %(decoder_penalty)s
+    %(de_options)s
 
     See Also
     --------
@@ -65,6 +75,27 @@ class Phase2Config:
     decoder_group_lasso: float = 400.0
     penalty_weight: float = 1.0
     normalize_losses: bool = True
+    de_loss: str = "paper"
+    subaverage_fraction: float = 1.0 / 3.0
+    de_dropout: float = 0.0
+
+
+@contextlib.contextmanager
+def _readout_dropout(encoder, rate):
+    """Dropout at ``rate`` on the frozen encoder's readout inputs inside the block (its
+    batch norms stay in eval mode); nothing changes for ``rate=0``."""
+    if not rate:
+        yield
+        return
+    readout = encoder.readout
+    training, p = readout.training, readout.dropout.p
+    readout.train(True)
+    readout.dropout.p = float(rate)
+    try:
+        yield
+    finally:
+        readout.dropout.p = p
+        readout.train(training)
 
 
 class _Cycler:
@@ -93,11 +124,38 @@ class _Cycler:
 class Phase2Step:
     """Loss of one phase-II step; also used to measure the loss scales at initialisation."""
 
-    def __init__(self, decoder, encoder, image_loss, config, voxel_weights, device, generator):
+    def __init__(self, decoder, encoder, image_loss, config, voxel_weights, device, generator,
+                 de_voxel_weights=None):
         self.decoder, self.encoder, self.image_loss = decoder, encoder, image_loss
         self.config, self.voxel_weights = config, voxel_weights
         self.device, self.generator = device, generator
+        self.de_voxel_weights = de_voxel_weights
+        if config.de_loss not in DE_LOSSES:
+            raise ValueError(f"de_loss must be one of {DE_LOSSES}; got {config.de_loss!r}.")
+        if config.de_loss == "authors" and de_voxel_weights is None:
+            raise ValueError("de_loss='authors' weights each voxel by its SNR: pass "
+                             "de_voxel_weights (SNR normalised to mean 1).")
         self.scales = torch.ones(3)
+
+    def de_loss(self, pred, target, reduction="mean"):
+        """L_DE's fMRI loss: Eq. 1 (``"paper"``) or the authors' SNR-weighted MAE."""
+        if self.config.de_loss == "authors":
+            return snr_weighted_fmri_loss(pred, target, self.de_voxel_weights,
+                                          cos_weight=AUTHORS_DE_COS_WEIGHT,
+                                          reduction=reduction)
+        return fmri_loss(pred, target, alpha=self.config.alpha, reduction=reduction)
+
+    def de_offset(self):
+        """What makes L_DE's loss non-negative (its lower bound is minus this)."""
+        if self.config.de_loss == "authors":
+            return AUTHORS_DE_COS_WEIGHT
+        return 1.0 - self.config.alpha
+
+    def encode_de(self, images):
+        """E of the decoder's reconstructions in the DE pass, with the encoder's readout
+        dropout on at rate ``config.de_dropout`` (0: eval mode, ours)."""
+        with _readout_dropout(self.encoder, self.config.de_dropout):
+            return self.encoder(resize(images, self.encoder.image_size)).float()
 
     def terms(self, paired, unpaired_images, unpaired_fmri, shift=True):
         """Raw L_D, L_ED, L_DE (None where a batch is None) for one set of batches."""
@@ -134,8 +192,8 @@ class Phase2Step:
                 out["L_" + k] = v.mean()
         if "DE" in parts:
             with autocast(dev):
-                r_hat = self.encoder(resize(parts["DE"], self.encoder.image_size)).float()
-            out["L_DE"] = fmri_loss(r_hat, unpaired_fmri, alpha=cfg.alpha)
+                r_hat = self.encode_de(parts["DE"])
+            out["L_DE"] = self.de_loss(r_hat, unpaired_fmri)
         return out
 
     @torch.no_grad()
@@ -148,8 +206,8 @@ class Phase2Step:
             if value is None:
                 continue
             value = float(value)
-            if key == "L_DE":  # offset-free: alpha * MSE + (1 - alpha) * (1 - cos) >= 0
-                value += 1.0 - self.config.alpha
+            if key == "L_DE":  # offset-free: e.g. alpha * MSE + (1 - alpha) * (1 - cos) >= 0
+                value += self.de_offset()
             scales[i] = max(value, 1e-6)
         self.scales = scales
         return scales
@@ -180,7 +238,7 @@ class Phase2Step:
 @fill_doc
 def train_decoder(decoder, encoder, image_loss, fmri, images, unpaired_images, unpaired_fmri,
                   config, device, generator, voxel_weights=None, checkpoint=None, resume=False,
-                  verbose=0):
+                  verbose=0, de_voxel_weights=None, unpaired_fmri_images=None):
     """Train ``decoder`` (a :class:`DecoderNet`) in place with ``encoder`` frozen (phase II).
 
     Each epoch visits the pairs once in random batches; each step also draws a batch of
@@ -203,8 +261,9 @@ def train_decoder(decoder, encoder, image_loss, fmri, images, unpaired_images, u
         Their images in [0, 1], ``s`` the decoder's ``image_size``, on ``device``.
     unpaired_images : Tensor of shape (m, 3, s, s) or None
         Images without fMRI (L_ED), on ``device``; resized to the encoder's input size.
-    unpaired_fmri : Tensor of shape (k, V) or None
-        The fMRI without images (L_DE), on ``device``.
+    unpaired_fmri : Tensor of shape (k, V) or (k, n_repeats, V), or None
+        The fMRI without images (L_DE), on ``device``: fixed vectors, or the repeats of
+        each sample, drawn as fresh random sub-averages (``config.subaverage_fraction``).
     config : Phase2Config
         The hyper-parameters.
     %(device_torch)s
@@ -214,12 +273,21 @@ def train_decoder(decoder, encoder, image_loss, fmri, images, unpaired_images, u
         Per-voxel weights of the decoder's l1 penalty.
     %(checkpoint_loop)s
     %(verbose)s
+    de_voxel_weights : Tensor of shape (V,) or None, default=None
+        Per-voxel weights of the authors' L_DE loss (SNR normalised to mean 1); needed for
+        ``config.de_loss="authors"``.
+    unpaired_fmri_images : Tensor of shape (k, 3, s, s) or None, default=None
+        The images behind the unpaired fMRI, where known (simulated subject, benchmarks):
+        used only for the memorisation diagnostic, never in a loss. After every epoch,
+        ``L_DE_decoded`` (L_DE of the decoder's reconstructions of the unpaired means,
+        eval mode) and ``L_DE_true_images`` (L_DE of the true images) are recorded.
 
     Returns
     -------
     history : dict of lists
         Per epoch: ``epoch``, ``loss`` (the normalised total), the raw ``L_D``, ``L_ED``
-        and ``L_DE`` (NaN when off), ``regularization``, ``lr`` and ``seconds``.
+        and ``L_DE`` (NaN when off), ``regularization``, ``lr`` and ``seconds``; with
+        ``unpaired_fmri_images``, ``L_DE_decoded`` and ``L_DE_true_images``.
     scales : Tensor of shape (3,)
         The normalisation constants of L_D, L_ED, L_DE (1 where off or not normalised).
 
@@ -246,12 +314,14 @@ def train_decoder(decoder, encoder, image_loss, fmri, images, unpaired_images, u
         return _train_decoder(decoder, encoder, image_loss, fmri, images, unpaired_images,
                               unpaired_fmri, config, device, generator,
                               voxel_weights=voxel_weights, checkpoint=checkpoint,
-                              resume=resume, verbose=verbose)
+                              resume=resume, verbose=verbose,
+                              de_voxel_weights=de_voxel_weights,
+                              unpaired_fmri_images=unpaired_fmri_images)
 
 
 def _train_decoder(decoder, encoder, image_loss, fmri, images, unpaired_images, unpaired_fmri,
                    config, device, generator, voxel_weights=None, checkpoint=None,
-                   resume=False, verbose=0):
+                   resume=False, verbose=0, de_voxel_weights=None, unpaired_fmri_images=None):
     w_d, w_ed, w_de = config.loss_weights
     used = {"L_D": w_d > 0, "L_ED": w_ed > 0 and unpaired_images is not None,
             "L_DE": w_de > 0 and unpaired_fmri is not None}
@@ -260,12 +330,17 @@ def _train_decoder(decoder, encoder, image_loss, fmri, images, unpaired_images, 
         encoder.eval()
         encoder.requires_grad_(False)
 
-    step = Phase2Step(decoder, encoder, image_loss, config, voxel_weights, device, generator)
+    step = Phase2Step(decoder, encoder, image_loss, config, voxel_weights, device, generator,
+                      de_voxel_weights=de_voxel_weights)
+    if unpaired_fmri is not None:
+        unpaired_fmri = UnpairedFMRI(unpaired_fmri, config.subaverage_fraction)
+    diagnose = used["L_DE"] and unpaired_fmri_images is not None
+    extra_terms = ("L_DE_decoded", "L_DE_true_images") if diagnose else ()
     optimizer = adam(decoder.parameters(), config.learning_rate)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=config.lr_step,
                                                 gamma=config.lr_gamma)
     loop = EpochLoop("phase2", "phase II (decoder)", optimizer, scheduler, generator, device,
-                     config.n_epochs, ("loss",) + TERMS + ("regularization",),
+                     config.n_epochs, ("loss",) + TERMS + ("regularization",) + extra_terms,
                      checkpoint=checkpoint, verbose=verbose)
     cyclers = {}  # endless samplers of the unpaired pools, checkpointed with the loop
     if used["L_ED"]:
@@ -283,8 +358,11 @@ def _train_decoder(decoder, encoder, image_loss, fmri, images, unpaired_images, 
         step.measure_scales(
             (fmri[ref], images[ref]) if used["L_D"] else None,
             unpaired_images[:b_u] if used["L_ED"] else None,
-            unpaired_fmri[:b_f] if used["L_DE"] else None,
+            unpaired_fmri.draw(torch.arange(b_f), generator) if used["L_DE"] else None,
         )
+    true_de = None
+    if diagnose:
+        true_de = _de_at_images(step, unpaired_fmri_images, unpaired_fmri.means, b_f)
 
     n = len(fmri)
 
@@ -299,7 +377,7 @@ def _train_decoder(decoder, encoder, image_loss, fmri, images, unpaired_images, 
                 paired = (fmri[idx_dev], images[idx_dev])
             u_img = (unpaired_images[cyclers["cycler_images"].next().to(device)]
                      if used["L_ED"] else None)
-            u_fmri = (unpaired_fmri[cyclers["cycler_fmri"].next().to(device)]
+            u_fmri = (unpaired_fmri.draw(cyclers["cycler_fmri"].next(), generator)
                       if used["L_DE"] else None)
             loss, reg, terms = step.update(optimizer, paired, u_img, u_fmri)
             w = 1.0 / len(batches)
@@ -311,6 +389,9 @@ def _train_decoder(decoder, encoder, image_loss, fmri, images, unpaired_images, 
         for key in TERMS:
             if not used[key]:
                 sums[key] = float("nan")
+        if diagnose:
+            sums["L_DE_true_images"] = true_de
+            sums["L_DE_decoded"] = _de_decoded(step, unpaired_fmri.means, b_f)
         return sums
 
     def extra_state():
@@ -320,3 +401,29 @@ def _train_decoder(decoder, encoder, image_loss, fmri, images, unpaired_images, 
     optimizer.zero_grad(set_to_none=True)  # the gradients are not kept with the decoder
     decoder.eval()
     return history, step.scales
+
+
+@torch.no_grad()
+def _de_at_images(step, images, fmri, batch_size):
+    """Mean L_DE of ``images`` against their fMRI ``fmri`` (encoder in eval mode)."""
+    total = 0.0
+    for idx in torch.split(torch.arange(len(fmri)), batch_size):
+        idx = idx.to(fmri.device)
+        with autocast(step.device):
+            r_hat = step.encoder(resize(images[idx], step.encoder.image_size)).float()
+        total += float(step.de_loss(r_hat, fmri[idx], reduction="sum"))
+    return total / len(fmri)
+
+
+@torch.no_grad()
+def _de_decoded(step, fmri, batch_size):
+    """Mean L_DE of the decoder's reconstructions of ``fmri`` (decoder and encoder in eval
+    mode): the memorisation diagnostic's counterpart of :func:`_de_at_images`."""
+    training = step.decoder.training
+    step.decoder.eval()
+    images = []
+    for idx in torch.split(torch.arange(len(fmri)), batch_size):
+        with autocast(step.device):
+            images.append(step.decoder(fmri[idx.to(fmri.device)]).float())
+    step.decoder.train(training)
+    return _de_at_images(step, torch.cat(images), fmri, batch_size)

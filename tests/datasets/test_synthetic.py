@@ -58,15 +58,61 @@ def test_prf_ground_truth_follows_the_hierarchy(subject):
 
 def test_noise_matches_the_snr_and_the_true_noise_ceiling(subject):
     s = make_synthetic_subject(**{**SMALL, "n_test_repeats": 35, "snr": 0.5})
-    noise = s.X_train - s.Y_train_clean
-    # per-voxel noise variance is 1 / snr (relative error of a variance from 80 samples)
-    ratio = noise.var(axis=0) * s.snr
-    assert abs(np.median(ratio) - 1) < 0.1
     assert abs(np.exp(np.log(s.snr).mean()) - 0.5) < 1e-6
+    # z-units: a single trial correlates with the clean signal as sqrt(snr / (1 + snr)),
+    # the single-trial ceiling (z-scoring within runs rescales, it does not mix voxels)
+    r1 = [np.corrcoef(s.X_train[:, v], s.Y_train_clean[:, v])[0, 1] for v in range(120)]
+    assert abs(np.mean(r1) - np.mean(np.sqrt(s.snr / (1 + s.snr)))) < 0.05
     # the true ceiling predicts the correlation of the measured test means with the truth
     r = [np.corrcoef(s.X_test[:, v], s.Y_test_clean[:, v])[0, 1] for v in range(120)]
     assert abs(np.mean(r) - np.mean(s.noise_ceiling)) < 0.05
     assert np.all(s.noise_ceiling > s.noise_ceiling_single_trial)
+
+
+def test_fmri_is_in_god_units(subject):
+    """Single trials z-scored per voxel within runs of 50 images, test repeats within
+    their run (one per repeat) before averaging: what load_god returns."""
+    from neurodecode._utils import zscore_runs
+    from neurodecode.datasets._synthetic import run_layout, variance_percentiles
+
+    s = subject
+    assert s.runs_train.shape == (80,) and np.bincount(s.runs_train).tolist() == [40, 40]
+    for run in np.unique(s.runs_train):  # mean 0, SD 1 per voxel within every run
+        x = s.X_train[s.runs_train == run].astype(np.float64)
+        np.testing.assert_allclose(x.mean(0), 0, atol=1e-5)
+        np.testing.assert_allclose(x.std(0), 1, atol=1e-5)
+    for rep in s.X_test_repeats.astype(np.float64):  # each repeat is one run of 10 images
+        np.testing.assert_allclose(rep.mean(0), 0, atol=1e-5)
+        np.testing.assert_allclose(rep.std(0), 1, atol=1e-5)
+    np.testing.assert_allclose(s.X_test, s.X_test_repeats.mean(0), atol=1e-5)
+    assert s.X_test_trials.shape == (10, 6, 120)
+    v = variance_percentiles(s.X_train)
+    assert all(abs(v[k] - 1) < 1e-4 for k in ("p5", "p50", "p95"))
+    assert "z-scored" in s.meta["fmri_units"] and s.meta["n_train_runs"] == 2
+    # GOD's layout: 1200 training images in 24 runs of 50, in a random order
+    runs = run_layout(1200, np.random.default_rng(0))
+    assert np.bincount(runs).tolist() == [50] * 24 and not np.all(np.diff(runs) >= 0)
+    # the helper is scipy's z-score within each group
+    from scipy.stats import zscore
+
+    X = np.random.default_rng(1).standard_normal((6, 3)) * [1, 10, 100]
+    Z = zscore_runs(X, [0, 1, 0, 1, 0, 1])
+    np.testing.assert_allclose(Z[::2], zscore(X[::2], axis=0))
+    np.testing.assert_allclose(Z[1::2], zscore(X[1::2], axis=0))
+
+
+def test_default_subject_variances_in_god_range():
+    """The must-show of the units: per-voxel variance of the training fMRI within
+    0.8-1.25 at the 5th, 50th and 95th percentiles (raw units gave 4 / 55 / 824)."""
+    from neurodecode.datasets._synthetic import variance_percentiles
+
+    s = make_synthetic_subject(n_train_classes=150, n_train_per_class=8, n_unpaired_classes=0,
+                               n_gallery_classes=50, n_voxels={"V1": 300, "hV4": 100,
+                                                                "PPA": 100})
+    v = variance_percentiles(s.X_train)
+    assert all(0.8 <= v[k] <= 1.25 for k in ("p5", "p50", "p95")), v
+    t = variance_percentiles(s.X_test)  # averaged repeats: signal fraction + noise / 35
+    assert t["p5"] < t["p50"] < t["p95"] < 1.0
 
 
 def test_responses_are_a_fixed_function_of_the_image(subject):
@@ -88,11 +134,18 @@ def test_responses_are_a_fixed_function_of_the_image(subject):
 def test_responses_depend_on_the_image_only(subject):
     # the same image gives the same response whatever class it is said to belong to, and
     # the subject's response function reproduces its own noiseless test responses
-    trials = subject.simulate_fmri(subject.images_test, n_repeats=400, random_state=0)
+    trials = subject.simulate_fmri(subject.images_test, n_repeats=400, random_state=0,
+                                   zscore=False)
     z = (trials - subject.Y_test_clean[None]) * np.sqrt(subject.snr)  # standard normal noise
     assert abs(z.mean()) < 0.01 and abs(z.std() - 1) < 0.01
+    # by default in GOD's units: each repeat z-scored within runs of (up to) 50 images
+    trials = subject.simulate_fmri(subject.images_test, n_repeats=3, random_state=0)
+    np.testing.assert_allclose(trials.mean(axis=1), 0, atol=1e-5)
+    np.testing.assert_allclose(trials.std(axis=1), 1, atol=1e-4)
     with pytest.raises(ValueError, match="images must have shape"):
         subject.simulate_fmri(subject.images_test[:, :8])
+    with pytest.raises(ValueError, match="at least 2 images"):
+        subject.simulate_fmri(subject.images_test[:1])
 
 
 def test_default_subject_matches_god():

@@ -115,6 +115,14 @@ lr_step : int, default=30
 lr_gamma : float, default=0.2
     Factor applied to the learning rate every ``lr_step`` epochs."""
 
+docdict["encoder_penalty_weight"] = """penalty_weight : float, default=1.0
+    Multiplies the four penalties above. The penalties are sums over each voxel's
+    weights while the fMRI loss is a mean over voxels, so they are scaled by
+    ``4500 / n_voxels``: at every voxel count a voxel's penalty stands to its share of
+    the loss as in the authors' configuration (their constants, ~4500 voxels), which
+    ``penalty_weight=1`` reproduces exactly at 4500 voxels. Tune it on held-out
+    training pairs (``GridSearchCV`` with :meth:`score`), never on test images."""
+
 docdict["decoder_penalty"] = """decoder_l1 : float, default=20.0
     Weight of the l1 term of the dense layer's group-lasso penalty
     (:meth:`~neurodecode.models.DecoderNet.regularization`; the authors' value).

@@ -57,7 +57,7 @@ class CheckpointDirInUseError(RuntimeError):
 
 
 class FMRIUnitsWarning(UserWarning):
-    """fMRI whose per-voxel variances say it is not standardised (raw betas, BOLD).
+    """Warn of fMRI whose per-voxel variances say it is not standardised (raw betas, BOLD).
 
     The losses of both phases are unweighted means over voxels: in raw units the noisiest
     voxels (the largest variances) decide them. neurodecode expects GOD's units, every voxel

@@ -116,7 +116,7 @@ SHARED = {
     "batch_sizes": ("phase2_schedule",),
     "decoder_l1": ("decoder_penalty",),
     "decoder_group_lasso": ("decoder_penalty",),
-    "penalty_weight": ("decoder_penalty",),
+    "penalty_weight": ("decoder_penalty", "encoder_penalty_weight"),
     "normalize_losses": ("decoder_penalty",),
     "spatial_l1": ("encoder_penalty",),
     "branch_l1": ("encoder_penalty",),

@@ -84,13 +84,7 @@ class ImageEncoder(NeuralEstimator):
         images) ranked them the same way. Use "uniform" for receptive-field analyses
         (:func:`~neurodecode.analysis.estimate_prf`).
     %(encoder_penalty)s
-    penalty_weight : float, default=1.0
-        Multiplies the four penalties above. The penalties are sums over each voxel's
-        weights while the fMRI loss is a mean over voxels, so they are scaled by
-        ``4500 / n_voxels``: at every voxel count a voxel's penalty stands to its share of
-        the loss as in the authors' configuration (their constants, ~4500 voxels), which
-        ``penalty_weight=1`` reproduces exactly at 4500 voxels. Tune it on held-out
-        training pairs (``GridSearchCV`` with :meth:`score`), never on test images.
+    %(encoder_penalty_weight)s
     cache_features : {"auto", True, False}, default="auto"
         Compute the frozen backbone features once and train on them. Exact only without
         augmentation, so it requires ``max_shift=0``; "auto" caches then when the cache

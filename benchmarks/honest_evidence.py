@@ -1,39 +1,57 @@
-"""The headline comparison of issue 8, done as a referee would ask: tuned arms, decoupled
-scoring, several seeds, a seed-aware test; and the unpaired-fMRI protocol ladder.
+"""The headline comparison, done as a referee would ask, in GOD's units (issue 21): tuned
+arms in the test regime, decoupled scoring, several seeds, a seed-aware test, the L_DE
+variants of the authors' code, memorisation flags, and the unpaired-fMRI protocol ladder.
 
 Protocol
 --------
-* Subject: the GOD-matched simulated subject (``make_synthetic_subject`` defaults: 4500
-  voxels, split-half noise ceiling median ~0.65, single-trial training data), one subject per
-  seed (the seed draws the subject, its images and the training).
-* Training networks: EfficientNet-Lite0 (encoder backbone and perceptual loss).
-* Tuning (same budget for every arm): on the *training pairs* of the first seed only, 20 % of
-  the training classes are held out; the encoder is fitted on the rest; every arm
-  (supervised, self-supervised, L_ED only, L_DE only) is fitted for each point of the grid
-  ``penalty_weight x n_epochs`` (one predefined split, the fold's encoder frozen) and
-  scored by 2-way identification of the held-out pairs with **EfficientNet-Lite1** features
-  (neither the training nor the final scoring network). Arms that use unpaired fMRI get the
-  held-out pairs' fMRI (never their images), as the test protocol does. The chosen
-  hyper-parameters are used for every seed; no test image is ever seen during tuning.
+* Subject: the GOD-matched simulated subject, z-scored per voxel within its simulated runs
+  (training: runs of 50 images; each test repeat in its own runs before averaging), one
+  subject per seed (the seed draws the subject, its images and the training). ``--size cpu``
+  is the quick demo's subject (400 voxels, 600 training pairs, 50 test images x 35
+  repeats, 1000 unpaired images, a 200-class gallery); ``full`` the full demo's (4500
+  voxels, 1200 pairs, 4000 unpaired images, 1000 classes).
+* Training networks: EfficientNet-Lite0 (encoder backbone and perceptual loss). The encoder
+  is the package's default (uniform spatial init, small channel init) with
+  ``penalty_weight`` 0.1, as in the demo.
+* Arms: supervised (L_D), full self-supervised (L_D + L_ED + L_DE), L_ED only, L_DE only,
+  and the L_DE variants of the full method {exact test vectors, fresh random sub-averages of
+  a third of the repeats every batch} x {our loss (Eq. 1), the authors' SNR-weighted MAE -
+  0.1 cos} x {terms normalised by their initial value, the authors' plain sum}; plus the
+  authors' whole L_DE path (sub-averages, their loss, plain sum, encoder dropout 0.5 in the
+  DE pass). Every arm gets ``voxel_snr`` from the test repeats (fMRI only, as the authors'
+  code), which weights the decoder's l1 by 1/SNR and the authors' loss by SNR.
+* Tuning in the test regime (same grid, same budget for every arm): on the *training
+  pairs* of the first seed only, 20 % of the training classes are held out; the encoder is
+  refitted on the rest; the held-out images' fMRI is simulated as at test time (35 repeats,
+  z-scored in runs, averaged: ``simulate_fmri``) and serves both as the unpaired fMRI (as
+  repeats for the sub-average arms) and as the decoded input; every arm is fitted at each
+  point of ``penalty_weight x n_epochs`` and scored by 2-way identification of the held-out
+  images with **EfficientNet-Lite1** (neither the training nor the final scoring network).
+  The chosen values are used for every seed; no test image is seen during tuning.
 * Scoring: **EfficientNet-Lite2** (identification 2/5/10/50-way among the other test
-  images, gallery class rank of 1000 classes, 50-way top-1), plus network-free PixCorr,
-  SSIM and edge correlation; the coupled Lite0 identification is kept as secondary.
+  images, gallery class rank, n-way top-1), network-free PixCorr, SSIM and edge
+  correlation; the coupled Lite0 identification is kept as secondary.
+* Memorisation: every arm with L_DE records, per epoch, L_DE of its reconstructions of the
+  unpaired means and L_DE at the true images; a final L_DE below the truth's is flagged.
 * Statistics: per seed and pooled; ``neurodecode.metrics.seed_test`` (one-sample t on the
   per-seed mean differences, seed as random effect; the matching t interval).
-* Ladder (``--study ladder``; ``--chosen`` sets its penalty and epochs, default the tuned
-  0.1 and 10 of the first run): the self-supervised decoder with unpaired fMRI from
-  none / other novel images (leakage-free: the subject's responses to 50 images of classes
-  never used elsewhere, averaged over the same number of repeats) / the authors' random
-  sub-averages of a third of the test repeats / the exact test vectors, crossed with
-  unpaired image pools of 0 / 100 / 1000 / 4000 images.
+* Ladder (``--study ladder``): the self-supervised decoder at the tuned values with
+  unpaired fMRI from none / other novel images (the subject's 35-repeat means for 50
+  images of classes never used elsewhere) / fresh sub-averages of the test repeats / the
+  exact test vectors, crossed with unpaired image pools of 0 / 100 / 1000 / all images.
 
-Run (GPU recommended; ``--jobs`` runs fits in parallel processes)::
+Every finished job is appended to ``<out>/evidence.jsonl``; a run started again with the same
+``--out`` skips the jobs it finds there (resume after an interruption), and
+``--from-jsonl`` rebuilds the tables from logs alone.
 
-    python benchmarks/honest_evidence.py --study headline --seeds 0 1 2 3 4 --device cuda \
-        --jobs 12 --out evidence
-    python benchmarks/honest_evidence.py --study ladder --seeds 0 --device cuda --jobs 16 \
-        --out evidence
-    python benchmarks/honest_evidence.py --size tiny --seeds 0 1 --jobs 1 --out /tmp/ev  # CPU check
+Run::
+
+    python benchmarks/honest_evidence.py --study headline --size cpu --jobs 2 --threads 1 \
+        --out evidence_cpu                       # 2 CPU cores
+    python benchmarks/honest_evidence.py --study ladder --size cpu --seeds 0 --jobs 2 \
+        --threads 1 --out evidence_cpu
+    bash benchmarks/gpu_evidence.sh              # the full size on one GPU
+    python benchmarks/honest_evidence.py --size tiny --seeds 0 1 --out /tmp/ev  # smoke test
 
 Writes ``<out>/<study>.json`` (every per-image score) and ``<out>/<study>.md`` (tables).
 """
@@ -49,8 +67,28 @@ from pathlib import Path
 import joblib
 import numpy as np
 
-ARMS = {"supervised": (1.0, 0.0, 0.0), "self-supervised": (1.0, 1.0, 1.0),
-        "L_ED only": (1.0, 1.0, 0.0), "L_DE only": (1.0, 0.0, 1.0)}
+BASE_ARMS = {"supervised": (1.0, 0.0, 0.0), "self-supervised": (1.0, 1.0, 1.0),
+             "L_ED only": (1.0, 1.0, 0.0), "L_DE only": (1.0, 0.0, 1.0)}
+DEFAULT_DE = {"fmri": "exact", "de_loss": "paper", "normalize_losses": True, "de_dropout": 0.0}
+
+
+def _arms():
+    arms = {name: dict(DEFAULT_DE, loss_weights=w) for name, w in BASE_ARMS.items()}
+    for fmri, loss, norm in itertools.product(("exact", "subaverage"), ("paper", "authors"),
+                                              (True, False)):
+        spec = {"fmri": fmri, "de_loss": loss, "normalize_losses": norm, "de_dropout": 0.0}
+        if spec == DEFAULT_DE:
+            continue  # the self-supervised arm itself
+        name = "SS %s/%s/%s" % (fmri, "ours" if loss == "paper" else "authors'",
+                                "normalised" if norm else "plain")
+        arms[name] = dict(spec, loss_weights=(1.0, 1.0, 1.0))
+    arms["SS authors' path"] = {"fmri": "subaverage", "de_loss": "authors",
+                                "normalize_losses": False, "de_dropout": 0.5,
+                                "loss_weights": (1.0, 1.0, 1.0)}
+    return arms
+
+
+ARMS = _arms()
 
 
 @dataclass
@@ -63,20 +101,26 @@ class Size:
     n_gallery_per_class: int = 20
     n_voxels: dict = field(default_factory=dict)
     encoder_epochs: int = 20
-    epochs_grid: tuple = (10, 20)
-    # the first run (0.1, 0.3, 1) chose 0.1 for every arm, the grid's edge: extended below
+    encoder_penalty_weight: float = 0.1
+    epochs_grid: tuple = (10, 20, 40)
     penalty_grid: tuple = (0.01, 0.03, 0.1, 0.3, 1.0)
     feature_size: int = 64
+    n_val_repeats: int = 35
 
 
+QUICK_VOXELS = {"V1": 100, "V2": 80, "V3": 70, "hV4": 50, "LOC": 50, "FFA": 25, "PPA": 25}
 SIZES = {
     "full": Size(),
+    # the quick demo's subject; a grid that fits about two hours on 2 CPU cores
+    "cpu": Size(n_train_per_class=4, n_unpaired_classes=200, n_gallery_classes=200,
+                n_voxels=QUICK_VOXELS, encoder_epochs=6, epochs_grid=(2, 4),
+                penalty_grid=(0.01, 0.1, 1.0)),
     "tiny": Size(n_train_classes=30, n_train_per_class=4, n_unpaired_classes=40,
                  n_unpaired_per_class=3, n_gallery_classes=100, n_gallery_per_class=3,
                  n_voxels={"V1": 60, "V2": 50, "V3": 40, "hV4": 30, "LOC": 30, "FFA": 20,
                            "PPA": 20},
-                 encoder_epochs=2, epochs_grid=(1, 2), penalty_grid=(0.3, 1.0),
-                 feature_size=64),
+                 encoder_epochs=2, epochs_grid=(1,), penalty_grid=(0.3, 1.0),
+                 n_val_repeats=6),
 }
 
 
@@ -92,12 +136,17 @@ def subject_for(size, seed):
 
 
 CACHED = ("images_train", "X_train", "labels_train", "images_test", "X_test", "labels_test",
-          "X_test_repeats", "images_unpaired", "X_other")
+          "X_test_trials", "images_unpaired", "X_other", "X_val_trials")
 
 
 def cache_subject(s, size, seed, workdir):
-    """Save the arrays the jobs need (generating a 4500-voxel subject takes ~20 s)."""
+    """Save the arrays the jobs need (generating a 4500-voxel subject takes ~20 s): the
+    subject's, the other novel images' fMRI (ladder) and the tuning fold's held-out
+    images' fMRI simulated as at test time (repeats, z-scored in runs; (n, R, V))."""
     s.X_other = other_novel_fmri(s, seed)
+    _, val = tuning_split(s, seed)
+    s.X_val_trials = s.simulate_fmri(s.images_train[val], n_repeats=size.n_val_repeats,
+                                     random_state=[seed, 4242]).transpose(1, 0, 2)
     np.savez(Path(workdir) / f"subject_{seed}.npz", **{k: s[k] for k in CACHED},
              random_state=s.meta["random_state"], image_size=s.meta["image_size"])
 
@@ -108,6 +157,7 @@ def load_subject(workdir, seed):
     with np.load(Path(workdir) / f"subject_{seed}.npz") as f:
         s = Bunch(**{k: f[k] for k in CACHED})
         s.meta = {"random_state": int(f["random_state"]), "image_size": int(f["image_size"])}
+    s.X_val = s.X_val_trials.mean(1)
     return s
 
 
@@ -116,36 +166,61 @@ def fit_encoder(images, X, size, device, seed):
 
     e = size.encoder_epochs
     return ImageEncoder(backbone="efficientnet_lite0", image_size=size.feature_size,
-                        n_epochs=e, batch_size=64,
+                        n_epochs=e, batch_size=64, penalty_weight=size.encoder_penalty_weight,
                         lr_milestones=tuple(sorted({max(1, int(0.6 * e)), max(1, int(0.8 * e))})),
                         device=device, random_state=seed).fit(images, X)
 
 
-def make_decoder(encoder, weights, penalty, epochs, device, seed):
+def make_decoder(encoder, spec, penalty, epochs, device, seed):
     from sklearn.frozen import FrozenEstimator
 
     from neurodecode import SelfSupervisedDecoder
 
     return SelfSupervisedDecoder(
         encoder=FrozenEstimator(encoder), perceptual_net="efficientnet_lite0",
-        loss_weights=weights, n_epochs=epochs, lr_step=max(1, 2 * epochs // 3),
-        penalty_weight=penalty, device=device, random_state=seed)
+        loss_weights=spec["loss_weights"], n_epochs=epochs, lr_step=max(1, 2 * epochs // 3),
+        penalty_weight=penalty, normalize_losses=spec["normalize_losses"],
+        de_loss=spec["de_loss"] if spec["loss_weights"][2] else "paper",
+        de_dropout=spec["de_dropout"], device=device, random_state=seed)
 
 
-def unpaired_kwargs(weights, images_unpaired, fmri_unpaired):
+def fit_kwargs(spec, images_unpaired, fmri_means, fmri_trials, fmri_images, voxel_snr):
+    """The fit's unpaired data. ``fmri_means`` (n, V): the exact vectors; ``fmri_trials``
+    (n, R, V): their repeats, for fresh sub-averages; ``fmri_images``: the images behind them
+    (the memorisation diagnostic only: never a training signal)."""
     from neurodecode import Unpaired
 
-    kw = {}
-    if weights[1] and len(images_unpaired):
+    kw = {"voxel_snr": Unpaired(voxel_snr)}
+    w = spec["loss_weights"]
+    if w[1] and len(images_unpaired):
         kw["unpaired_images"] = Unpaired(images_unpaired)
-    if weights[2] and fmri_unpaired is not None and len(fmri_unpaired):
-        kw["X_unpaired_fmri"] = Unpaired(fmri_unpaired)
+    if w[2] and fmri_means is not None:
+        sub = spec["fmri"] == "subaverage"
+        kw["X_unpaired_fmri"] = Unpaired(fmri_trials if sub else fmri_means)
+        if fmri_images is not None:
+            kw["unpaired_fmri_images"] = Unpaired(fmri_images)
     return kw
+
+
+def memorisation(dec):
+    h = dec.history_
+    if "L_DE_true_images" not in h:
+        return None
+    d, t = float(h["L_DE_decoded"][-1]), float(h["L_DE_true_images"][-1])
+    return {"L_DE_decoded": d, "L_DE_true_images": t, "memorises": d < t,
+            "L_DE_decoded_first": float(h["L_DE_decoded"][0])}
+
+
+def _threads(n):
+    if n:
+        import torch
+
+        torch.set_num_threads(int(n))
 
 
 def logged(fn):
     """Append each job's result to $EVIDENCE_LOG (JSON lines): a run stopped at a time limit
-    keeps every job it finished."""
+    keeps every job it finished, and the next run skips them."""
     def wrapper(*args, **kwargs):
         result = fn(*args, **kwargs)
         path = os.environ.get("EVIDENCE_LOG")
@@ -158,25 +233,38 @@ def logged(fn):
     return wrapper
 
 
+def job_key(row):
+    """What identifies a job in the log (its inputs)."""
+    return (row["job"], row.get("arm"), row.get("penalty_weight"), row.get("n_epochs"),
+            row.get("seed"), row.get("fmri_source"), row.get("pool"))
+
+
 # -- tuning --------------------------------------------------------------------------------
 @logged
-def tune_job(arm, penalty, epochs, size_name, seed, device, workdir):
-    """Fit one arm at one grid point on the tuning fold; its Lite1 2-way score."""
+def tune_job(arm, penalty, epochs, size_name, seed, device, workdir, threads=None):
+    """Fit one arm at one grid point on the tuning fold; its Lite1 2-way score on the
+    held-out classes' 35-repeat means (also its unpaired fMRI, as at test time)."""
+    from neurodecode.analysis import snr
     from neurodecode.metrics import PerceptualDistance, identification_accuracy
 
+    _threads(threads)
     size = SIZES[size_name]
     s = load_subject(workdir, seed)
     train, val = tuning_split(s, seed)
     encoder = joblib.load(Path(workdir) / f"encoder_fold_{seed}.joblib")
-    weights = ARMS[arm]
-    dec = make_decoder(encoder, weights, penalty, epochs, device, seed)
+    spec = ARMS[arm]
+    t = time.perf_counter()
+    dec = make_decoder(encoder, spec, penalty, epochs, device, seed)
     dec.fit(s.X_train[train], s.images_train[train],
-            **unpaired_kwargs(weights, s.images_unpaired, s.X_train[val]))
-    rec = dec.predict(s.X_train[val])
+            **fit_kwargs(spec, s.images_unpaired, s.X_val, s.X_val_trials,
+                         s.images_train[val], snr(s.X_val_trials)))
+    rec = dec.predict(s.X_val)
     dist = PerceptualDistance(net="efficientnet_lite1", image_size=size.feature_size,
                               device=device)
     score = identification_accuracy(s.images_train[val], rec, n=2, distance=dist)
-    return {"arm": arm, "penalty_weight": penalty, "n_epochs": epochs, "score": float(score)}
+    return {"arm": arm, "penalty_weight": penalty, "n_epochs": epochs, "seed": seed,
+            "score": float(score), "memorisation": memorisation(dec),
+            "fit_seconds": time.perf_counter() - t}
 
 
 def tuning_split(s, seed):
@@ -185,6 +273,25 @@ def tuning_split(s, seed):
     held = rng.choice(classes, size=max(2, len(classes) // 5), replace=False)
     val = np.isin(s.labels_train, held)
     return np.flatnonzero(~val), np.flatnonzero(val)
+
+
+def choose(tuning):
+    """Best grid point per arm (ties: the smaller penalty, then fewer epochs), and whether it
+    is interior on each axis of the grid."""
+    chosen = {}
+    for arm in ARMS:
+        rows = [t for t in tuning if t["arm"] == arm]
+        if not rows:
+            continue
+        best = max(rows, key=lambda t: (t["score"], -t["penalty_weight"], -t["n_epochs"]))
+        pens = sorted({t["penalty_weight"] for t in rows})
+        eps = sorted({t["n_epochs"] for t in rows})
+        chosen[arm] = {"penalty_weight": best["penalty_weight"], "n_epochs": best["n_epochs"],
+                       "score": best["score"],
+                       "penalty_at_edge": len(pens) > 1 and best["penalty_weight"] in (
+                           pens[0], pens[-1]),
+                       "epochs_at_edge": len(eps) > 1 and best["n_epochs"] in (eps[0], eps[-1])}
+    return chosen
 
 
 # -- final fits and scoring ---------------------------------------------------------------
@@ -229,72 +336,80 @@ def build_gallery(s, size, device):
 
 @logged
 def final_job(arm, penalty, epochs, size_name, seed, device, workdir, fmri_source="test",
-              pool=None):
+              pool=None, threads=None):
     """Fit one arm on all training pairs of a seed and score it on the test set."""
+    from neurodecode.analysis import snr
     from neurodecode.metrics import ClassGallery
 
+    _threads(threads)
     size = SIZES[size_name]
     s = load_subject(workdir, seed)
     encoder = joblib.load(Path(workdir) / f"encoder_{seed}.joblib")
     gallery = ClassGallery.load(Path(workdir) / f"gallery_{seed}.npz", device=device)
-    weights = ARMS[arm]
+    spec = dict(ARMS[arm])
+    if fmri_source == "subaverage":
+        spec["fmri"] = "subaverage"
     images_unpaired = s.images_unpaired if pool is None else s.images_unpaired[:pool]
-    fmri = unpaired_fmri(s, fmri_source, seed)
-    if fmri is None:
-        weights = (weights[0], weights[1], 0.0)
-    if not len(images_unpaired):
-        weights = (weights[0], 0.0, weights[2])
+    means, trials, truth = unpaired_fmri(s, fmri_source)
+    w = spec["loss_weights"]
+    spec["loss_weights"] = (w[0], w[1] if len(images_unpaired) else 0.0,
+                            w[2] if means is not None else 0.0)
     t = time.perf_counter()
-    dec = make_decoder(encoder, weights, penalty, epochs, device, seed)
-    dec.fit(s.X_train, s.images_train, **unpaired_kwargs(weights, images_unpaired, fmri))
+    dec = make_decoder(encoder, spec, penalty, epochs, device, seed)
+    dec.fit(s.X_train, s.images_train,
+            **fit_kwargs(spec, images_unpaired, means, trials, truth, snr(s.X_test_trials)))
     scores = evaluate(dec.predict(s.X_test), s, gallery, device, size)
     return {"arm": arm, "seed": seed, "fmri_source": fmri_source, "pool": pool,
-            "loss_weights": list(weights), "penalty_weight": penalty, "n_epochs": epochs,
-            "fit_seconds": time.perf_counter() - t, "scores": scores}
+            "loss_weights": list(spec["loss_weights"]), "penalty_weight": penalty,
+            "n_epochs": epochs, "fit_seconds": time.perf_counter() - t,
+            "memorisation": memorisation(dec), "scores": scores}
 
 
-def other_novel_fmri(s, seed):
-    """The subject's mean responses to images of novel classes never used elsewhere."""
+def other_images(s):
     from neurodecode.datasets import make_class_images
 
     first = 100_000 + 1000  # class ids no other set of the subject uses
     images, _ = make_class_images(n_per_class=1, image_size=s.meta["image_size"],
                                   random_state=s.meta["random_state"],
                                   classes=first + np.arange(len(s.images_test)))
-    n_rep = s.X_test_repeats.shape[0]
-    return s.simulate_fmri(images, n_repeats=n_rep, random_state=[seed, 99]).mean(0)
+    return images
 
 
-def unpaired_fmri(s, source, seed):
-    """The unpaired fMRI of the ladder (None: no unpaired fMRI)."""
+def other_novel_fmri(s, seed):
+    """The subject's mean responses to images of novel classes never used elsewhere."""
     n_rep = s.X_test_repeats.shape[0]
+    return s.simulate_fmri(other_images(s), n_repeats=n_rep,
+                           random_state=[seed, 99]).mean(0)
+
+
+def unpaired_fmri(s, source):
+    """The unpaired fMRI of a fit: (means, repeats or None, the images behind them or None);
+    means None: no unpaired fMRI."""
     if source == "none":
-        return None
-    if source == "test":
-        return s.X_test
-    if source == "subaverage":  # the authors': random means of a third of the test repeats
-        rng = np.random.default_rng([seed, 31337])
-        k = max(1, n_rep // 3)
-        return np.concatenate([s.X_test_repeats[rng.choice(n_rep, k, replace=False)].mean(0)
-                               for _ in range(20)])
+        return None, None, None
+    if source in ("test", "subaverage"):
+        return s.X_test, s.X_test_trials, s.images_test
     if source == "other":  # other novel images' fMRI: never seen, never scored
-        return s.X_other
+        return s.X_other, None, other_images(s)
     raise ValueError(f"unknown fMRI source {source!r}")
 
 
 @logged
-def prepare_seed(size_name, seed, device, workdir, fold):
+def prepare_seed(size_name, seed, device, workdir, fold, threads=None):
     """Encoder(s) and gallery of one seed, saved for the jobs; subject statistics, bounds."""
     from neurodecode.demo._evidence import class_bounds, subject_statistics
 
+    _threads(threads)
     size = SIZES[size_name]
     s = subject_for(size, seed)
     cache_subject(s, size, seed, workdir)
-    out = {"seed": seed}
+    out = {"seed": seed, "fold": bool(fold)}
     if fold:
-        train, _ = tuning_split(s, seed)
-        joblib.dump(fit_encoder(s.images_train[train], s.X_train[train], size, device, seed),
-                    Path(workdir) / f"encoder_fold_{seed}.joblib")
+        train, val = tuning_split(s, seed)
+        enc = fit_encoder(s.images_train[train], s.X_train[train], size, device, seed)
+        joblib.dump(enc, Path(workdir) / f"encoder_fold_{seed}.joblib")
+        out["fold_encoder_val_voxel_r_median"] = float(np.median(
+            enc.voxel_scores(s.images_train[val], s.X_val_trials.mean(1))))
     encoder = fit_encoder(s.images_train, s.X_train, size, device, seed)
     joblib.dump(encoder, Path(workdir) / f"encoder_{seed}.joblib")  # our own files: trusted
     out["encoder_voxel_r_median"] = float(np.median(
@@ -302,57 +417,126 @@ def prepare_seed(size_name, seed, device, workdir, fold):
     gallery, colors = build_gallery(s, size, device)
     gallery.save(Path(workdir) / f"gallery_{seed}.npz")
     out["subject"] = subject_statistics(s, random_state=seed)
-    b = class_bounds(s, gallery, colors)
-    out["bounds"] = b
+    out["bounds"] = class_bounds(s, gallery, colors)
     return out
 
 
 # -- aggregation ----------------------------------------------------------------------------
 METRICS = ("2-way", "5-way", "10-way", "50-way", "class_rank", "50-way top-1", "pixcorr",
            "ssim", "edge_r", "2-way coupled")
+SHOWN = ("2-way", "5-way", "class_rank", "50-way top-1", "pixcorr", "ssim")
+REFERENCES = {"supervised": "supervised", "L_ED only": "L_ED only"}
 
 
 def summarise(finals, seeds):
     from neurodecode.metrics import seed_test
 
+    by = {}
+    for r in finals:
+        by.setdefault(r["arm"], {})[r["seed"]] = r
     table = {}
     for arm in ARMS:
-        rows = {r["seed"]: r["scores"] for r in finals if r["arm"] == arm}
-        if len(rows) < len(seeds):
+        rows = by.get(arm, {})
+        if any(sd not in rows for sd in seeds):
             continue
         entry = {}
         for m in METRICS:
-            if m not in rows[seeds[0]]:
+            if m not in rows[seeds[0]]["scores"]:
                 continue
-            per_seed = [np.asarray(rows[sd][m]) for sd in seeds]
+            per_seed = [np.asarray(rows[sd]["scores"][m]) for sd in seeds]
             stat = np.median if m == "class_rank" else np.mean
             entry[m] = {"per_seed": [float(stat(v)) for v in per_seed],
                         "pooled": float(stat(np.concatenate(per_seed)))}
-            if arm != "supervised" and len(seeds) >= 2:
-                base = {r["seed"]: r["scores"] for r in finals if r["arm"] == "supervised"}
-                entry[m]["vs_supervised"] = seed_test(
-                    per_seed, [np.asarray(base[sd][m]) for sd in seeds])
+            for ref in REFERENCES:
+                base = by.get(ref, {})
+                if arm == ref or len(seeds) < 2 or any(sd not in base for sd in seeds):
+                    continue
+                if ref == "L_ED only" and ARMS[arm]["loss_weights"] != (1.0, 1.0, 1.0):
+                    continue  # L_DE's effect on top of L_ED: the full-method arms only
+                entry[m][f"vs {ref}"] = seed_test(
+                    per_seed, [np.asarray(base[sd]["scores"][m]) for sd in seeds])
+        mem = [rows[sd].get("memorisation") for sd in seeds]
+        if all(x is not None for x in mem):
+            entry["memorisation"] = {"n_flagged": sum(x["memorises"] for x in mem),
+                                     "n_seeds": len(seeds),
+                                     "L_DE_decoded": float(np.mean(
+                                         [x["L_DE_decoded"] for x in mem])),
+                                     "L_DE_true_images": float(np.mean(
+                                         [x["L_DE_true_images"] for x in mem]))}
         table[arm] = entry
     return table
+
+
+def verdicts(table, n_seeds, metric="2-way", alpha=0.05):
+    """One plain sentence per comparison with the supervised baseline (and of L_DE on top of
+    L_ED for the full method)."""
+    out = []
+    for arm, entry in table.items():
+        e = entry.get(metric, {})
+        for key in ("vs supervised", "vs L_ED only"):
+            if key not in e:
+                continue
+            t = e[key]
+            d, p = 100 * t["mean_difference"], t["pvalue"]
+            what = f"{arm} vs {key[3:]}"
+            if p < alpha:
+                word = "better" if d > 0 else "worse"
+                out.append(f"{what}: {metric} identification {abs(d):.1f} points {word}, "
+                           f"p = {p:.2g}, {n_seeds} seeds.")
+            else:
+                out.append(f"{what}: no significant {metric} difference ({d:+.1f} points, "
+                           f"p = {p:.2g}, {n_seeds} seeds).")
+    return out
+
+
+def _cell(e, m):
+    v = e["pooled"]
+    txt = f"{v:.1f}" if m == "class_rank" else f"{v:.3f}"
+    for key in ("vs supervised", "vs L_ED only"):
+        if key in e:
+            t = e[key]
+            lo, hi = t["ci95"]
+            tag = "S" if key == "vs supervised" else "ED"
+            txt += (f"<br>{tag}: {t['mean_difference']:+.3f} [{lo:+.3f}, {hi:+.3f}] "
+                    f"p {t['pvalue']:.2g}")
+    return txt
 
 
 def markdown(result):
     lines = [f"# {result['study']} ({result['size']}, seeds {result['seeds']}, "
              f"{result['device']}, {result['seconds']:.0f} s)", ""]
+    if result.get("table"):
+        lines += ["## Verdicts (Lite2 2-way; seed-aware t test)", ""]
+        lines += [f"- {v}" for v in verdicts(result["table"], len(result["seeds"]))] + [""]
     if "tuning" in result:
-        lines += ["## Tuning (seed %d training pairs, Lite1 2-way on held-out classes)"
-                  % result["seeds"][0], "", "| arm | penalty_weight | n_epochs | score |",
-                  "|---|---|---|---|"]
+        lines += ["## Tuning (seed %d training pairs, held-out classes' 35-repeat means, "
+                  "Lite1 2-way)" % result["seeds"][0], "",
+                  "| arm | penalty_weight | n_epochs | score | memorises |", "|---|---|---|---|---|"]
         arms = list(ARMS)
-        lines += [f"| {t['arm']} | {t['penalty_weight']} | {t['n_epochs']} | {t['score']:.3f} |"
-                  for t in sorted(result["tuning"], key=lambda t: (
-                      arms.index(t["arm"]), t["penalty_weight"], t["n_epochs"]))]
-        lines += ["", "Chosen: " + ", ".join(f"{a}: {c}" for a, c in result["chosen"].items()),
-                  ""]
+        for t in sorted(result["tuning"], key=lambda t: (arms.index(t["arm"]),
+                                                         t["penalty_weight"], t["n_epochs"])):
+            mem = t.get("memorisation")
+            flag = "" if mem is None else ("yes" if mem["memorises"] else "no")
+            lines.append(f"| {t['arm']} | {t['penalty_weight']} | {t['n_epochs']} | "
+                         f"{t['score']:.3f} | {flag} |")
+        lines += ["", "Chosen (edge: the grid's boundary):", ""]
+        for a, c in result["chosen"].items():
+            edges = [k for k, v in (("penalty", c["penalty_at_edge"]),
+                                    ("epochs", c["epochs_at_edge"])) if v]
+            lines.append(f"- {a}: penalty_weight {c['penalty_weight']}, {c['n_epochs']} epochs "
+                         f"(score {c['score']:.3f})" + (f"; at the edge: {', '.join(edges)}"
+                                                       if edges else ""))
+        lines.append("")
     for p in sorted(result.get("prepared", []), key=lambda p: p["seed"]):
         st, b = p["subject"], p["bounds"]
+        var = st.get("fmri_variance", {})
+        vtxt = ""
+        if var:
+            vtxt = (" voxel variance p5/p50/p95 train {p5:.2f}/{p50:.2f}/{p95:.2f}".format(
+                **var["train"]) + ", test {p5:.3f}/{p50:.3f}/{p95:.3f};".format(**var["test"]))
         lines.append(
-            f"- seed {p['seed']}: noise ceiling median {st['noise_ceiling_split_half']['median']:.2f}"
+            f"- seed {p['seed']}:{vtxt} noise ceiling median "
+            f"{st['noise_ceiling_split_half']['median']:.2f}"
             f" (SD {st['noise_ceiling_split_half']['sd']:.2f}), HVC r within/between "
             f"{st['hvc_clean_correlation']['within_class']:.2f}/"
             f"{st['hvc_clean_correlation']['between_class']:.2f}; ranks of {b['n_classes']}: "
@@ -360,64 +544,69 @@ def markdown(result):
             f"{b['color_histogram_ground_truth']['median']:.1f}, ground truth "
             f"{b['ground_truth_images']['median']:.1f}; encoder voxel r median "
             f"{p['encoder_voxel_r_median']:.3f}")
-    if "table" in result:
-        lines += ["", "| arm | " + " | ".join(METRICS) + " |",
-                  "|---" * (len(METRICS) + 1) + "|"]
+    if result.get("table"):
+        lines += ["", "| arm | " + " | ".join(SHOWN) + " | memorises (seeds) |",
+                  "|---" * (len(SHOWN) + 2) + "|"]
         for arm, entry in result["table"].items():
-            cells = []
-            for m in METRICS:
-                if m not in entry:
-                    cells.append("")
-                    continue
-                e = entry[m]
-                v = e["pooled"]
-                txt = f"{v:.1f}" if m == "class_rank" else f"{v:.3f}"
-                if "vs_supervised" in e:
-                    t = e["vs_supervised"]
-                    lo, hi = t["ci95"]
-                    txt += (f" (d {t['mean_difference']:+.3f} [{lo:+.3f}, {hi:+.3f}], "
-                            f"p {t['pvalue']:.2g})")
-                cells.append(txt)
+            cells = [_cell(entry[m], m) if m in entry else "" for m in SHOWN]
+            mem = entry.get("memorisation")
+            cells.append("" if mem is None else
+                         f"{mem['n_flagged']}/{mem['n_seeds']} ({mem['L_DE_decoded']:.3f} vs "
+                         f"{mem['L_DE_true_images']:.3f})")
             lines.append(f"| {arm} | " + " | ".join(cells) + " |")
-        lines += ["", "class_rank: median of pooled per-image ranks; d: mean of per-seed mean "
-                  "differences vs supervised [95% t interval over seeds]; p: seed_test (t on "
-                  "per-seed means, df = seeds-1)."]
+        lines += ["", "Pooled over seeds (class_rank: median of per-image ranks). S / ED: mean "
+                  "of per-seed mean differences vs supervised / vs L_ED only [95% t interval "
+                  "over seeds], p: seed_test (df = seeds - 1). Memorises: seeds whose final "
+                  "L_DE of the reconstructions is below L_DE at the true images (mean of the "
+                  "two in brackets). Arm names: SS <unpaired fMRI>/<L_DE loss>/<term "
+                  "normalisation>; 'self-supervised' is SS exact/ours/normalised."]
     if "ladder" in result:
-        lines += ["", "| unpaired fMRI | pool | 2-way | 5-way | median class rank |",
-                  "|---|---|---|---|---|"]
+        lines += ["", "| unpaired fMRI | pool | 2-way | 5-way | median class rank | "
+                  "memorises |", "|---|---|---|---|---|---|"]
         order = {"none": 0, "other": 1, "subaverage": 2, "test": 3}
         for r in sorted(result["ladder"], key=lambda r: (order[r["fmri_source"]], r["pool"])):
-            sc = r["scores"]
+            sc, mem = r["scores"], r.get("memorisation")
+            flag = "" if mem is None else ("yes" if mem["memorises"] else "no")
             lines.append(f"| {r['fmri_source']} | {r['pool']} | {np.mean(sc['2-way']):.3f} | "
-                         f"{np.mean(sc['5-way']):.3f} | {np.median(sc['class_rank']):.1f} |")
+                         f"{np.mean(sc['5-way']):.3f} | {np.median(sc['class_rank']):.1f} | "
+                         f"{flag} |")
     return "\n".join(lines) + "\n"
 
 
-def from_logs(args):
-    """Tables from the JSON-lines job logs of one or several (possibly interrupted) runs."""
-    rows = [json.loads(line) for path in args.from_jsonl for line in open(path)]
-    result = {"study": args.study, "size": args.size, "seeds": args.seeds,
-              "device": args.device, "seconds": float("nan"),
-              "prepared": [r for r in rows if r["job"] == "prepare_seed"]}
-    finals = [r for r in rows if r["job"] == "final_job"]
-    if args.study == "headline":
+def read_log(paths):
+    rows = []
+    for path in paths:
+        if Path(path).exists():
+            rows += [json.loads(line) for line in open(path) if line.strip()]
+    return rows
+
+
+def assemble(rows, study, size, seeds, device, seconds=float("nan")):
+    result = {"study": study, "size": size, "seeds": seeds, "device": device,
+              "seconds": seconds, "size_settings": SIZES[size].__dict__,
+              "prepared": list({r["seed"]: r for r in rows
+                                if r["job"] == "prepare_seed" and r["seed"] in seeds}.values())}
+    if study == "headline":
         tuning = [r for r in rows if r["job"] == "tune_job"]
         if tuning:
             result["tuning"] = tuning
-            result["chosen"] = {a: [max((t for t in tuning if t["arm"] == a),
-                                        key=lambda t: t["score"])[k]
-                                    for k in ("penalty_weight", "n_epochs")]
-                                for a in ARMS if any(t["arm"] == a for t in tuning)}
-        result["finals"] = finals
-        result["table"] = summarise(finals, args.seeds)
+            result["chosen"] = choose(tuning)
+        result["finals"] = [r for r in rows if r["job"] == "final_job"
+                            and r["fmri_source"] == "test" and r["pool"] is None
+                            and r["seed"] in seeds]
+        result["table"] = summarise(result["finals"], seeds)
     else:
-        result["ladder"] = finals
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    md = markdown(result)
-    (out / f"{args.study}.md").write_text(md)
-    print(md)
+        result["ladder"] = [r for r in rows if r["job"] == "final_job" and r["pool"] is not None
+                            and r["seed"] in seeds]
     return result
+
+
+def write(result, out):
+    with open(out / f"{result['study']}.json", "w") as f:
+        json.dump(result, f)
+    md = markdown(result)
+    (out / f"{result['study']}.md").write_text(md)
+    print(md, flush=True)
 
 
 def main(argv=None):
@@ -427,65 +616,91 @@ def main(argv=None):
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     p.add_argument("--device", default="auto")
     p.add_argument("--jobs", type=int, default=1)
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch threads per job (e.g. 1 with --jobs 2 on 2 cores)")
     p.add_argument("--out", default="evidence")
+    p.add_argument("--arms", nargs="+", default=None, help="a subset of the arms")
     p.add_argument("--chosen", default=None,
                    help="JSON {arm: [penalty_weight, n_epochs]} to skip tuning")
     p.add_argument("--from-jsonl", nargs="+", default=None, metavar="LOG",
-                   help="only rebuild the tables from job logs ($EVIDENCE_LOG files)")
+                   help="only rebuild the tables from job logs")
     args = p.parse_args(argv)
-    if args.from_jsonl:
-        return from_logs(args)
-    from joblib import Parallel, delayed
-
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    if args.from_jsonl:
+        result = assemble(read_log(args.from_jsonl), args.study, args.size, args.seeds,
+                          args.device)
+        write(result, out)
+        return result
+    from joblib import Parallel, delayed
+
     work = out / "work"
     work.mkdir(exist_ok=True)
+    log = out / "evidence.jsonl"
+    os.environ["EVIDENCE_LOG"] = str(log.resolve())  # inherited by the workers
     size = SIZES[args.size]
+    arms = args.arms or list(ARMS)
     t0 = time.perf_counter()
     par = Parallel(n_jobs=args.jobs, verbose=5)
-    result = {"study": args.study, "size": args.size, "seeds": args.seeds,
-              "device": args.device, "size_settings": size.__dict__}
+    kw = {"threads": args.threads}
+
+    def todo(jobs):
+        done = {job_key(r) for r in read_log([log])}
+        return [j for j in jobs if job_key(j[1]) not in done]
+
     tune = args.study == "headline" and args.chosen is None
-    result["prepared"] = par(delayed(prepare_seed)(args.size, sd, args.device, str(work),
-                                                   tune and sd == args.seeds[0])
-                             for sd in args.seeds)
+    if not tune and args.study == "headline" and args.chosen is None:
+        raise SystemExit("--chosen is needed without tuning")
+    done_prep = {r["seed"]: r for r in read_log([log]) if r["job"] == "prepare_seed"}
+    need = [sd for sd in args.seeds
+            if sd not in done_prep or not (work / f"gallery_{sd}.npz").exists()
+            or (tune and sd == args.seeds[0] and not done_prep[sd].get("fold"))]
+    par(delayed(prepare_seed)(args.size, sd, args.device, str(work),
+                              tune and sd == args.seeds[0], **kw) for sd in need)
     print(f"prepared in {time.perf_counter() - t0:.0f} s", flush=True)
     if args.study == "headline":
         if tune:
-            grid = list(itertools.product(ARMS, size.penalty_grid, size.epochs_grid))
-            result["tuning"] = par(delayed(tune_job)(a, pw, ep, args.size, args.seeds[0],
-                                                     args.device, str(work))
-                                   for a, pw, ep in grid)
-            chosen = {}
-            for arm in ARMS:
-                best = max((t for t in result["tuning"] if t["arm"] == arm),
-                           key=lambda t: t["score"])
-                chosen[arm] = [best["penalty_weight"], best["n_epochs"]]
+            grid = [(("tune_job", a, pw, ep, args.seeds[0]),
+                     {"job": "tune_job", "arm": a, "penalty_weight": pw, "n_epochs": ep,
+                      "seed": args.seeds[0]})
+                    for a, pw, ep in itertools.product(arms, size.penalty_grid,
+                                                       size.epochs_grid)]
+            par(delayed(tune_job)(a, pw, ep, args.size, sd, args.device, str(work), **kw)
+                for (_, a, pw, ep, sd), _ in todo(grid))
+            chosen = {a: [c["penalty_weight"], c["n_epochs"]] for a, c in choose(
+                [r for r in read_log([log]) if r["job"] == "tune_job"]).items()}
             print(f"tuned in {time.perf_counter() - t0:.0f} s: {chosen}", flush=True)
         else:
-            chosen = json.loads(args.chosen) if args.chosen else {}
-        result["chosen"] = chosen
-        jobs = [(arm, *chosen[arm], sd) for sd in args.seeds for arm in ARMS]
-        result["finals"] = par(delayed(final_job)(a, pw, ep, args.size, sd, args.device,
-                                                  str(work)) for a, pw, ep, sd in jobs)
-        result["table"] = summarise(result["finals"], args.seeds)
+            chosen = json.loads(args.chosen)
+        jobs = [((a, *chosen[a], sd), {"job": "final_job", "arm": a,
+                                       "penalty_weight": chosen[a][0],
+                                       "n_epochs": chosen[a][1], "seed": sd,
+                                       "fmri_source": "test", "pool": None})
+                for sd in args.seeds for a in arms]
+        par(delayed(final_job)(a, pw, ep, args.size, sd, args.device, str(work), **kw)
+            for (a, pw, ep, sd), _ in todo(jobs))
     else:
-        # default: the value every arm chose in the first tuned run (benchmarks/results)
-        chosen = json.loads(args.chosen) if args.chosen else {"self-supervised": [0.1, 10]}
-        pw, ep = chosen["self-supervised"]
-        pools = [0, 100, 1000, size.n_unpaired_classes * size.n_unpaired_per_class]
-        jobs = [(src, pool, sd) for sd in args.seeds
-                for src in ("none", "other", "subaverage", "test") for pool in pools]
-        result["ladder"] = par(delayed(final_job)("self-supervised", pw, ep, args.size, sd,
-                                                  args.device, str(work), src, pool)
-                               for src, pool, sd in jobs)
-    result["seconds"] = time.perf_counter() - t0
-    with open(out / f"{args.study}.json", "w") as f:
-        json.dump(result, f)
-    md = markdown(result)
-    (out / f"{args.study}.md").write_text(md)
-    print(md)
+        if args.chosen:
+            pw, ep = json.loads(args.chosen)["self-supervised"]
+        else:
+            c = choose([r for r in read_log([log]) if r["job"] == "tune_job"])
+            if "self-supervised" not in c:
+                raise SystemExit("run the headline study first (its tuning sets the ladder's "
+                                 "values) or pass --chosen")
+            pw, ep = c["self-supervised"]["penalty_weight"], c["self-supervised"]["n_epochs"]
+        n_pool = size.n_unpaired_classes * size.n_unpaired_per_class
+        pools = sorted({0, min(100, n_pool), min(1000, n_pool), n_pool})
+        jobs = [((src, pool, sd), {"job": "final_job", "arm": "self-supervised",
+                                   "penalty_weight": pw, "n_epochs": ep, "seed": sd,
+                                   "fmri_source": src, "pool": pool})
+                for sd in args.seeds for src in ("none", "other", "subaverage", "test")
+                for pool in pools]
+        par(delayed(final_job)("self-supervised", pw, ep, args.size, sd, args.device,
+                               str(work), src, pool, **kw)
+            for (src, pool, sd), _ in todo(jobs))
+    result = assemble(read_log([log]), args.study, args.size, args.seeds, args.device,
+                      time.perf_counter() - t0)
+    write(result, out)
     return result
 
 

@@ -126,3 +126,48 @@ def test_report_has_the_encoder_analyses(demo):
     page = (out / "report.html").read_text()
     assert "retinotopy (paper Fig 9)" in page
     assert (out / "noise_ceiling_accuracy.png").is_file()
+
+
+def test_report_opens_with_a_verdict_per_comparison(demo):
+    """One sentence per comparison, its difference and p-value those of the results, and the
+    size caveat; memorisation flagged in words when a decoder fits the unpaired fMRI."""
+    out, results, _ = demo
+    v = results["verdicts"]
+    methods = results["methods"]
+    assert len(v) >= len(results["wilcoxon"]) + 1
+    for sentence, (comparison, tests) in zip(v, results["wilcoxon"].items()):
+        name = comparison.split(" vs ")[0]
+        d = 100 * (methods[name]["identification_perceptual"]["2"]["mean"]
+                   - methods["supervised"]["identification_perceptual"]["2"]["mean"])
+        assert sentence.startswith(comparison + ": ")
+        assert f"{abs(d):.1f} points" in sentence
+        assert f"p = {tests['2-way']['pvalue']:.2g}" in sentence and "N = 16" in sentence
+        significant = tests["2-way"]["pvalue"] < 0.05
+        assert ("no significant" in sentence) == (not significant)
+    flagged = [m for m, r in methods.items() if (r.get("memorisation") or {}).get("memorises")]
+    assert sum("memorises the unpaired fMRI" in s for s in v) == len(flagged)
+    assert "cannot decide" in v[-1] and "honest_evidence.py" in v[-1]
+    page = (out / "report.html").read_text()
+    assert page.index("<h2>Verdict</h2>") < page.index("How hard the subject is")
+    assert "cannot decide" in page
+
+
+def test_verdict_words_follow_the_test():
+    from neurodecode.demo._evidence import verdicts
+
+    def res(p, a, b, mem=None):
+        return {"methods": {"supervised": {"identification_perceptual": {"2": {"mean": b}}},
+                            "x": {"identification_perceptual": {"2": {"mean": a}},
+                                  "memorisation": mem}},
+                "wilcoxon": {"x vs supervised": {"2-way": {"pvalue": p, "n": 50}}}}
+
+    assert verdicts(res(0.004, 0.60, 0.645), quick=True)[0] == (
+        "x vs supervised: 2-way identification 4.5 points worse (Wilcoxon p = 0.004, "
+        "N = 50 test images).")
+    assert verdicts(res(0.3, 0.66, 0.645), quick=True)[0] == (
+        "x vs supervised: no significant 2-way difference (+1.5 points) (Wilcoxon p = 0.3, "
+        "N = 50 test images).")
+    v = verdicts(res(0.3, 0.66, 0.645, {"memorises": True, "L_DE_decoded": 0.006,
+                                        "L_DE_true_images": 0.0372}), quick=True)
+    assert "x memorises the unpaired fMRI" in v[1] and "(0.006)" in v[1] and "(0.0372)" in v[1]
+    assert v[-1].startswith("This quick run is too small to decide")

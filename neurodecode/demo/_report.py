@@ -210,6 +210,8 @@ def write_outputs(out, results, subject, fits):
                      _p(t["5-way"]["pvalue"]), _p(t["pixcorr"]["pvalue"]), t["class_rank"]["n"]]
                     for c, t in results["wilcoxon"].items()])
     enc = results["encoder"]
+    verdict_html = "<ul>" + "".join(f"<li>{html.escape(v)}</li>"
+                                    for v in results.get("verdicts", [])) + "</ul>"
 
     def img(key, alt):
         return f'<img alt="{alt}" src="data:image/png;base64,{figures[key]}">'
@@ -229,6 +231,7 @@ networks: {html.escape(json.dumps(proto['networks']))}.</p>
 Unpaired fMRI: {html.escape(proto['unpaired_fmri'])}. Encoder held-out voxel r: median
 {enc['voxel_r_median']:.3f} ({html.escape(enc.get('noise_ceiling_kind', 'true noise ceiling'))}
 median {enc['noise_ceiling_median']:.3f}).</p>
+<h2>Verdict</h2>{verdict_html}
 <h2>How hard the subject is</h2>{subject_table}
 <p class="note">Decoders are trained with {html.escape(proto['networks']['perceptual'])}; every
 network score below uses {html.escape(proto['networks']['distance'])} (identification, gallery,

@@ -475,7 +475,7 @@ def run_pipeline(subject, out, size, nets, protocol, device="auto", seed=0, log=
     from ..backend import resolve_device
     from ..analysis import noise_ceiling
     from ._analyses import encoder_analyses
-    from ._evidence import subject_statistics
+    from ._evidence import subject_statistics, verdicts
     from ._report import write_outputs
 
     log = log or _Log(0)
@@ -523,6 +523,7 @@ def run_pipeline(subject, out, size, nets, protocol, device="auto", seed=0, log=
         "machine": {"platform": platform.platform(), "python": platform.python_version(),
                     "device": str(resolve_device(device)), "precision": precision},
     })
+    results["verdicts"] = verdicts(results, quick=bool(protocol.get("quick")))
     results["total_seconds"] = time.perf_counter() - t_start
     results["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     write_outputs(out, results, subject, fits)

@@ -165,7 +165,7 @@ def test_verdict_words_follow_the_test():
         "x vs supervised: 2-way identification 4.5 points worse (Wilcoxon p = 0.004, "
         "N = 50 test images).")
     assert verdicts(res(0.3, 0.66, 0.645), quick=True)[0] == (
-        "x vs supervised: no significant 2-way difference (+1.5 points) (Wilcoxon p = 0.3, "
+        "x vs supervised: no significant 2-way difference, +1.5 points (Wilcoxon p = 0.3, "
         "N = 50 test images).")
     v = verdicts(res(0.3, 0.66, 0.645, {"memorises": True, "L_DE_decoded": 0.006,
                                         "L_DE_true_images": 0.0372}), quick=True)

@@ -130,7 +130,7 @@ def verdicts(results, quick):
         if p is not None and np.isfinite(p) and p < 0.05:
             what = f"2-way identification {abs(d):.1f} points {'better' if d > 0 else 'worse'}"
         else:
-            what = f"no significant 2-way difference ({d:+.1f} points)"
+            what = f"no significant 2-way difference, {d:+.1f} points"
         out.append(f"{comparison}: {what} (Wilcoxon p = {p:.2g}, N = {n} test images).")
     for name, r in methods.items():
         mem = r.get("memorisation")

@@ -104,6 +104,10 @@ class Size:
     encoder_penalty_weight: float = 0.1
     epochs_grid: tuple = (10, 20, 40)
     penalty_grid: tuple = (0.01, 0.03, 0.1, 0.3, 1.0)
+    # the grid is extended past an edge the best point sits on, up to these bounds
+    max_epochs: int = 150
+    min_penalty: float = 1e-3
+    max_penalty: float = 10.0
     feature_size: int = 64
     n_val_repeats: int = 35
 
@@ -114,13 +118,13 @@ SIZES = {
     # the quick demo's subject; a grid that fits about two hours on 2 CPU cores
     "cpu": Size(n_train_per_class=4, n_unpaired_classes=200, n_gallery_classes=200,
                 n_voxels=QUICK_VOXELS, encoder_epochs=6, epochs_grid=(2, 4),
-                penalty_grid=(0.01, 0.1, 1.0)),
+                penalty_grid=(0.01, 0.1, 1.0), max_epochs=8),
     "tiny": Size(n_train_classes=30, n_train_per_class=4, n_unpaired_classes=40,
                  n_unpaired_per_class=3, n_gallery_classes=100, n_gallery_per_class=3,
                  n_voxels={"V1": 60, "V2": 50, "V3": 40, "hV4": 30, "LOC": 30, "FFA": 20,
                            "PPA": 20},
                  encoder_epochs=2, epochs_grid=(1,), penalty_grid=(0.3, 1.0),
-                 n_val_repeats=6),
+                 n_val_repeats=6, max_epochs=1, max_penalty=1.0),
 }
 
 
@@ -292,6 +296,36 @@ def choose(tuning):
                            pens[0], pens[-1]),
                        "epochs_at_edge": len(eps) > 1 and best["n_epochs"] in (eps[0], eps[-1])}
     return chosen
+
+
+def extension(tuning, size, arms):
+    """Grid points to add where an arm's best point sits on an edge of what it has tried.
+
+    The same rule for every arm (the same tuning budget): an edge on the epochs axis adds the
+    best penalty at twice (or half) the epochs, an edge on the penalty axis adds the best epochs
+    at ten times less (or more) penalty, within ``size``'s bounds. Run until it returns nothing.
+    """
+    chosen = choose(tuning)
+    tried = {(t["arm"], t["penalty_weight"], t["n_epochs"]) for t in tuning}
+    new = []
+    for arm in arms:
+        if arm not in chosen:
+            continue
+        rows = [t for t in tuning if t["arm"] == arm]
+        pens = sorted({t["penalty_weight"] for t in rows})
+        eps = sorted({t["n_epochs"] for t in rows})
+        pw, ep = chosen[arm]["penalty_weight"], chosen[arm]["n_epochs"]
+        cands = []
+        if ep == eps[-1] and ep < size.max_epochs:
+            cands.append((pw, min(2 * ep, size.max_epochs)))
+        if ep == eps[0] and ep > 1 and len(eps) > 1:
+            cands.append((pw, max(1, ep // 2)))
+        if pw == pens[0] and pw > size.min_penalty * (1 + 1e-9):
+            cands.append((float(f"{max(pw / 10, size.min_penalty):.6g}"), ep))
+        if pw == pens[-1] and pw < size.max_penalty * (1 - 1e-9) and len(pens) > 1:
+            cands.append((float(f"{min(pw * 10, size.max_penalty):.6g}"), ep))
+        new += [(arm, p, e) for p, e in cands if (arm, p, e) not in tried]
+    return new
 
 
 # -- final fits and scoring ---------------------------------------------------------------
@@ -519,7 +553,8 @@ def markdown(result):
             flag = "" if mem is None else ("yes" if mem["memorises"] else "no")
             lines.append(f"| {t['arm']} | {t['penalty_weight']} | {t['n_epochs']} | "
                          f"{t['score']:.3f} | {flag} |")
-        lines += ["", "Chosen (edge: the grid's boundary):", ""]
+        lines += ["", "Chosen (the grid is extended past an edge the best point sits on, "
+                  "up to the size's bounds; 'at the edge' = still on a bound):", ""]
         for a, c in result["chosen"].items():
             edges = [k for k, v in (("penalty", c["penalty_at_edge"]),
                                     ("epochs", c["epochs_at_edge"])) if v]
@@ -667,6 +702,14 @@ def main(argv=None):
                                                        size.epochs_grid)]
             par(delayed(tune_job)(a, pw, ep, args.size, sd, args.device, str(work), **kw)
                 for (_, a, pw, ep, sd), _ in todo(grid))
+            while True:  # extend the grid until every chosen value is interior (or bounded)
+                more = extension([r for r in read_log([log]) if r["job"] == "tune_job"
+                                  and r["arm"] in arms], size, arms)
+                if not more:
+                    break
+                print(f"extending the grid: {more}", flush=True)
+                par(delayed(tune_job)(a, pw, ep, args.size, args.seeds[0], args.device,
+                                      str(work), **kw) for a, pw, ep in more)
             chosen = {a: [c["penalty_weight"], c["n_epochs"]] for a, c in choose(
                 [r for r in read_log([log]) if r["job"] == "tune_job"]).items()}
             print(f"tuned in {time.perf_counter() - t0:.0f} s: {chosen}", flush=True)

@@ -1,0 +1,46 @@
+"""The tuning rules of ``benchmarks/honest_evidence.py`` (the study itself runs there)."""
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def he():
+    spec = importlib.util.spec_from_file_location(
+        "honest_evidence", ROOT / "benchmarks" / "honest_evidence.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _rows(arm, scores):
+    return [{"arm": arm, "penalty_weight": p, "n_epochs": e, "score": s}
+            for (p, e), s in scores.items()]
+
+
+def test_choose_breaks_ties_toward_less_penalty_and_fewer_epochs(he):
+    rows = _rows("supervised", {(0.01, 2): 0.7, (0.1, 2): 0.8, (0.1, 4): 0.8, (1.0, 4): 0.8})
+    c = he.choose(rows)["supervised"]
+    assert (c["penalty_weight"], c["n_epochs"]) == (0.1, 2)
+    assert c["epochs_at_edge"] and not c["penalty_at_edge"]
+
+
+def test_extension_steps_past_each_edge_within_bounds(he):
+    size = he.SIZES["cpu"]  # epochs up to 8, penalty 1e-3 .. 10
+    rows = _rows("supervised", {(0.01, 2): 0.7, (0.01, 4): 0.9, (0.1, 2): 0.6, (0.1, 4): 0.8})
+    rows += _rows("L_ED only", {(0.01, 2): 0.7, (0.01, 4): 0.6, (0.1, 2): 0.9, (0.1, 4): 0.8})
+    rows += _rows("L_DE only", {(0.01, 2): 0.7, (0.1, 8): 0.9, (1.0, 2): 0.6})
+    new = he.extension(rows, size, ["supervised", "L_ED only", "L_DE only"])
+    # best on the top epochs edge and the lowest penalty: twice the epochs, a tenth the penalty
+    assert ("supervised", 0.01, 8) in new and ("supervised", 0.001, 4) in new
+    # best at the fewest epochs (2) and the highest penalty: half the epochs, ten times it
+    assert ("L_ED only", 0.1, 1) in new and ("L_ED only", 1.0, 2) in new
+    # interior penalty, epochs on the bound (8): nothing left to try
+    assert not [n for n in new if n[0] == "L_DE only"]
+    assert len(new) == 4
+    # nothing is proposed twice, and an arm at the bounds stops
+    rows += _rows("supervised", {(0.01, 8): 0.95, (0.001, 4): 0.5, (0.001, 8): 0.5})
+    assert [n for n in he.extension(rows, size, ["supervised"])] == []

@@ -44,3 +44,19 @@ def test_extension_steps_past_each_edge_within_bounds(he):
     # nothing is proposed twice, and an arm at the bounds stops
     rows += _rows("supervised", {(0.01, 8): 0.95, (0.001, 4): 0.5, (0.001, 8): 0.5})
     assert [n for n in he.extension(rows, size, ["supervised"])] == []
+
+
+def test_prf_criterion_verdict_is_relative_at_god_snr_and_absolute_at_snr_1():
+    spec = importlib.util.spec_from_file_location(
+        "prf_criterion", ROOT / "benchmarks" / "prf_criterion.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    god = {"snr": 0.02, "encoder_confined": {"eccentricity": 0.4, "polar_angle": 0.3},
+           "oracle_confined": {"eccentricity": 0.5, "polar_angle": 0.4}}
+    v = mod.verdict(god)  # 0.8 and 0.75 of the oracle
+    assert v["relative"] == pytest.approx({"eccentricity": 0.8, "polar_angle": 0.75})
+    assert not v["relative_pass"] and "absolute_pass" not in v
+    high = {"snr": 1.0, "encoder_confined_far": {"eccentricity": 0.85, "polar_angle": 0.8}}
+    assert mod.verdict(high) == {"absolute_pass": True}
+    high["encoder_confined_far"]["polar_angle"] = 0.79
+    assert mod.verdict(high) == {"absolute_pass": False}

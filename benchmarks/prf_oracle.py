@@ -35,13 +35,15 @@ def truth_table(sub):
     return true
 
 
-def parametric_prf(sub):
+def parametric_prf(sub, X=None, images=None):
     """Best Gaussian pRF (x, y on the pixel grid, sigma in 0.25-2 deg) per voxel: the one
-    whose Gabor-energy drive correlates best with the voxel's training fMRI."""
+    whose Gabor-energy drive correlates best with the voxel's training fMRI (or with ``X``,
+    responses to ``images``, e.g. a model's predictions for novel images)."""
     from neurodecode.datasets._synthetic import gabor_energy
 
     degrees = sub.meta["stimulus_degrees"]
-    E = gabor_energy(sub.images_train, degrees).sum(1).reshape(len(sub.images_train), -1)
+    images = sub.images_train if images is None else images
+    E = gabor_energy(images, degrees).sum(1).reshape(len(images), -1)
     H = sub.meta["image_size"]
     deg = degrees / H
     c = (np.arange(H) + 0.5 - H / 2) * deg
@@ -51,7 +53,8 @@ def parametric_prf(sub):
                / (2 * C[:, 2:] ** 2))
     P = E @ G.T
     P = (P - P.mean(0)) / P.std(0)
-    X = (sub.X_train - sub.X_train.mean(0)) / sub.X_train.std(0)
+    X = sub.X_train if X is None else np.asarray(X, dtype=float)
+    X = (X - X.mean(0)) / (X.std(0) + 1e-12)
     best = (P.T @ X / len(X)).argmax(0)
     est = pd.DataFrame({"x": C[best, 0], "y": C[best, 1]})
     est["eccentricity"] = np.hypot(est.x, est.y)

@@ -11,7 +11,9 @@ from ._prf import (
     prf_from_maps,
     receptive_field_agreement,
 )
+from ._prf_mapping import bar_apertures, fit_gaussian_prf, map_prf
 
-__all__ = ["circular_correlation", "decoder_receptive_fields", "estimate_prf", "gradient_maps",
+__all__ = ["bar_apertures", "circular_correlation", "decoder_receptive_fields", "estimate_prf",
+           "fit_gaussian_prf", "gradient_maps", "map_prf",
            "noise_ceiling", "noise_corrected_accuracy", "prediction_accuracy", "prf_from_maps",
            "receptive_field_agreement", "roi_retraining", "snr"]

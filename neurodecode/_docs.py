@@ -226,6 +226,9 @@ docdict["device_model"] = """device : str, torch.device or None, default=None
 docdict["random_state_images"] = """random_state : int, default=0
     Seeds the random (uniform noise) input images."""
 
+docdict["random_state_textures"] = """random_state : int, default=0
+    Seeds the random textures inside the bars."""
+
 docdict["verbose_bar"] = """verbose : int, default=0
     A progress bar when > 0."""
 

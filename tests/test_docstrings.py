@@ -98,7 +98,7 @@ SHARED = {
     "weights": ("weights", "weights_eval", "weights_image_loss"),
     "device": ("device", "device_eval", "device_torch", "device_resolve", "device_model"),
     "random_state": ("random_state", "random_state_eval", "random_state_data",
-                     "random_state_seed", "random_state_images"),
+                     "random_state_seed", "random_state_images", "random_state_textures"),
     "verbose": ("verbose", "verbose_demo", "verbose_bar", "verbose_joblib"),
     "mask": ("mask", "mask_voxels"),
     "alpha": ("alpha",),

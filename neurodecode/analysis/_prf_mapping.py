@@ -84,6 +84,7 @@ def fit_gaussian_prf(responses, apertures, stimulus_degrees, *,
     Parameters
     ----------
     responses : array-like of shape (n_stimuli, n_voxels)
+        Each voxel's response to each stimulus (any units: the fit is by correlation).
     apertures : array-like of shape (n_stimuli, h, h)
         The stimulated part of the field (0-1), row 0 at the top.
     stimulus_degrees : float
@@ -185,8 +186,12 @@ def map_prf(encoder, *, stimulus_degrees=12.0, n_orientations=4, n_steps=24, bar
         Fitted.
     stimulus_degrees : float, default=12.0
         Visual angle of the image side (GOD: 12 deg).
-    n_orientations, n_steps, bar_width
-        The bars (:func:`bar_apertures`).
+    n_orientations : int, default=4
+        Bar orientations (:func:`bar_apertures`).
+    n_steps : int, default=24
+        Bar positions per orientation.
+    bar_width : float, default=0.125
+        Bar width as a fraction of the image side.
     n_carriers : int, default=4
         Random textures per aperture (their predictions are averaged).
     sizes : sequence of float, default=(0.25, 0.5, 1.0, 2.0, 4.0)
@@ -198,8 +203,7 @@ def map_prf(encoder, *, stimulus_degrees=12.0, n_orientations=4, n_steps=24, bar
     batch_size : int, default=64
         Images per forward pass (EncoderNet only; an ImageEncoder uses its own).
     %(device_model)s
-    random_state : int, default=0
-        Seed of the textures.
+    %(random_state_textures)s
 
     Returns
     -------

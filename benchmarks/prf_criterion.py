@@ -39,6 +39,8 @@ VARIANTS = {
                    "bar-mapping experiment on the encoder, Gaussian pRFs fitted to its "
                    "predicted responses (no simulator features; confined = 10 % variance "
                    "explained)",
+    "bar mapping, image carriers": "map_prf with bars filled by novel images of the "
+                                   "subject's kind (50 other classes) instead of noise",
     "penalty x10": "the default encoder with penalty_weight 10 (ten times the spatial L1 / "
                    "smoothness): does stronger spatial regularisation localise better?",
 }
@@ -58,11 +60,14 @@ def one_row(seed, snr, space_init, variant="default"):
             sub.Y_train_clean if variant == "clean targets" else sub.X_train)
     r = enc.voxel_scores(sub.images_test, sub.X_test)
     if variant == "virtual mapping":
-        novel = sub.gallery_images(n_per_class=24)
+        novel, _ = sub.gallery_images(n_per_class=24)
         prf = parametric_prf(sub, X=enc.predict(novel), images=novel)
         prf["confined"] = True
     elif variant == "bar mapping":
         prf = map_prf(enc, stimulus_degrees=sub.meta["stimulus_degrees"])
+    elif variant == "bar mapping, image carriers":
+        prf = map_prf(enc, stimulus_degrees=sub.meta["stimulus_degrees"],
+                      carriers=sub.gallery_images(n_per_class=24)[0])
     else:
         prf = estimate_prf(enc, stimulus_degrees=sub.meta["stimulus_degrees"])
     confined = prf.confined.to_numpy()
@@ -146,7 +151,9 @@ def main(argv=None):
             for snr, init in ((0.02, "uniform"), (1.0, "uniform"), (0.02, "glorot"))]
     todo += [(sd, snr, "uniform", "bar mapping") for sd in args.seeds for snr in (0.02, 1.0)]
     todo += [(sd, 0.02, "uniform", v) for sd in args.diagnose for v in VARIANTS
-             if v not in ("default", "bar mapping")]
+             if v not in ("default", "bar mapping", "bar mapping, image carriers")]
+    todo += [(sd, snr, "uniform", "bar mapping, image carriers") for sd in args.diagnose
+             for snr in (0.02, 1.0)]
     for key in todo:
         if key in done:
             continue

@@ -168,7 +168,7 @@ def _predict(encoder, images, batch_size, device):
 
 @fill_doc
 def map_prf(encoder, *, stimulus_degrees=12.0, n_orientations=4, n_steps=24, bar_width=0.125,
-            n_carriers=4, sizes=(0.25, 0.5, 1.0, 2.0, 4.0), grid=32,
+            n_carriers=4, carriers=None, sizes=(0.25, 0.5, 1.0, 2.0, 4.0), grid=32,
             min_variance_explained=0.1, batch_size=64, device=None, random_state=0):
     """Population receptive fields by an in-silico bar-mapping experiment on the encoder.
 
@@ -193,7 +193,11 @@ def map_prf(encoder, *, stimulus_degrees=12.0, n_orientations=4, n_steps=24, bar
     bar_width : float, default=0.125
         Bar width as a fraction of the image side.
     n_carriers : int, default=4
-        Random textures per aperture (their predictions are averaged).
+        Carriers per aperture (their predictions are averaged).
+    carriers : array-like of shape (n, H, W, 3) or None, default=None
+        What fills the bars: None, binary random noise; or images (float in [0, 1], resized
+        to the encoder's input), drawn at random for each bar -- e.g. images like those the
+        encoder was trained on, as mapping studies fill bars with natural textures.
     sizes : sequence of float, default=(0.25, 0.5, 1.0, 2.0, 4.0)
         Candidate pRF SDs in degrees.
     grid : int, default=32
@@ -231,9 +235,23 @@ def map_prf(encoder, *, stimulus_degrees=12.0, n_orientations=4, n_steps=24, bar
     A = bar_apertures(s, n_orientations=n_orientations, n_steps=n_steps, bar_width=bar_width)
     gen = torch.Generator().manual_seed(int(random_state))
     mask = torch.as_tensor(A, dtype=torch.float32)[:, None]  # (n, 1, s, s)
+    pool = None
+    if carriers is not None:
+        pool = np.asarray(carriers, dtype=np.float32)
+        if pool.ndim != 4 or pool.shape[-1] != 3 or len(pool) == 0:
+            raise ValueError(f"carriers must be images of shape (n, H, W, 3); got "
+                             f"{pool.shape}.")
+        if not np.isfinite(pool).all() or pool.min() < 0 or pool.max() > 1:
+            raise ValueError("carriers must be floats in [0, 1].")
+        pool = torch.nn.functional.interpolate(
+            torch.from_numpy(pool).permute(0, 3, 1, 2), size=(s, s), mode="bilinear",
+            antialias=True, align_corners=False).clamp(0, 1)
     total = 0.0
     for _ in range(int(n_carriers)):
-        texture = (torch.rand(len(A), 3, s, s, generator=gen) > 0.5).float()
+        if pool is None:
+            texture = (torch.rand(len(A), 3, s, s, generator=gen) > 0.5).float()
+        else:
+            texture = pool[torch.randint(len(pool), (len(A),), generator=gen)]
         images = 0.5 + mask * (texture - 0.5)
         total = total + _predict(encoder, images, int(batch_size), device)
     responses = total / int(n_carriers)

@@ -70,3 +70,23 @@ def test_map_prf_finds_where_a_local_encoder_reads():
     assert again.equals(prf)  # seeded
     with pytest.raises(TypeError, match="encoder"):
         map_prf(object())
+
+
+def test_map_prf_with_image_carriers_and_bad_carriers():
+    torch.manual_seed(0)
+    body = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, padding=1), torch.nn.ReLU())
+    fx = FeatureExtractor(body, [Tap("a", 1, 4, 1)])
+    net = EncoderNet(fx, n_voxels=1, image_size=32, branch_channels=4, branch_strides=(1,))
+    with torch.no_grad():
+        net.readout.channel_mix.abs_()
+        for S in net.readout.space_maps.values():
+            S.zero_()
+            S[0, 7, 22] = 1.0  # reads (row 8, col 23)
+    images = np.random.default_rng(0).random((20, 16, 16, 3)).astype(np.float32)  # resized
+    prf = map_prf(net, stimulus_degrees=32.0, n_steps=40, n_carriers=8, carriers=images,
+                  sizes=(0.5, 1.0, 2.0))
+    np.testing.assert_allclose([15.5 - prf.y[0], prf.x[0] + 15.5], [8, 23], atol=1.5)
+    with pytest.raises(ValueError, match="carriers must be images"):
+        map_prf(net, carriers=images[..., 0])
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        map_prf(net, carriers=images * 255)

@@ -88,7 +88,8 @@ print(pd.DataFrame(rows).round(2).to_string(index=False))
 # and flags voxels by the variance its fit explains, as mapping studies do. At this SNR both
 # estimates agree with the truth. At GOD's single-trial SNR (0.02) neither does: the
 # encoder itself learns imprecise spatial maps from 1200 noisy trials (trained on the
-# noiseless responses it recovers eccentricity at r = 0.99), see
+# noiseless responses it recovers eccentricity at r = 0.99), while a parametric pRF fit on
+# the simulator's true features reaches 0.62-0.77 from the same trials; see
 # ``benchmarks/results/prf_criterion.md``.
 mapped = map_prf(encoder, stimulus_degrees=subject.meta["stimulus_degrees"])
 m = mapped.confined.to_numpy()

@@ -60,3 +60,17 @@ def test_prf_criterion_verdict_is_relative_at_god_snr_and_absolute_at_snr_1():
     assert mod.verdict(high) == {"absolute_pass": True}
     high["encoder_confined_far"]["polar_angle"] = 0.79
     assert mod.verdict(high) == {"absolute_pass": False}
+
+
+def test_encoder_vs_oracle_names_the_cause_only_below_half_the_oracle():
+    spec = importlib.util.spec_from_file_location(
+        "encoder_vs_oracle", ROOT / "benchmarks" / "encoder_vs_oracle.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    row = {"encoder / feature-map oracle": 0.6, "encoder on clean responses": 0.1,
+           "true feature maps": 0.4}
+    assert mod.cause(row) == ""
+    row["encoder / feature-map oracle"] = 0.45
+    assert "architecture or training" in mod.cause(row) and "0.100" in mod.cause(row)
+    row["encoder on clean responses"] = 0.5
+    assert "sample efficiency" in mod.cause(row) and "0.400" in mod.cause(row)

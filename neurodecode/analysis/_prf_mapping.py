@@ -198,8 +198,8 @@ def map_prf(encoder, *, stimulus_degrees=12.0, n_orientations=4, n_steps=24, bar
     n_carriers : int, default=4
         Carriers per aperture (their predictions are averaged).
     carriers : array-like of shape (n, H, W, 3) or None, default=None
-        What fills the bars: None, binary random noise; or images (float in [0, 1], resized
-        to the encoder's input), drawn at random for each bar -- e.g. images like those the
+        What fills the bars: None, binary random noise; or images (float in [0, 1] or
+        uint8, resized to the encoder's input), drawn at random for each bar -- e.g. images like those the
         encoder was trained on, as mapping studies fill bars with natural textures.
     sizes : sequence of float, default=(0.25, 0.5, 1.0, 2.0, 4.0)
         Candidate pRF SDs in degrees.
@@ -240,15 +240,9 @@ def map_prf(encoder, *, stimulus_degrees=12.0, n_orientations=4, n_steps=24, bar
     mask = torch.as_tensor(A, dtype=torch.float32)[:, None]  # (n, 1, s, s)
     pool = None
     if carriers is not None:
-        pool = np.asarray(carriers, dtype=np.float32)
-        if pool.ndim != 4 or pool.shape[-1] != 3 or len(pool) == 0:
-            raise ValueError(f"carriers must be images of shape (n, H, W, 3); got "
-                             f"{pool.shape}.")
-        if not np.isfinite(pool).all() or pool.min() < 0 or pool.max() > 1:
-            raise ValueError("carriers must be floats in [0, 1].")
-        pool = torch.nn.functional.interpolate(
-            torch.from_numpy(pool).permute(0, 3, 1, 2), size=(s, s), mode="bilinear",
-            antialias=True, align_corners=False).clamp(0, 1)
+        from .._validation import check_images
+
+        pool = torch.from_numpy(check_images(carriers, "carriers", size=s)).permute(0, 3, 1, 2)
     total = 0.0
     for _ in range(int(n_carriers)):
         if pool is None:

@@ -86,7 +86,7 @@ def test_map_prf_with_image_carriers_and_bad_carriers():
     prf = map_prf(net, stimulus_degrees=32.0, n_steps=40, n_carriers=8, carriers=images,
                   sizes=(0.5, 1.0, 2.0))
     np.testing.assert_allclose([15.5 - prf.y[0], prf.x[0] + 15.5], [8, 23], atol=1.5)
-    with pytest.raises(ValueError, match="carriers must be images"):
+    with pytest.raises(ValueError, match=r"carriers must have shape \(n, H, W, 3\)"):
         map_prf(net, carriers=images[..., 0])
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         map_prf(net, carriers=images * 255)

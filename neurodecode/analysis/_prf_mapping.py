@@ -199,8 +199,9 @@ def map_prf(encoder, *, stimulus_degrees=12.0, n_orientations=4, n_steps=24, bar
         Carriers per aperture (their predictions are averaged).
     carriers : array-like of shape (n, H, W, 3) or None, default=None
         What fills the bars: None, binary random noise; or images (float in [0, 1] or
-        uint8, resized to the encoder's input), drawn at random for each bar -- e.g. images like those the
-        encoder was trained on, as mapping studies fill bars with natural textures.
+        uint8, resized to the encoder's input), drawn at random for each bar -- e.g.
+        images like those the encoder was trained on, as mapping studies fill bars with
+        natural textures.
     sizes : sequence of float, default=(0.25, 0.5, 1.0, 2.0, 4.0)
         Candidate pRF SDs in degrees.
     grid : int, default=32

@@ -15,7 +15,8 @@ set -o pipefail
 OUT=${OUT:-$(mktemp -d)}
 LIMIT=${LIMIT:-540}
 export PYTHONPATH=$PWD/.gpu/site:$PWD${PYTHONPATH:+:$PYTHONPATH}
-export PYTHONUNBUFFERED=1 OMP_NUM_THREADS=1 MKL_NUM_THREADSstart=$(date +%s)
+export PYTHONUNBUFFERED=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+start=$(date +%s)
 timeout "$LIMIT" python3 benchmarks/honest_evidence.py --study headline --size full \
     --seeds 0 1 2 3 4 --device cuda --jobs "${HEADLINE_JOBS:-10}" --out "$OUT" \
     > "$OUT/headline.log" 2>&1

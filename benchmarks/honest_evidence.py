@@ -501,6 +501,45 @@ def summarise(finals, seeds):
     return table
 
 
+FACTORS = {"fmri": ("exact", "subaverage"), "de_loss": ("paper", "authors"),
+           "normalize_losses": (True, False)}
+FACTOR_NAMES = {"fmri": "unpaired fMRI: fresh sub-averages vs exact vectors",
+                "de_loss": "L_DE loss: the authors' vs ours",
+                "normalize_losses": "terms: plain sum vs normalised"}
+
+
+def contrasts(finals, seeds, metric="2-way"):
+    """Main effect of each factor of the 2 x 2 x 2 L_DE variant grid (the full-method arms
+    of ``ARMS`` without encoder dropout): per seed and test image, the mean score of the four
+    cells at a factor's second level minus that of the four at its first, tested with
+    ``seed_test``; plus the memorisation flags at each level. Returns {factor: dict}."""
+    from neurodecode.metrics import seed_test
+
+    cells = {}
+    for arm, spec in ARMS.items():
+        if spec["loss_weights"] == (1.0, 1.0, 1.0) and spec["de_dropout"] == 0.0:
+            cells[tuple(spec[f] for f in FACTORS)] = arm
+    by = {}
+    for r in finals:
+        by.setdefault(r["arm"], {})[r["seed"]] = r
+    if len(seeds) < 2 or any(sd not in by.get(arm, {}) for arm in cells.values()
+                             for sd in seeds):
+        return {}
+    out = {}
+    for i, (factor, levels) in enumerate(FACTORS.items()):
+        mean, mem = {}, {}
+        for level in levels:
+            arms = [a for key, a in cells.items() if key[i] == level]
+            mean[level] = [np.mean([by[a][sd]["scores"][metric] for a in arms], axis=0)
+                           for sd in seeds]
+            flags = [by[a][sd].get("memorisation") for a in arms for sd in seeds]
+            mem[level] = [sum(bool(m and m["memorises"]) for m in flags), len(flags)]
+        out[factor] = dict(seed_test(mean[levels[1]], mean[levels[0]]), metric=metric,
+                           levels=[str(v) for v in levels],
+                           memorisation={str(k): v for k, v in mem.items()})
+    return out
+
+
 def verdicts(table, n_seeds, metric="2-way", alpha=0.05):
     """One plain sentence per comparison with the supervised baseline (and of L_DE on top of
     L_ED for the full method)."""
@@ -542,6 +581,19 @@ def markdown(result):
     if result.get("table"):
         lines += ["## Verdicts (Lite2 2-way; seed-aware t test)", ""]
         lines += [f"- {v}" for v in verdicts(result["table"], len(result["seeds"]))] + [""]
+    if result.get("contrasts"):
+        lines += ["## The L_DE variant grid: main effects (Lite2 2-way, mean of the four cells "
+                  "at each level, seed_test)", "",
+                  "| factor | difference [95% CI] | p | memorising runs (first / second "
+                  "level) |", "|---|---|---|---|"]
+        for factor, c in result["contrasts"].items():
+            lo, hi = c["ci95"]
+            m = c["memorisation"]
+            a, b = (m[lv] for lv in c["levels"])
+            lines.append(f"| {FACTOR_NAMES[factor]} | {100 * c['mean_difference']:+.1f} "
+                         f"[{100 * lo:+.1f}, {100 * hi:+.1f}] points | {c['pvalue']:.2g} | "
+                         f"{a[0]}/{a[1]} / {b[0]}/{b[1]} |")
+        lines.append("")
     if "tuning" in result:
         lines += ["## Tuning (seed %d training pairs, held-out classes' 35-repeat means, "
                   "Lite1 2-way)" % result["seeds"][0], "",
@@ -630,6 +682,7 @@ def assemble(rows, study, size, seeds, device, seconds=float("nan")):
                             and r["fmri_source"] == "test" and r["pool"] is None
                             and r["seed"] in seeds]
         result["table"] = summarise(result["finals"], seeds)
+        result["contrasts"] = contrasts(result["finals"], seeds)
     else:
         result["ladder"] = [r for r in rows if r["job"] == "final_job" and r["pool"] is not None
                             and r["seed"] in seeds]

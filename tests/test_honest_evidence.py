@@ -74,3 +74,34 @@ def test_encoder_vs_oracle_names_the_cause_only_below_half_the_oracle():
     assert "architecture or training" in mod.cause(row) and "0.100" in mod.cause(row)
     row["encoder on clean responses"] = 0.5
     assert "sample efficiency" in mod.cause(row) and "0.400" in mod.cause(row)
+
+
+def test_contrasts_recover_a_known_main_effect_and_count_memorisation(he):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    seeds = [0, 1, 2]
+    base = {sd: rng.random(20) for sd in seeds}
+    finals = []
+    for arm, spec in he.ARMS.items():
+        if spec["loss_weights"] != (1.0, 1.0, 1.0) or spec["de_dropout"] != 0.0:
+            continue
+        for sd in seeds:
+            # plain sum scores 0.1 more on every image; the loss and the fMRI source do nothing
+            score = base[sd] + (0.0 if spec["normalize_losses"] else 0.1)
+            mem = {"memorises": spec["normalize_losses"]}
+            finals.append({"arm": arm, "seed": sd, "scores": {"2-way": list(score)},
+                           "memorisation": mem})
+    c = he.contrasts(finals, seeds)
+    assert set(c) == {"fmri", "de_loss", "normalize_losses"}
+    assert np.isclose(c["normalize_losses"]["mean_difference"], 0.1)
+    assert np.isclose(c["fmri"]["mean_difference"], 0.0)
+    assert np.isclose(c["de_loss"]["mean_difference"], 0.0)
+    # 4 cells x 3 seeds at each level; only the normalised ones memorise
+    assert c["normalize_losses"]["memorisation"] == {"True": [12, 12], "False": [0, 12]}
+    assert c["fmri"]["memorisation"] == {"exact": [6, 12], "subaverage": [6, 12]}
+    # a missing cell leaves no contrast rather than a biased one
+    assert he.contrasts(finals[1:], seeds) == {}
+    assert "main effects" not in he.markdown({"study": "headline", "size": "tiny",
+                                              "seeds": seeds, "device": "cpu",
+                                              "seconds": 1.0, "contrasts": {}})

@@ -462,12 +462,18 @@ SHOWN = ("2-way", "5-way", "class_rank", "50-way top-1", "pixcorr", "ssim")
 REFERENCES = {"supervised": "supervised", "L_ED only": "L_ED only"}
 
 
-def summarise(finals, seeds):
-    from neurodecode.metrics import seed_test
-
+def _by_arm(finals):
+    """{arm: {seed: final row}}."""
     by = {}
     for r in finals:
         by.setdefault(r["arm"], {})[r["seed"]] = r
+    return by
+
+
+def summarise(finals, seeds):
+    from neurodecode.metrics import seed_test
+
+    by = _by_arm(finals)
     table = {}
     for arm in ARMS:
         rows = by.get(arm, {})
@@ -519,9 +525,7 @@ def contrasts(finals, seeds, metric="2-way"):
     for arm, spec in ARMS.items():
         if spec["loss_weights"] == (1.0, 1.0, 1.0) and spec["de_dropout"] == 0.0:
             cells[tuple(spec[f] for f in FACTORS)] = arm
-    by = {}
-    for r in finals:
-        by.setdefault(r["arm"], {})[r["seed"]] = r
+    by = _by_arm(finals)
     if len(seeds) < 2 or any(sd not in by.get(arm, {}) for arm in cells.values()
                              for sd in seeds):
         return {}

@@ -220,13 +220,17 @@ def gradient_maps(encoder, *, n_images=8, batch_size=64, voxels=None, device=Non
 @fill_doc
 def estimate_prf(encoder, *, n_images=8, batch_size=64, voxels=None, stimulus_degrees=12.0,
                  sigma=3.0, power=10, max_spread=0.12, device=None, random_state=0,
-                 verbose=0):
+                 verbose=0, method="auto"):
     """Population receptive fields of the voxels, from a trained encoder (paper Fig 9).
 
-    :func:`gradient_maps` (squared input gradients over random images, averaged over colour
-    and images), normalised, smoothed with a Gaussian (``sigma`` px), raised to ``power``;
-    the centre of mass is the pRF centre (:func:`prf_from_maps`). Voxels whose map is not
-    confined around it are flagged (the paper discards ~15 %).
+    ``method="gradient"`` (the paper's): :func:`gradient_maps` (squared input gradients
+    over random images, averaged over colour and images), normalised, smoothed with a
+    Gaussian (``sigma`` px), raised to ``power``; the centre of mass is the pRF centre
+    (:func:`prf_from_maps`). Voxels whose map is not confined around it are flagged (the
+    paper discards ~15 %). ``method="gaussian"`` reads the pRFs off an encoder trained with
+    ``space_model="gaussian"``: centre and SD of each voxel's Gaussian spatial map
+    (:meth:`~neurodecode.models.SpaceFeatureReadout.gaussian_prf`); confined when the SD
+    is at most ``max_spread`` of the image side.
 
     Parameters
     ----------
@@ -244,14 +248,18 @@ def estimate_prf(encoder, *, n_images=8, batch_size=64, voxels=None, stimulus_de
     %(device_model)s
     %(random_state_images)s
     %(verbose_bar)s
+    method : {"auto", "gradient", "gaussian"}, default="auto"
+        "auto": "gaussian" for an encoder with Gaussian spatial maps, else "gradient".
+        The sampling arguments (``n_images``, ``batch_size``, ``random_state``) and
+        ``sigma`` / ``power`` only apply to "gradient".
 
     Returns
     -------
     prf : pandas.DataFrame, one row per voxel (index: voxel)
         ``x``, ``y`` (deg; +x right, +y up, origin at fixation = image centre),
         ``eccentricity`` (deg), ``polar_angle`` (deg, counter-clockwise from the right
-        horizontal meridian, in [0, 360)), ``size`` (deg, Gaussian SD), ``spread`` (deg) and
-        ``confined``.
+        horizontal meridian, in [0, 360)), ``size`` (deg, Gaussian SD), ``spread`` (deg;
+        the SD itself with "gaussian") and ``confined``.
 
     See Also
     --------
@@ -263,14 +271,43 @@ def estimate_prf(encoder, *, n_images=8, batch_size=64, voxels=None, stimulus_de
     >>> prf = estimate_prf(encoder, stimulus_degrees=12.0)  # doctest: +SKIP
     >>> prf.loc[prf.confined, ["eccentricity", "polar_angle"]]  # doctest: +SKIP
     """
-    maps = gradient_maps(encoder, n_images=n_images, batch_size=batch_size, voxels=voxels,
-                         device=device, random_state=random_state, verbose=verbose)
-    prf = prf_from_maps(maps, stimulus_degrees, sigma=sigma, power=power,
-                        max_spread=max_spread)
-    n_vox = _encoder_net(encoder).n_voxels
+    net = _encoder_net(encoder)
+    gaussian = net.readout.space_model == "gaussian"
+    if method not in ("auto", "gradient", "gaussian"):
+        raise ValueError(f"method must be 'auto', 'gradient' or 'gaussian'; got {method!r}.")
+    if method == "gaussian" and not gaussian:
+        raise ValueError("method='gaussian' needs an encoder trained with "
+                         "space_model='gaussian'; use method='gradient' for this one.")
+    if method == "gaussian" or (method == "auto" and gaussian):
+        prf = _gaussian_prf(net, voxels, stimulus_degrees, max_spread)
+    else:
+        maps = gradient_maps(encoder, n_images=n_images, batch_size=batch_size,
+                             voxels=voxels, device=device, random_state=random_state,
+                             verbose=verbose)
+        prf = prf_from_maps(maps, stimulus_degrees, sigma=sigma, power=power,
+                            max_spread=max_spread)
+    n_vox = net.n_voxels
     prf.index = pd.Index(np.arange(n_vox) if voxels is None else np.asarray(voxels),
                          name="voxel")
     return prf
+
+
+def _gaussian_prf(net, voxels, stimulus_degrees, max_spread):
+    """pRFs of a Gaussian readout's parameters (half-side units -> degrees)."""
+    with torch.no_grad():
+        centre, sd = net.readout.gaussian_prf()
+    centre, sd = centre.double().cpu(), sd.double().cpu()
+    if voxels is not None:
+        idx = torch.as_tensor(np.asarray(voxels), dtype=torch.long)
+        centre, sd = centre[idx], sd[idx]
+    half = float(stimulus_degrees) / 2
+    x, y = centre[:, 0] * half, -centre[:, 1] * half
+    size = sd * half
+    return pd.DataFrame({
+        "x": x.numpy(), "y": y.numpy(), "eccentricity": torch.hypot(x, y).numpy(),
+        "polar_angle": (torch.rad2deg(torch.atan2(y, x)) % 360).numpy(),
+        "size": size.numpy(), "spread": size.numpy(),
+        "confined": (size <= max_spread * float(stimulus_degrees)).numpy()})
 
 
 def decoder_receptive_fields(decoder, *, stimulus_degrees=12.0, power=1.0, max_spread=0.2):

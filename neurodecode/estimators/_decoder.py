@@ -174,7 +174,7 @@ class SelfSupervisedDecoder(NeuralEstimator):
                  image_size=None, loss_weights="auto", image_loss_weights=(1.0, 10.0, 0.3),
                  alpha=0.9, n_epochs=150, batch_sizes=(16, 16, 16), learning_rate=1e-3,
                  lr_step=30, lr_gamma=0.2, max_shift=5, decoder_l1=20.0,
-                 decoder_group_lasso=400.0, penalty_weight=1.0, normalize_losses=True,
+                 decoder_group_lasso=400.0, penalty_weight=1.0, normalize_losses=False,
                  de_loss="paper", subaverage_fraction=1.0 / 3.0, de_dropout=0.0,
                  mask=None, device="auto", precision="auto", random_state=None, verbose=0,
                  checkpoint_dir=None, checkpoint_every=10, resume=False):

@@ -88,6 +88,12 @@ class ImageEncoder(NeuralEstimator):
         0.36 / 0.36 with uniform / small; held-out *training* classes (never the test
         images) ranked them the same way. Use "uniform" for receptive-field analyses
         (:func:`~neurodecode.analysis.estimate_prf`).
+    space_model : {"free", "gaussian"}, default="free"
+        The readout's spatial maps: "free", one weight per location (the paper's), or
+        "gaussian" (ours), one isotropic Gaussian per voxel (centre and SD, shared by the
+        branches; :class:`~neurodecode.models.SpaceFeatureReadout`); the spatial penalties
+        then do not apply and :func:`~neurodecode.analysis.estimate_prf` can read the pRFs
+        off the Gaussians (``method="gaussian"``).
     %(encoder_penalty)s
     %(encoder_penalty_weight)s
     cache_features : {"auto", True, False}, default="auto"
@@ -146,7 +152,8 @@ class ImageEncoder(NeuralEstimator):
     def __init__(self, backbone="vgg19", *, weights="imagenet", image_size=None, n_epochs=50,
                  batch_size=64, learning_rate=1e-3, lr_milestones=(20, 30, 35), lr_gamma=0.1,
                  alpha=0.9, max_shift=5, branch_channels=32, branch3_subsample=True,
-                 dropout=0.5, space_init="uniform", channel_init="small", spatial_l1=5e-6,
+                 dropout=0.5, space_init="uniform", channel_init="small", space_model="free",
+                 spatial_l1=5e-6,
                  spatial_smoothness=1e-5, channel_l1=5e-6, branch_l1=5e-2, penalty_weight=1.0,
                  cache_features="auto", mask=None,
                  device="auto", precision="auto", random_state=None, verbose=0,
@@ -166,6 +173,7 @@ class ImageEncoder(NeuralEstimator):
         self.dropout = dropout
         self.space_init = space_init
         self.channel_init = channel_init
+        self.space_model = space_model
         self.spatial_l1 = spatial_l1
         self.spatial_smoothness = spatial_smoothness
         self.channel_l1 = channel_l1
@@ -206,6 +214,9 @@ class ImageEncoder(NeuralEstimator):
         if self.channel_init not in ("glorot", "small"):
             raise ValueError(f"channel_init must be 'glorot' or 'small'; got "
                              f"{self.channel_init!r}.")
+        if self.space_model not in ("free", "gaussian"):
+            raise ValueError(f"space_model must be 'free' or 'gaussian'; got "
+                             f"{self.space_model!r}.")
         for name in ("spatial_l1", "spatial_smoothness", "channel_l1", "branch_l1",
                      "penalty_weight"):
             check_number(getattr(self, name), name, low=0.0)
@@ -270,6 +281,7 @@ class ImageEncoder(NeuralEstimator):
             "dropout": float(self.dropout),
             "space_init": str(self.space_init),
             "channel_init": str(self.channel_init),
+            "space_model": str(self.space_model),
         }
 
     def _module_config(self):
@@ -286,7 +298,8 @@ class ImageEncoder(NeuralEstimator):
                           branch_strides=tuple(config["branch_strides"]),
                           dropout=config["dropout"],
                           space_init=config.get("space_init", "glorot"),
-                          channel_init=config.get("channel_init", "glorot"))
+                          channel_init=config.get("channel_init", "glorot"),
+                          space_model=config.get("space_model", "free"))
 
     def _use_cache(self, net, n_images, device):
         if self.max_shift or self.cache_features is False:

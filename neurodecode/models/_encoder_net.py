@@ -25,6 +25,11 @@ PATCH = 3
 #: SD of a "small" channel-mix start times sqrt(9C x n_branches): the readout's initial
 #: predictions stay within a fraction of a z-scored voxel's SD at every voxel count.
 SMALL_INIT_GAIN = 0.25
+# Gaussian spatial maps: centres and log-SDs are stored divided by this factor, so that Adam's
+# steps (about the learning rate) move a pRF ~GAUSSIAN_STEP_SCALE times faster than a weight
+GAUSSIAN_STEP_SCALE = 10.0
+GAUSSIAN_INIT_SD = 0.3  # initial SD, in units of half the image side
+GAUSSIAN_MIN_SD = 0.02
 
 
 def _glorot_(weight, fan_in, fan_out, generator=None):
@@ -209,6 +214,18 @@ class SpaceFeatureReadout(nn.Module):
         neither the data nor the weak spatial penalties remove: on the simulated subject
         it cost held-out accuracy and hid the voxels' retinotopy (see
         :func:`neurodecode.analysis.estimate_prf`).
+    space_model : {"free", "gaussian"}, default="free"
+        How the spatial maps are parametrised. "free": one weight per location (the
+        paper's readout, with the spatial L1 and smoothness penalties). "gaussian" (ours):
+        each voxel's maps are one isotropic 2D Gaussian, normalised to sum to 1 on every
+        grid, with a centre and an SD shared by all grids (three parameters per voxel
+        instead of ``sum (g - 2)^2``); the spatial penalties do not apply (the maps are
+        compact by construction) and the pRF can be read off the parameters
+        (:meth:`gaussian_prf`). The factorised readouts of Klindt et al. (NeurIPS 2017)
+        and the Gaussian readout of Lurz et al. (ICLR 2021) are the precedent: at GOD's
+        SNR the free maps are too many parameters for ~1200 noisy trials to localise.
+        Centres start within 0.1 of the image centre, SDs at 0.3 of half the image
+        side; ``space_init`` is then ignored.
     channel_init : {"glorot", "small"}, default="glorot"
         Initial channel mixes. "glorot": Glorot-normal with fan-in 9C and fan-out
         ``n_voxels`` (the paper's text and the authors' code), whose SD grows as the voxel
@@ -220,7 +237,12 @@ class SpaceFeatureReadout(nn.Module):
     Attributes
     ----------
     space_maps : torch.nn.ParameterDict
-        The spatial maps ``S_g``, (n_voxels, g - 2, g - 2), keyed by grid size ``str(g)``.
+        The spatial maps ``S_g``, (n_voxels, g - 2, g - 2), keyed by grid size ``str(g)``
+        (empty with ``space_model="gaussian"``; :meth:`space_map` builds them).
+    prf_center, prf_log_sd : torch.nn.Parameter
+        With ``space_model="gaussian"`` only: ``GAUSSIAN_STEP_SCALE`` times these are each
+        voxel's centre (n_voxels, 2: column then row, in units of half the image side,
+        0 at the centre, +row downwards) and the log of its SD (n_voxels,).
     channel_mix : torch.nn.Parameter of shape (n_branches, n_voxels, 9C)
         The channel mixes ``M_k``.
     bias : torch.nn.Parameter of shape (n_branches, n_voxels)
@@ -265,12 +287,15 @@ class SpaceFeatureReadout(nn.Module):
 
     max_weight_bytes = 2 * 1024**3
     stream_block_bytes = 128 * 1024**2
+    space_model = "free"  # instances pickled before space_model existed have free maps
 
     def __init__(self, n_voxels, in_channels, grid_sizes, dropout=0.0, space_init="glorot",
-                 channel_init="glorot"):
+                 channel_init="glorot", space_model="free"):
         super().__init__()
         if space_init not in ("uniform", "glorot"):
             raise ValueError(f"space_init must be 'uniform' or 'glorot'; got {space_init!r}.")
+        if space_model not in ("free", "gaussian"):
+            raise ValueError(f"space_model must be 'free' or 'gaussian'; got {space_model!r}.")
         if channel_init not in ("glorot", "small"):
             raise ValueError(f"channel_init must be 'glorot' or 'small'; got {channel_init!r}.")
         if min(grid_sizes) < PATCH + 1:
@@ -284,8 +309,14 @@ class SpaceFeatureReadout(nn.Module):
         self.grid_sizes = tuple(int(g) for g in grid_sizes)
         self.n_features = in_channels * PATCH * PATCH
         # One spatial map per voxel and grid size, shared by the branches on that grid.
+        self.space_model = space_model
         self.space_maps = nn.ParameterDict()
-        for g in sorted(set(self.grid_sizes), reverse=True):
+        if space_model == "gaussian":
+            centre = torch.empty(n_voxels, 2).uniform_(-0.1, 0.1)
+            self.prf_center = nn.Parameter(centre / GAUSSIAN_STEP_SCALE)
+            self.prf_log_sd = nn.Parameter(torch.full((n_voxels,), math.log(GAUSSIAN_INIT_SD)
+                                                      / GAUSSIAN_STEP_SCALE))
+        for g in sorted(set(self.grid_sizes), reverse=True) if space_model == "free" else ():
             p = g - PATCH + 1
             weight = nn.Parameter(torch.empty(n_voxels, p, p))
             if space_init == "glorot":
@@ -305,6 +336,41 @@ class SpaceFeatureReadout(nn.Module):
         self.bias = nn.Parameter(torch.zeros(n_branches, n_voxels))
         self.branch_mix = nn.Parameter(torch.ones(n_voxels, n_branches))
         self.dropout = nn.Dropout(dropout)
+
+    def gaussian_prf(self):
+        """Each voxel's Gaussian map: centre and SD (``space_model="gaussian"`` only).
+
+        Returns
+        -------
+        centre : Tensor of shape (n_voxels, 2)
+            Column and row of the centre, in units of half the image side (0 at the image
+            centre, +1 at its right / bottom edge).
+        sd : Tensor of shape (n_voxels,)
+            The SD, in the same units (at least ``GAUSSIAN_MIN_SD``).
+        """
+        if self.space_model != "gaussian":
+            raise ValueError("gaussian_prf needs space_model='gaussian'; this readout's maps "
+                             "are free (use neurodecode.analysis.estimate_prf).")
+        sd = (self.prf_log_sd * GAUSSIAN_STEP_SCALE).exp().clamp_min(GAUSSIAN_MIN_SD)
+        return self.prf_center * GAUSSIAN_STEP_SCALE, sd
+
+    def space_map(self, g):
+        """The spatial maps ``S_g`` of grid size ``g``, (n_voxels, g - 2, g - 2).
+
+        The parameters themselves with ``space_model="free"``; with "gaussian", each voxel's
+        Gaussian sampled at the centres of the 3x3 neighbourhoods of the grid (location
+        ``p`` covers grid cells ``p .. p + 2``, centre ``(p + 1.5) / g`` of the side) and
+        divided by its sum (differentiable in the centre and SD).
+        """
+        if self.space_model == "free":
+            return self.space_maps[str(g)]
+        centre, sd = self.gaussian_prf()
+        pos = (torch.arange(g - PATCH + 1, dtype=centre.dtype, device=centre.device)
+               + 1.5) / g * 2 - 1
+        dx = (pos.view(1, -1) - centre[:, :1]) ** 2  # (V, p): columns
+        dy = (pos.view(1, -1) - centre[:, 1:]) ** 2  # (V, p): rows
+        logits = -(dy.unsqueeze(2) + dx.unsqueeze(1)) / (2 * sd.view(-1, 1, 1) ** 2)
+        return torch.softmax(logits.flatten(1), dim=1).view(-1, len(pos), len(pos))
 
     def effective_weights(self, k):
         """Branch ``k``'s readout as one (n_voxels, C * H * W) matrix.
@@ -329,7 +395,7 @@ class SpaceFeatureReadout(nn.Module):
             The branch's readout weights (bias and branch mix excluded), differentiable.
         """
         g = self.grid_sizes[k]
-        return _build_weights(self.space_maps[str(g)], self.channel_mix[k], g)
+        return _build_weights(self.space_map(g), self.channel_mix[k], g)
 
     def weight_bytes(self, dtype=torch.float32):
         """Memory the effective weights of all branches take in ``dtype``.
@@ -352,13 +418,15 @@ class SpaceFeatureReadout(nn.Module):
 
     def _patch_forward(self, k, x):
         """Branch ``k``'s prediction by the patch path (the layer's definition; tests)."""
-        space = self.space_maps[str(self.grid_sizes[k])].reshape(self.n_voxels, -1)
+        space = self.space_map(self.grid_sizes[k]).reshape(self.n_voxels, -1)
         # (n, 9C, P) @ (P, V): every voxel's spatial pooling of every patch channel
         pooled = torch.matmul(F.unfold(x, PATCH), space.t())
         return (pooled * self.channel_mix[k].t()).sum(dim=1)
 
     def _frozen_weights(self, dtype):
         params = list(self.space_maps.values()) + [self.channel_mix]
+        if self.space_model == "gaussian":
+            params += [self.prf_center, self.prf_log_sd]
         key = tuple((p.data_ptr(), p._version, p.device, p.dtype) for p in params) + (dtype,)
         cache = getattr(self, "_frozen_cache", None)
         if getattr(self, "_frozen_key", None) != key or cache is None:
@@ -419,7 +487,7 @@ class SpaceFeatureReadout(nn.Module):
                 # effective weights too large to hold: built for a block of voxels at a
                 # time, in the forward pass and again in the backward pass
                 g = self.grid_sizes[k]
-                y_k = _StreamedReadout.apply(x.flatten(1), self.space_maps[str(g)],
+                y_k = _StreamedReadout.apply(x.flatten(1), self.space_map(g),
                                              self.channel_mix[k], g,
                                              self._stream_block(k, dtype))
             else:
@@ -444,7 +512,8 @@ class SpaceFeatureReadout(nn.Module):
         ``spatial_l1 * sum|S| + spatial_smoothness * sum sqrt(N(S^2))`` where ``N``
         averages each weight's four neighbours (reflect padding): a neighbourhood group
         lasso that keeps each voxel's spatial map compact; plus ``channel_l1 * sum|M|``
-        and ``branch_l1 * sum|B|``. A zero coefficient skips its term.
+        and ``branch_l1 * sum|B|``. A zero coefficient skips its term. Gaussian maps
+        (``space_model="gaussian"``) are compact by construction and have no spatial terms.
 
         Parameters
         ----------
@@ -498,6 +567,9 @@ class EncoderNet(nn.Module):
         Initial spatial maps of the readout (:class:`SpaceFeatureReadout`).
     channel_init : {"glorot", "small"}, default="glorot"
         Initial channel mixes of the readout (:class:`SpaceFeatureReadout`).
+    space_model : {"free", "gaussian"}, default="free"
+        The readout's spatial maps: free weights (the paper's) or one Gaussian per voxel
+        (:class:`SpaceFeatureReadout`).
 
     Attributes
     ----------
@@ -524,7 +596,7 @@ class EncoderNet(nn.Module):
 
     def __init__(self, backbone, n_voxels, image_size, branch_channels=32,
                  branch_strides=PAPER_BRANCH_STRIDES, dropout=0.0, space_init="glorot",
-                 channel_init="glorot"):
+                 channel_init="glorot", space_model="free"):
         super().__init__()
         if len(branch_strides) != len(backbone.taps):
             raise ValueError(
@@ -551,7 +623,7 @@ class EncoderNet(nn.Module):
         self.branches = nn.ModuleList(branches)
         self.readout = SpaceFeatureReadout(n_voxels, branch_channels, grids, dropout=dropout,
                                            channel_init=channel_init,
-                                           space_init=space_init)
+                                           space_init=space_init, space_model=space_model)
 
     @property
     def n_voxels(self):

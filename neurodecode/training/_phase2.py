@@ -74,7 +74,7 @@ class Phase2Config:
     decoder_l1: float = 20.0
     decoder_group_lasso: float = 400.0
     penalty_weight: float = 1.0
-    normalize_losses: bool = True
+    normalize_losses: bool = False
     de_loss: str = "paper"
     subaverage_fraction: float = 1.0 / 3.0
     de_dropout: float = 0.0

@@ -245,3 +245,38 @@ def test_noise_ceiling_and_snr_bad_input():
         bad[2, 1, 3] = np.nan
         with pytest.raises(ValueError, match="1 NaN or infinite"):
             f(bad)
+
+
+def test_estimate_prf_reads_gaussian_maps_and_agrees_with_their_gradients():
+    from neurodecode.analysis import estimate_prf
+
+    """An encoder with Gaussian spatial maps: method "gaussian" converts its parameters
+    to degrees by hand (x right, y up); the paper's gradient read-out of the same net
+    peaks at the same place."""
+    from neurodecode.models import FeatureExtractor, Tap
+    from neurodecode.models._encoder_net import GAUSSIAN_STEP_SCALE
+
+    torch.manual_seed(0)
+    body = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, padding=1), torch.nn.ReLU())
+    fx = FeatureExtractor(body, [Tap("a", 1, 4, 1)])
+    net = EncoderNet(fx, n_voxels=2, image_size=32, branch_channels=4, branch_strides=(1,),
+                     space_model="gaussian")
+    with torch.no_grad():
+        net.readout.prf_center.copy_(torch.tensor([[0.5, -0.25], [-0.3, 0.4]])
+                                     / GAUSSIAN_STEP_SCALE)
+        net.readout.prf_log_sd.copy_(torch.log(torch.tensor([0.08, 0.5])) / GAUSSIAN_STEP_SCALE)
+    prf = estimate_prf(net, stimulus_degrees=12.0)  # auto -> gaussian
+    np.testing.assert_allclose(prf.x, [3.0, -1.8], atol=1e-6)
+    np.testing.assert_allclose(prf.y, [1.5, -2.4], atol=1e-6)  # +row is down, +y is up
+    np.testing.assert_allclose(prf.eccentricity, np.hypot([3.0, -1.8], [1.5, -2.4]))
+    np.testing.assert_allclose(prf.polar_angle, np.rad2deg(np.arctan2([1.5, -2.4],
+                                                                      [3.0, -1.8])) % 360)
+    np.testing.assert_allclose(prf["size"], [0.48, 3.0], atol=1e-6)
+    assert prf.confined.tolist() == [True, False]  # 3 deg > 0.12 x 12 deg
+    grad = estimate_prf(net, stimulus_degrees=12.0, method="gradient", sigma=1.0)
+    assert abs(grad.x[0] - 3.0) < 0.75 and abs(grad.y[0] - 1.5) < 0.75  # within 2 px
+    with pytest.raises(ValueError, match="method must be"):
+        estimate_prf(net, method="parameters")
+    free = EncoderNet(fx, n_voxels=2, image_size=32, branch_channels=4, branch_strides=(1,))
+    with pytest.raises(ValueError, match="space_model='gaussian'"):
+        estimate_prf(free, method="gaussian")

@@ -377,3 +377,58 @@ def test_predict_builds_the_cache_once_in_the_compute_precision(monkeypatch):
             ImageEncoder(device="cpu")._predict_batches(net, images)
     assert builds == [0, 1]  # one build of each branch's weights, in bfloat16
     assert [w.dtype for w in net.readout._frozen_cache] == [torch.bfloat16] * 2
+
+
+def test_gaussian_space_maps_are_the_hand_computed_gaussian():
+    """space_model="gaussian": each map is exp(-d^2 / 2 sd^2) at the neighbourhood centres
+    ((p + 1.5) / g of the side, in half-side units), divided by its sum; the layer's
+    patch path and effective weights agree; gradients reach centre and SD; no spatial
+    penalty."""
+    from neurodecode.models._encoder_net import GAUSSIAN_STEP_SCALE
+
+    torch.manual_seed(0)
+    readout = SpaceFeatureReadout(2, 3, [10, 6], space_model="gaussian").double()
+    assert len(readout.space_maps) == 0
+    with torch.no_grad():
+        readout.prf_center.copy_(torch.tensor([[0.4, -0.2], [-0.5, 0.3]], dtype=torch.float64)
+                                 / GAUSSIAN_STEP_SCALE)
+        readout.prf_log_sd.copy_(torch.log(torch.tensor([0.3, 0.15], dtype=torch.float64))
+                                 / GAUSSIAN_STEP_SCALE)
+    for g in (10, 6):
+        pos = (np.arange(g - 2) + 1.5) / g * 2 - 1
+        for v, (cx, cy, sd) in enumerate([(0.4, -0.2, 0.3), (-0.5, 0.3, 0.15)]):
+            want = np.exp(-((pos[None, :] - cx) ** 2 + (pos[:, None] - cy) ** 2) / (2 * sd**2))
+            np.testing.assert_allclose(readout.space_map(g)[v].detach().numpy(),
+                                       want / want.sum(), rtol=1e-10)
+    x = [torch.rand(4, 3, 10, 10, dtype=torch.float64), torch.rand(4, 3, 6, 6,
+                                                                   dtype=torch.float64)]
+    for k in range(2):
+        eff = torch.matmul(readout.effective_weights(k), x[k].flatten(1).t()).t()
+        torch.testing.assert_close(readout._patch_forward(k, x[k]), eff)
+    readout(x).square().sum().backward()
+    assert readout.prf_center.grad.abs().min() > 0 and readout.prf_log_sd.grad.abs().min() > 0
+    want = 5e-6 * readout.channel_mix.abs().sum() + 5e-2 * readout.branch_mix.abs().sum()
+    torch.testing.assert_close(readout.regularization(), want)
+    centre, sd = readout.gaussian_prf()
+    torch.testing.assert_close(sd, torch.tensor([0.3, 0.15], dtype=torch.float64))
+    with pytest.raises(ValueError, match="space_model"):
+        SpaceFeatureReadout(3, 2, [5], space_model="disc")
+    with pytest.raises(ValueError, match="gaussian_prf needs"):
+        SpaceFeatureReadout(3, 2, [5]).gaussian_prf()
+
+
+def test_readouts_pickled_before_space_model_are_free():
+    """Model files written before ``space_model`` existed load as free maps."""
+    import pickle
+
+    torch.manual_seed(0)
+    readout = SpaceFeatureReadout(3, 2, [6])
+    x = [torch.rand(2, 2, 6, 6)]
+    y = readout(x)
+    state = readout.__getstate__()
+    state.pop("space_model")
+    old = SpaceFeatureReadout.__new__(SpaceFeatureReadout)
+    old.__setstate__(state)
+    old = pickle.loads(pickle.dumps(old))
+    assert old.space_model == "free"
+    torch.testing.assert_close(old(x), y)

@@ -214,6 +214,13 @@ class SpaceFeatureReadout(nn.Module):
         neither the data nor the weak spatial penalties remove: on the simulated subject
         it cost held-out accuracy and hid the voxels' retinotopy (see
         :func:`neurodecode.analysis.estimate_prf`).
+    channel_init : {"glorot", "small"}, default="glorot"
+        Initial channel mixes. "glorot": Glorot-normal with fan-in 9C and fan-out
+        ``n_voxels`` (the paper's text and the authors' code), whose SD grows as the voxel
+        count falls: at a few hundred voxels the first predictions are as variable as
+        z-scored fMRI, and training spends its first epochs unlearning them. "small"
+        (ours): normal with SD ``0.25 / sqrt(9C x n_branches)``, the same at every voxel
+        count, so that the readout starts close to predicting each voxel's mean.
     space_model : {"free", "gaussian"}, default="free"
         How the spatial maps are parametrised. "free": one weight per location (the
         paper's readout, with the spatial L1 and smoothness penalties). "gaussian" (ours):
@@ -226,13 +233,6 @@ class SpaceFeatureReadout(nn.Module):
         SNR the free maps are too many parameters for ~1200 noisy trials to localise.
         Centres start within 0.1 of the image centre, SDs at 0.3 of half the image
         side; ``space_init`` is then ignored.
-    channel_init : {"glorot", "small"}, default="glorot"
-        Initial channel mixes. "glorot": Glorot-normal with fan-in 9C and fan-out
-        ``n_voxels`` (the paper's text and the authors' code), whose SD grows as the voxel
-        count falls: at a few hundred voxels the first predictions are as variable as
-        z-scored fMRI, and training spends its first epochs unlearning them. "small"
-        (ours): normal with SD ``0.25 / sqrt(9C x n_branches)``, the same at every voxel
-        count, so that the readout starts close to predicting each voxel's mean.
 
     Attributes
     ----------
@@ -361,6 +361,16 @@ class SpaceFeatureReadout(nn.Module):
         Gaussian sampled at the centres of the 3x3 neighbourhoods of the grid (location
         ``p`` covers grid cells ``p .. p + 2``, centre ``(p + 1.5) / g`` of the side) and
         divided by its sum (differentiable in the centre and SD).
+
+        Parameters
+        ----------
+        g : int
+            The grid size, one of ``grid_sizes``.
+
+        Returns
+        -------
+        torch.Tensor
+            The maps, (n_voxels, g - 2, g - 2).
         """
         if self.space_model == "free":
             return self.space_maps[str(g)]

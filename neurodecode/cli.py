@@ -2,6 +2,7 @@
 import argparse
 import sys
 
+from ._rois import DEFAULT_ROIS
 from ._version import __version__
 
 
@@ -147,8 +148,8 @@ def build_parser():
                      help="torch hub folder with checkpoints/ (with --paper-backbones)")
     rep.add_argument("--out", required=True, metavar="DIR", help="output folder")
     rep.add_argument("--source", default="preproc-spm", choices=["preproc-spm", "raw"])
-    rep.add_argument("--rois", nargs="+", default=["VC"], metavar="ROI",
-                     help="ROIs whose union is used (default: VC)")
+    rep.add_argument("--rois", nargs="+", default=list(DEFAULT_ROIS), metavar="ROI",
+                     help=f"ROIs whose union is used (default: {' '.join(DEFAULT_ROIS)})")
     rep.add_argument("--image-size", type=int, default=112, help="image side (default: 112)")
     rep.add_argument("--encoder-epochs", type=int, default=50)
     rep.add_argument("--decoder-epochs", type=int, default=150)

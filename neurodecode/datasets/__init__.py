@@ -3,17 +3,11 @@ subject (also written as a GOD-layout BIDS dataset)."""
 from ._bdata import load_god_bdata
 from ._god import load_god, read_images
 from ._image_folder import load_image_folder
-from ._god_rois import GOD_COMPOSITES, GOD_MASK_ROIS
+from .._rois import COMPOSITES, GOD_COMPOSITES, GOD_MASK_ROIS, ROIS
 from ._images import class_recipe, load_photographs, make_class_images, pink_noise
 from ._simulate_bids import simulate_bids
 from ._vim1 import load_vim1
-from ._synthetic import (
-    COMPOSITES,
-    ROIS,
-    class_descriptor,
-    gabor_energy,
-    make_synthetic_subject,
-)
+from ._synthetic import class_descriptor, gabor_energy, make_synthetic_subject
 
 __all__ = [
     "COMPOSITES",

@@ -12,10 +12,8 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from ._bids_files import check_fetched
+from .._rois import ALIASES, BDATA_ROIS, DEFAULT_ROIS, GOD_LABEL_ORDER, OTHER, canonical_roi
 
-#: ROI columns of GOD's BData files, and the per-voxel label order (most specific first).
-BDATA_ROIS = ("V1", "V2", "V3", "V4", "LOC", "FFA", "PPA", "LVC", "HVC", "VC")
-_LABEL_ORDER = ("V1", "V2", "V3", "V4", "LOC", "FFA", "PPA", "HVC")
 
 
 def _decode(values):
@@ -77,7 +75,7 @@ def _read_mat(path):
                    np.asarray(meta.value, np.float64))
 
 
-def load_god_bdata(path, *, rois=("VC",)):
+def load_god_bdata(path, *, rois=DEFAULT_ROIS):
     """Load a GOD subject from the authors' preprocessed BData file (.h5 or legacy .mat).
 
     Parameters
@@ -140,6 +138,9 @@ def load_god_bdata(path, *, rois=("VC",)):
     if isinstance(rois, str):
         rois = (rois,)
     keep = np.zeros(data.shape[1], bool)
+    # the package's names are accepted for the file's spellings ("hV4" for ROI_V4)
+    rois = [next((a for a, c in ALIASES.items() if c == r and f"ROI_{a}" in meta), r)
+            for r in rois]
     for r in rois:
         if f"ROI_{r}" not in meta:
             known = [n[4:] for n in names if n.startswith("ROI_")]
@@ -161,11 +162,11 @@ def load_god_bdata(path, *, rois=("VC",)):
     if any(len(g) != n_rep for g in groups):
         warnings.warn("test images have unequal repeat counts; missing repeats are NaN.",
                       stacklevel=2)
-    labels, roi_masks = np.full(int(keep.sum()), "other", object), {}
+    labels, roi_masks = np.full(int(keep.sum()), OTHER, object), {}
     for r in BDATA_ROIS:
         if f"ROI_{r}" in meta:
-            roi_masks[r] = columns(f"ROI_{r}")[keep]
-    for r in reversed(_LABEL_ORDER):
+            roi_masks[canonical_roi(r)] = columns(f"ROI_{r}")[keep]
+    for r in reversed(GOD_LABEL_ORDER):  # the most specific label last, so that it wins
         if r in roi_masks:
             labels[roi_masks[r]] = r
     xyz = np.stack([meta[k][keep] if k in meta else np.full(int(keep.sum()), np.nan)

@@ -11,6 +11,7 @@ from .._docs import fill_doc
 from .._version import __version__
 from ._bids_files import bids_layout, load_nifti, nifti_data, sidecar_tr
 from ._god_rois import resolve_roi, voxel_labels
+from .._rois import COMPOSITES, DEFAULT_ROIS, ROIS
 from ._god_samples import read_events, run_samples
 
 #: (split, session prefix, task) of the three kinds of GOD runs.
@@ -255,7 +256,7 @@ def _group_test(samples, rows):
 
 
 @fill_doc
-def load_god(bids_root, subject, *, source="preproc-spm", rois=("VC",), stimulus_dir=None,
+def load_god(bids_root, subject, *, source="preproc-spm", rois=DEFAULT_ROIS, stimulus_dir=None,
              image_size=None, shift=1, cache=None, n_jobs=1, verbose=1):
     """Load one subject of Generic Object Decoding (OpenNeuro ds001246) from its BIDS files.
 
@@ -410,8 +411,7 @@ def load_god(bids_root, subject, *, source="preproc-spm", rois=("VC",), stimulus
 
     labels, hemisphere = voxel_labels(masks, keep)
     roi_imgs, roi_masks = {}, {}
-    for name in dict.fromkeys(list(rois) + ["V1", "V2", "V3", "hV4", "LOC", "FFA", "PPA",
-                                            "HVC", "LVC", "VC"]):
+    for name in dict.fromkeys(list(rois) + list(ROIS) + list(COMPOSITES)):
         try:
             members = resolve_roi(name)
         except ValueError:

@@ -1,21 +1,7 @@
 """GOD ROI masks: ``sourcedata/sub-XX/anat/sub-XX_mask_{LH,RH}_{ROI}.nii.gz`` and composites."""
 import numpy as np
 
-#: The mask files of every GOD subject (one per hemisphere).
-GOD_MASK_ROIS = ("V1d", "V1v", "V2d", "V2v", "V3d", "V3v", "hV4", "LOC", "FFA", "PPA", "HVC")
-
-#: Composite ROIs: unions of mask files, both hemispheres unless prefixed.
-GOD_COMPOSITES = {
-    "V1": ("V1d", "V1v"), "V2": ("V2d", "V2v"), "V3": ("V3d", "V3v"), "V4": ("hV4",),
-    "LVC": ("V1d", "V1v", "V2d", "V2v", "V3d", "V3v"),
-    "VC": ("V1d", "V1v", "V2d", "V2v", "V3d", "V3v", "hV4", "HVC"),
-}
-
-#: Per-voxel labels, most specific first (a voxel takes the first area that contains it).
-GOD_LABEL_ORDER = ("V1", "V2", "V3", "hV4", "LOC", "FFA", "PPA", "HVC")
-
-HEMISPHERES = ("LH", "RH")
-
+from .._rois import GOD_COMPOSITES, GOD_LABEL_ORDER, GOD_MASK_ROIS, HEMISPHERES, OTHER
 
 def known_roi_names():
     """Every name :func:`resolve_roi` accepts (without the hemisphere prefix).
@@ -95,17 +81,17 @@ def voxel_labels(masks, keep):
         ``"LH"``, ``"RH"`` or ``""`` when neither mask contains it.
     """
     n = int(keep.sum())
-    labels = np.full(n, "other", dtype=object)
+    labels = np.full(n, OTHER, dtype=object)
     hemisphere = np.full(n, "", dtype=object)
     done = np.zeros(n, bool)
     for label in GOD_LABEL_ORDER:
-        members = GOD_COMPOSITES.get(label, (label,)) if label != "HVC" else ("HVC",)
+        members = GOD_COMPOSITES.get(label, (label,)) if label != GOD_LABEL_ORDER[-1] else (label,)
         for (h, roi), vol in masks.items():
             if roi in members:
                 hit = vol[keep] & ~done
                 labels[hit] = label
                 hemisphere[hit] = h
-        done |= labels != "other"
+        done |= labels != OTHER
     for (h, _), vol in masks.items():
         miss = (hemisphere == "") & vol[keep]
         hemisphere[miss] = h

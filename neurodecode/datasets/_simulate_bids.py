@@ -9,8 +9,8 @@ import pandas as pd
 from sklearn.utils import Bunch
 
 from .._docs import fill_doc
-from ._god_rois import GOD_MASK_ROIS
-from ._synthetic import ROIS, make_synthetic_subject
+from .._rois import COMPOSITES, EARLY_AREAS, GOD_MASK_ROIS, ROIS
+from ._synthetic import make_synthetic_subject
 
 TR = 3.0
 VOLUME_NOISE = 1.5  # percent of baseline, per volume (white)
@@ -343,11 +343,11 @@ def simulate_bids(root, subject="01", *, events_from=None, n_voxels=None, grid=(
     zmid = np.median(ijk[:, 2]) if V else 0
     for h in ("LH", "RH"):
         for name in GOD_MASK_ROIS:
-            if name in ("V1d", "V1v", "V2d", "V2v", "V3d", "V3v"):
-                area, part = name[:2], name[2]
+            if name[:-1] in EARLY_AREAS:
+                area, part = name[:-1], name[-1]
                 sel = (sub.roi == area) & ((ijk[:, 2] >= zmid) == (part == "d"))
-            elif name == "HVC":
-                sel = np.isin(sub.roi, ("LOC", "FFA", "PPA"))
+            elif name in COMPOSITES:
+                sel = np.isin(sub.roi, COMPOSITES[name])
             else:
                 sel = sub.roi == name
             sel &= hemi == h

@@ -26,21 +26,20 @@ from sklearn.utils import Bunch
 
 from .._docs import fill_doc
 from .._utils import zscore_runs
+from .._rois import COMPOSITES, ROIS
 from ._images import TEXTURES, _seed, class_recipe, make_class_images
 
-ROIS = ("V1", "V2", "V3", "hV4", "LOC", "FFA", "PPA")
-COMPOSITES = {"LVC": ("V1", "V2", "V3"), "HVC": ("LOC", "FFA", "PPA"), "VC": ROIS}
 # ~4500 voxels in roughly GOD's proportions (VC of sub-01..05: 4400-4700 voxels)
-DEFAULT_VOXELS = {"V1": 1000, "V2": 950, "V3": 800, "hV4": 450, "LOC": 550, "FFA": 400,
-                  "PPA": 350}
+DEFAULT_VOXELS = dict(zip(ROIS, (1000, 950, 800, 450, 550, 400, 350)))
 
-# pRF size (deg) = intercept + slope * eccentricity; weight of the mid-level (shape/texture)
-# features, against the local Gabor energy and colour
-_AREA = {
-    "V1": (0.25, 0.10, 0.0), "V2": (0.35, 0.15, 0.05), "V3": (0.5, 0.22, 0.1),
-    "hV4": (0.8, 0.3, 0.3), "LOC": (2.5, 0.5, 0.8), "FFA": (3.5, 0.5, 0.95),
-    "PPA": (3.5, 0.55, 0.95),
-}
+# Per area: pRF size (deg) = intercept + slope * eccentricity; weight of the mid-level
+# (shape/texture) features, against the local Gabor energy and colour; preferred spatial
+# frequency (index into SPATIAL_FREQUENCIES); gain of the colour channels
+_AREA = dict(zip(ROIS, ((0.25, 0.10, 0.0), (0.35, 0.15, 0.05), (0.5, 0.22, 0.1),
+                         (0.8, 0.3, 0.3), (2.5, 0.5, 0.8), (3.5, 0.5, 0.95),
+                         (3.5, 0.55, 0.95))))
+_SF_PREFERENCE = dict(zip(ROIS, (2, 2, 1, 0, 0, 0, 0)))
+_COLOUR_GAIN = dict(zip(ROIS, (0.6, 0.6, 0.6, 1.5, 0.6, 0.6, 0.6)))
 N_ORIENTATIONS = 4
 SPATIAL_FREQUENCIES = (0.5, 1.0, 2.0)  # cycles per degree
 
@@ -225,12 +224,13 @@ class _VoxelModel:
         self.category_weight = area[:, 2]
         n_gabor = N_ORIENTATIONS * len(SPATIAL_FREQUENCIES)
         # early features: Gabor channels (tuned) + colour (R, G, B) inside the pRF
-        sf_pref = np.where(np.isin(self.roi, ["V1", "V2"]), 2, np.where(self.roi == "V3", 1, 0))
+        sf_pref = np.array([_SF_PREFERENCE[r] for r in self.roi])
         tuning = rng.gamma(0.7, 1.0, (V, n_gabor))
         sf_index = np.repeat(np.arange(len(SPATIAL_FREQUENCIES)), N_ORIENTATIONS)
         tuning *= np.exp(-0.8 * np.abs(sf_index[None, :] - sf_pref[:, None]))
         self.gabor_weights = tuning / tuning.sum(axis=1, keepdims=True)
-        self.colour_weights = rng.normal(0, 1, (V, 3)) * np.where(self.roi == "hV4", 1.5, 0.6)[:, None]
+        gain = np.array([_COLOUR_GAIN[r] for r in self.roi])
+        self.colour_weights = rng.normal(0, 1, (V, 3)) * gain[:, None]
         # mid-level features: two fixed random layers on the Gabor energy
         k1, k2 = self.N_MID
         self.mid_weights = (rng.normal(0, 1, (k1, n_gabor, 1, 1)) / np.sqrt(n_gabor),

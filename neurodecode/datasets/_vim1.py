@@ -6,9 +6,8 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from ._bids_files import check_fetched
+from .._rois import OTHER, VIM1_ROIS
 
-#: vim-1's ROI codes (``roiS<n>``).
-VIM1_ROIS = {0: "other", 1: "V1", 2: "V2", 3: "V3", 4: "V3A", 5: "V3B", 6: "V4", 7: "LatOcc"}
 #: The functional grid of vim-1's voxel indices.
 VIM1_GRID = (64, 64, 18)
 
@@ -116,14 +115,14 @@ def load_vim1(responses_mat, stimuli_mat, subject=1, *, image_size=None):
             out = resize_images(out, int(image_size))
         return out
 
-    labels = np.array([VIM1_ROIS.get(int(c), "other") for c in roi[keep]])[order]
+    labels = np.array([VIM1_ROIS.get(int(c), OTHER) for c in roi[keep]])[order]
     X_train = trn[:, keep][:, order].astype(np.float32)
     X_test = val[:, keep][:, order].astype(np.float32)
     return Bunch(
         X_train=X_train, X_test=X_test, X_test_trials=X_test[:, None, :],
         X_test_repeats=X_test[None], images_train=rgb(trn_img), images_test=rgb(val_img),
         roi=labels, roi_labels=labels,
-        roi_masks={name: labels == name for name in VIM1_ROIS.values() if name != "other"},
+        roi_masks={name: labels == name for name in VIM1_ROIS.values() if name != OTHER},
         voxel_index=flat_c[order], mask_img=mask_img, n_nan_voxels=int(bad.sum()),
         meta={"dataset": "vim-1 (Kay et al. 2008)", "subject": s, "n_voxels": int(keep.sum()),
               "n_nan_voxels": int(bad.sum()), "grid": VIM1_GRID,

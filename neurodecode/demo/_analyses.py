@@ -2,7 +2,7 @@
 and population receptive fields of early visual voxels (against the truth when known)."""
 import numpy as np
 
-EARLY = ("V1", "V2", "V3")
+from .._rois import EARLY_AREAS as EARLY, ROI_GROUPS
 
 
 def encoder_analyses(subject, encoder, voxel_r, *, ceiling=None, max_prf_voxels=600,
@@ -89,8 +89,7 @@ def analysis_figures(analyses, subject):
     ceiling = np.asarray(analyses["ceiling"], dtype=float)
     fig = Figure(figsize=(9, 3.2), layout="constrained")
     ax1, ax2 = fig.subplots(1, 2)
-    groups = [("LVC", ("V1", "V2", "V3")), ("hV4", ("hV4",)), ("HVC", ("LOC", "FFA", "PPA"))]
-    for label, names in groups:
+    for label, names in ROI_GROUPS.items():
         m = np.zeros(len(ceiling), bool)
         for n in names:
             if n in subject.roi_masks:

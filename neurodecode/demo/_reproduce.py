@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from .._docs import fill_doc
+from .._rois import DEFAULT_ROIS
 
 
 def _check_inputs(bids_root, stimulus_dir, unpaired_dir, gallery_dir, weights_dir,
@@ -44,7 +45,7 @@ def _check_inputs(bids_root, stimulus_dir, unpaired_dir, gallery_dir, weights_di
 @fill_doc
 def reproduce_god(bids_root, subject, out, *, stimulus_dir=None, unpaired_dir=None,
                   gallery_dir=None, weights_dir=None, paper_backbones=False, source="preproc-spm",
-                  rois=("VC",), image_size=112, encoder_epochs=50, decoder_epochs=150,
+                  rois=DEFAULT_ROIS, image_size=112, encoder_epochs=50, decoder_epochs=150,
                   n_unpaired_per_class=None, n_gallery_per_class=100, ablations=False,
                   decoder_penalty_weight=1.0, cache=None,
                   device="auto", seed=0, verbose=1, precision="auto"):

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .._docs import fill_doc
+from .._rois import ROIS
 from .._version import __version__
 
 METHODS = {
@@ -105,8 +106,7 @@ FULL = DemoSize(150, 8, 50, 35, 800, 5, 1000, 100, encoder_epochs=20, decoder_ep
 # The quick demo's subject is a documented subset: 400 voxels in the default proportions of
 # early and higher areas (the full demo: the default 4500), the same SNR distribution.
 QUICK = DemoSize(150, 4, 50, 35, 200, 5, 200, 20,
-                 n_voxels={"V1": 100, "V2": 80, "V3": 70, "hV4": 50, "LOC": 50, "FFA": 25,
-                           "PPA": 25},
+                 n_voxels=dict(zip(ROIS, (100, 80, 70, 50, 50, 25, 25))),
                  encoder_epochs=6, decoder_epochs=3, ablations=False,
                  classification_n=(50, 100, 200))
 

@@ -48,7 +48,7 @@ def test_reproduce_god_writes_the_demo_report(god_inputs, tmp_path, capsys):
     results = json.loads((out / "results.json").read_text())
     assert set(results["methods"]) == {"supervised", "self-supervised"}
     proto = results["protocol"]
-    assert proto["size"]["n_test_classes"] == 50 and proto["size"]["n_test_repeats"] == 4
+    assert proto["size"]["n_test"] == 50 and proto["size"]["n_test_repeats"] == 4
     # the test classes were left out of the unpaired pool: 6 classes x 3 images remain
     assert proto["size"]["n_unpaired_classes"] == 6
     assert results["methods"]["supervised"]["class_rank"]["n_classes"] == 60
@@ -56,6 +56,9 @@ def test_reproduce_god_writes_the_demo_report(god_inputs, tmp_path, capsys):
     assert "noise_ceiling_true" not in results["subject_statistics"]
     html = (out / "report.html").read_text()
     assert "GOD sub-01" in html and "n/a (real data)" in html
+    # the loaded subject is kept whole: its masker draws brain maps into the report
+    assert "Brain maps" in html and (out / "brain_map_0.png").stat().st_size > 5000
+    assert (out / "brain_map_1.png").is_file()
     assert "self-supervised vs supervised" in capsys.readouterr().out
 
 

@@ -12,8 +12,8 @@ def _check_trials(trials):
     t = np.asarray(trials, dtype=np.float64)
     if t.ndim != 3:
         raise ValueError(
-            f"trials must have shape (n_images, n_repeats, n_voxels); got {t.shape}. For the "
-            "simulated subject pass subject.X_test_repeats.transpose(1, 0, 2).")
+            f"trials must have shape (n_images, n_repeats, n_voxels); got {t.shape}: pass a "
+            "subject's X_test_trials.")
     if t.shape[0] < 3 or t.shape[1] < 2:
         raise ValueError(f"trials needs at least 3 images and 2 repeats; got {t.shape[:2]}.")
     if not np.all(np.isfinite(t)):

@@ -99,10 +99,10 @@ def roi_retraining(estimator, data, roi_sets, *, evaluate=None, leave_one_out=Fa
         Unfitted, e.g. ``SelfSupervisedDecoder(encoder=ImageEncoder(...))``; cloned per set.
         Each set's fit checkpoints into its own sub-folder of ``checkpoint_dir`` (named
         after the set), so that parallel fits never share a folder.
-    data : Bunch
-        ``X_train``, ``images_train``, ``X_test``, ``images_test``, ``roi_masks`` (ROI name
-        -> per-voxel boolean, as every neurodecode loader and the simulated subject give)
-        and optionally ``images_unpaired``.
+    data : Subject
+        A subject of the contract (:func:`~neurodecode.datasets.check_subject`, checked
+        here) with ``images_train`` and ``images_test``; its ``roi_masks`` name the sets,
+        and ``images_unpaired``, when present, are passed as unpaired images.
     roi_sets : sequence or dict
         ROI names or ``"+"`` unions of ``data.roi_masks``; a dict maps labels to names or
         boolean masks.
@@ -138,15 +138,10 @@ def roi_retraining(estimator, data, roi_sets, *, evaluate=None, leave_one_out=Fa
 
     from ..metrics._stats import bootstrap_ci
 
-    for key in ("X_train", "images_train", "X_test", "images_test", "roi_masks"):
-        if key not in data:
-            raise ValueError(f"data lacks {key!r}; pass a loader's or the simulated subject's "
-                             "Bunch.")
-    n_vox = np.asarray(data.X_train).shape[1]
-    for name, m in data.roi_masks.items():
-        if len(m) != n_vox:
-            raise ValueError(f"data.roi_masks[{name!r}] has {len(m)} entries for {n_vox} "
-                             "voxels.")
+    from ..datasets import check_subject
+
+    data = check_subject(data, needs=("X_train", "images_train", "X_test", "images_test",
+                                      "roi_masks"), name="data")
     if unpaired_fmri not in ("test", None):
         raise ValueError(f"unpaired_fmri must be 'test' or None; got {unpaired_fmri!r}.")
     sets = _roi_sets(roi_sets, data.roi_masks, leave_one_out)

@@ -6,14 +6,19 @@ from ._image_folder import load_image_folder
 from .._rois import COMPOSITES, GOD_COMPOSITES, GOD_MASK_ROIS, ROIS
 from ._images import class_recipe, load_photographs, make_class_images, pink_noise
 from ._simulate_bids import simulate_bids
+from ._subject import FIELDS, Subject, check_subject, check_subjects
 from ._vim1 import load_vim1
 from ._synthetic import class_descriptor, gabor_energy, make_synthetic_subject
 
 __all__ = [
     "COMPOSITES",
+    "FIELDS",
     "GOD_COMPOSITES",
     "GOD_MASK_ROIS",
     "ROIS",
+    "Subject",
+    "check_subject",
+    "check_subjects",
     "class_descriptor",
     "class_recipe",
     "gabor_energy",

@@ -9,9 +9,9 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from sklearn.utils import Bunch
 
 from ._bids_files import check_fetched
+from ._subject import Subject
 from .._rois import ALIASES, BDATA_ROIS, DEFAULT_ROIS, GOD_LABEL_ORDER, OTHER, canonical_roi
 
 
@@ -85,16 +85,18 @@ def load_god_bdata(path, *, rois=DEFAULT_ROIS):
         with ``dataSet``/``metaData``.
     rois : sequence of str, default=("VC",)
         Voxels kept: the union of these ROI columns (``V1 V2 V3 V4 LOC FFA PPA LVC HVC
-        VC``).
+        VC``; ``hV4`` is accepted for the file's ``V4``).
 
     Returns
     -------
-    data : Bunch
-        The fields of :func:`load_god`: ``X_train``, ``stimulus_id_train``,
+    data : Subject
+        The subject contract's fields (:data:`~neurodecode.datasets.FIELDS`), as
+        :func:`load_god` gives them: ``X_train``, ``stimulus_id_train``,
         ``labels_train`` (the ImageNet synset number, the integer part of the stimulus
         id); ``X_test`` (mean of the repeats), ``X_test_trials`` (n_test, n_repeats, V),
-        ``X_test_repeats``, ``stimulus_id_test``, ``labels_test``; ``X_imagery``,
-        ``labels_imagery``; ``roi``/``roi_labels``, ``roi_masks`` (per-voxel boolean),
+        ``stimulus_id_test``, ``labels_test``; ``X_imagery``, ``labels_imagery``; ``roi``
+        (the file's ``V4`` labelled ``hV4``, as by every loader), ``roi_masks`` (per-voxel
+        boolean),
         ``voxel_xyz`` (mm), ``samples`` (run and block of each sample), ``meta``.
         Stimulus names are not in BData files: ``stimulus_train`` are the ids formatted as
         ``n<8-digit synset>_<image number>``.
@@ -176,19 +178,20 @@ def load_god_bdata(path, *, rois=DEFAULT_ROIS):
         return np.array([f"n{int(s):08d}_{int(round((s - int(s)) * 1e6))}" for s in ids])
 
     labels = labels.astype(str)
-    return Bunch(
+    return Subject(
         X_train=X[train], stimulus_id_train=stim[train], stimulus_train=names_of(stim[train]),
         labels_train=np.floor(stim[train]).astype(int),
         X_test=np.nanmean(trials, axis=1).astype(np.float32) if len(test_ids) else X[:0],
-        X_test_trials=trials, X_test_repeats=np.ascontiguousarray(trials.transpose(1, 0, 2)),
+        X_test_trials=trials,
         stimulus_id_test=test_ids, stimulus_test=names_of(test_ids),
         labels_test=np.floor(test_ids).astype(int),
         X_imagery=X[imagery], labels_imagery=np.floor(stim[imagery]).astype(int),
-        roi=labels, roi_labels=labels, roi_masks=roi_masks, voxel_xyz=xyz,
+        roi=labels, roi_masks=roi_masks, voxel_xyz=xyz,
         samples=pd.DataFrame({"split": np.select([train, test, imagery],
                                                  ["train", "test", "imagery"], "other"),
                               "run": run, "block": block, "stimulus_id": stim}),
         meta={"dataset": "GOD (BData)", "path": str(path), "rois": list(rois),
+              "fmri_units": "as stored in the BData file",
               "n_voxels": int(keep.sum()), "stimulus_key": id_key,
               "n_test_repeats": [len(g) for g in groups]},
     )

@@ -5,12 +5,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.utils import Bunch
 
 from .._docs import fill_doc
 from .._version import __version__
 from ._bids_files import bids_layout, load_nifti, nifti_data, sidecar_tr
 from ._god_rois import resolve_roi, voxel_labels
+from ._subject import FMRI_UNITS, Subject
 from .._rois import COMPOSITES, DEFAULT_ROIS, ROIS
 from ._god_samples import read_events, run_samples
 
@@ -295,14 +295,14 @@ def load_god(bids_root, subject, *, source="preproc-spm", rois=DEFAULT_ROIS, sti
 
     Returns
     -------
-    data : Bunch
+    data : Subject
+        The subject contract's fields (:data:`~neurodecode.datasets.FIELDS`):
         ``X_train`` (n_train, V), ``stimulus_train`` (names), ``stimulus_id_train``,
         ``labels_train`` (category index); ``X_test`` (n_test, V, mean of the repeats),
-        ``X_test_trials`` (n_test, n_repeats, V), ``X_test_repeats`` (n_repeats, n_test, V,
-        the simulated subject's layout), ``stimulus_test``, ``stimulus_id_test``,
+        ``X_test_trials`` (n_test, n_repeats, V), ``stimulus_test``, ``stimulus_id_test``,
         ``labels_test``; ``X_imagery``, ``labels_imagery``, ``category_imagery``;
-        ``images_train``/``images_test`` (with ``stimulus_dir``); ``roi`` and
-        ``roi_labels`` (area of each voxel), ``roi_hemisphere``, ``roi_masks`` (per-voxel
+        ``images_train``/``images_test`` (with ``stimulus_dir``); ``roi`` (area of each
+        voxel), ``roi_hemisphere``, ``roi_masks`` (per-voxel
         boolean, by ROI name, as the simulated subject), ``roi_imgs`` (NIfTI masks);
         ``masker`` (fitted :class:`nilearn.maskers.NiftiMasker`: per-voxel results back to
         NIfTI with ``masker.inverse_transform``); ``samples`` (a DataFrame: split,
@@ -433,12 +433,11 @@ def load_god(bids_root, subject, *, source="preproc-spm", rois=DEFAULT_ROIS, sti
             return np.full(len(rows), np.nan)
         return np.round(pd.to_numeric(rows["stimulus_id"], errors="coerce").to_numpy(), 6)
 
-    out = Bunch(
+    out = Subject(
         X_train=X_train, stimulus_train=train_rows["stimulus_name"].to_numpy(dtype=str),
         stimulus_id_train=ids(train_rows),
         labels_train=train_rows["category_index"].to_numpy(dtype=int),
         X_test=np.nanmean(trials, axis=1).astype(np.float32), X_test_trials=trials,
-        X_test_repeats=np.ascontiguousarray(trials.transpose(1, 0, 2)),
         stimulus_test=test_rows["stimulus_name"].to_numpy(dtype=str),
         stimulus_id_test=ids(test_rows),
         labels_test=test_rows["category_index"].to_numpy(dtype=int),
@@ -447,10 +446,11 @@ def load_god(bids_root, subject, *, source="preproc-spm", rois=DEFAULT_ROIS, sti
         if len(imagery_rows) else np.zeros(0, int),
         category_imagery=imagery_rows["category_name"].to_numpy(dtype=str)
         if "category_name" in imagery_rows else np.zeros(0, str),
-        roi=labels, roi_labels=labels, roi_hemisphere=hemisphere, roi_masks=roi_masks,
+        roi=labels, roi_hemisphere=hemisphere, roi_masks=roi_masks,
         roi_imgs=roi_imgs, masker=masker, samples=table,
         meta={"dataset": "GOD (OpenNeuro ds001246)", "subject": label, "source": source,
               "rois": list(rois), "n_voxels": int(keep.sum()), "shift_volumes": int(shift),
+              "fmri_units": FMRI_UNITS,
               "n_runs": {k: len(v) for k, v in runs.items()},
               "sessions": sorted({r["session"] for v in runs.values() for r in v}),
               "n_test_repeats": counts.tolist(), "bids_root": str(root),

@@ -22,12 +22,12 @@ noisiest voxels (variance 1 + 1/SNR, up to ~1000 at GOD's SNR) dominate every un
 loss, which real data never do.
 """
 import numpy as np
-from sklearn.utils import Bunch
 
 from .._docs import fill_doc
 from .._utils import zscore_runs
 from .._rois import COMPOSITES, ROIS
 from ._images import TEXTURES, _seed, class_recipe, make_class_images
+from ._subject import FMRI_UNITS, Subject
 
 # ~4500 voxels in roughly GOD's proportions (VC of sub-01..05: 4400-4700 voxels)
 DEFAULT_VOXELS = dict(zip(ROIS, (1000, 950, 800, 450, 550, 400, 350)))
@@ -50,9 +50,6 @@ UNPAIRED_FIRST_IMAGE = 50_000
 
 #: Images per simulated run (GOD: 50 images per run, training and test alike).
 RUN_LENGTH = 50
-#: The units of the simulated fMRI, written into ``meta``.
-FMRI_UNITS = ("z-scored per voxel within each run (GOD's units, as load_god returns them); "
-              "X_test: the mean of the z-scored repeats")
 CLEAN_UNITS = ("noiseless signal, standardised to mean 0 and variance 1 per voxel over the "
                "training images (not z-units: a voxel's z-scored trial is about "
                "signal / sqrt(1 + 1 / snr))")
@@ -293,6 +290,17 @@ class _VoxelModel:
         return (self._combine(*self.components(images)) - self.mean) / self.scale
 
 
+def stimulus_names(seed, labels, first_image=0):
+    """Names of simulated images: ``sim<seed>_c<class>_<image>`` (their identity across
+    subjects, as GOD's file names are); the images of a class are numbered in order."""
+    counts, names = {}, []
+    for c in np.asarray(labels).tolist():
+        j = counts.get(c, first_image)
+        counts[c] = j + 1
+        names.append(f"sim{seed}_c{c:05d}_{j:06d}")
+    return np.array(names, dtype=str)
+
+
 @fill_doc
 def make_synthetic_subject(n_train_classes=150, n_train_per_class=8, n_test_classes=50,
                            n_test_repeats=35, n_unpaired_classes=400, n_unpaired_per_class=5,
@@ -331,16 +339,18 @@ def make_synthetic_subject(n_train_classes=150, n_train_per_class=8, n_test_clas
 
     Returns
     -------
-    subject : Bunch
-        ``images_train``, ``X_train``, ``labels_train``, ``runs_train`` (the simulated run
-        of each training sample); ``images_test``, ``X_test`` (mean over repeats),
-        ``X_test_repeats`` (n_repeats, n_test, n_voxels), ``X_test_trials`` (n_test,
-        n_repeats, n_voxels; the layout of the real-data loaders), ``labels_test``;
+    subject : Subject
+        The subject contract's fields (:data:`~neurodecode.datasets.FIELDS`; it passes
+        :func:`~neurodecode.datasets.check_subject`): ``images_train``, ``X_train``,
+        ``labels_train``, ``stimulus_train`` (``sim<seed>_c<class>_<image>``),
+        ``runs_train`` (the simulated run of each training sample); ``images_test``,
+        ``X_test`` (mean over repeats), ``X_test_trials`` (n_test, n_repeats, n_voxels),
+        ``labels_test``, ``stimulus_test``;
         ``images_unpaired``, ``labels_unpaired``; ``gallery_classes`` and
         ``gallery_images(classes, n_per_class)``; ``simulate_fmri(images, n_repeats=1,
         random_state=None)``, this subject's noisy single trials (n_repeats, n, n_voxels)
         for any other images (e.g. fMRI of other novel images, for a leakage-free unpaired
-        set); ``roi`` and ``roi_labels`` (per voxel) and ``roi_masks``
+        set); ``roi`` (per voxel) and ``roi_masks``
         (ROIs plus LVC, HVC, VC); ground truth ``prf_center`` (deg, +x right, +y up),
         ``prf_size`` (deg), ``snr`` (per voxel, single-trial signal variance / noise
         variance: a ratio, the same in every unit), ``Y_train_clean``, ``Y_test_clean``
@@ -369,8 +379,8 @@ def make_synthetic_subject(n_train_classes=150, n_train_per_class=8, n_test_clas
     ...                            n_unpaired_per_class=2, n_gallery_classes=10,
     ...                            n_voxels={"V1": 5, "V2": 0, "V3": 0, "hV4": 0, "LOC": 5,
     ...                                      "FFA": 0, "PPA": 0}, image_size=16)
-    >>> s.X_train.shape, s.X_test_repeats.shape, s.images_unpaired.shape
-    ((8, 10), (2, 3, 10), (4, 16, 16, 3))
+    >>> s.X_train.shape, s.X_test_trials.shape, s.images_unpaired.shape
+    ((8, 10), (3, 2, 10), (4, 16, 16, 3))
     """
     seed = _seed(random_state)
     for name, value in (("n_train_classes", n_train_classes), ("n_test_classes", n_test_classes),
@@ -452,17 +462,16 @@ def make_synthetic_subject(n_train_classes=150, n_train_per_class=8, n_test_clas
         return trials.astype(np.float32)
 
     f32 = np.float32
-    return Bunch(
+    return Subject(
         images_train=images_train, X_train=X_train.astype(f32), labels_train=labels_train,
-        runs_train=runs_train,
+        stimulus_train=stimulus_names(seed, labels_train), runs_train=runs_train,
         images_test=images_test, X_test=X_test_repeats.mean(0).astype(f32),
-        X_test_repeats=X_test_repeats.astype(f32),
         X_test_trials=np.ascontiguousarray(X_test_repeats.transpose(1, 0, 2)).astype(f32),
-        labels_test=labels_test,
+        labels_test=labels_test, stimulus_test=stimulus_names(seed, labels_test),
         images_unpaired=images_unpaired, labels_unpaired=labels_unpaired,
         gallery_classes=gallery_classes, gallery_images=gallery_images,
         simulate_fmri=simulate_fmri,
-        roi=model.roi, roi_labels=model.roi, roi_masks=roi_masks,
+        roi=model.roi, roi_masks=roi_masks,
         prf_center=model.prf_center, prf_size=model.prf_size, snr=voxel_snr,
         Y_train_clean=Y_train.astype(f32), Y_test_clean=Y_test.astype(f32),
         noise_ceiling=noise_ceiling, noise_ceiling_single_trial=noise_ceiling_single,
@@ -475,5 +484,6 @@ def make_synthetic_subject(n_train_classes=150, n_train_per_class=8, n_test_clas
               "fmri_units": FMRI_UNITS, "clean_units": CLEAN_UNITS,
               "run_length": RUN_LENGTH, "n_train_runs": int(runs_train.max()) + 1,
               "coordinates": "degrees of visual angle, +x right, +y up, origin at fixation",
+              "dataset": "simulated (neurodecode)",
               "description": "neurodecode simulated GOD-like subject"},
     )

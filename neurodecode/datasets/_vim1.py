@@ -3,9 +3,9 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from sklearn.utils import Bunch
 
 from ._bids_files import check_fetched
+from ._subject import Subject
 from .._rois import OTHER, VIM1_ROIS
 
 #: The functional grid of vim-1's voxel indices.
@@ -45,11 +45,13 @@ def load_vim1(responses_mat, stimuli_mat, subject=1, *, image_size=None):
 
     Returns
     -------
-    data : Bunch
-        The fields of :func:`load_god`: ``X_train`` (1750, V), ``X_test`` (120, V; vim-1
+    data : Subject
+        The subject contract's fields (:data:`~neurodecode.datasets.FIELDS`):
+        ``X_train`` (1750, V), ``X_test`` (120, V; vim-1
         publishes the validation responses averaged over their 13 repeats, so
         ``X_test_trials`` is ``X_test[:, None]``), ``images_train``, ``images_test``
-        (grayscale scaled to [0, 1] over both sets, as RGB), ``roi``/``roi_labels``,
+        (grayscale scaled to [0, 1] over both sets, as RGB), ``stimulus_train`` /
+        ``stimulus_test`` (``trn_<i>`` / ``val_<i>``), ``roi``,
         ``roi_masks`` (per-voxel boolean), ``voxel_index`` (0-based, into the 64 x 64 x 18
         grid, C order), ``mask_img`` (a NIfTI of the kept voxels), ``n_nan_voxels`` (voxels
         dropped for NaN responses) and ``meta``.
@@ -118,13 +120,16 @@ def load_vim1(responses_mat, stimuli_mat, subject=1, *, image_size=None):
     labels = np.array([VIM1_ROIS.get(int(c), OTHER) for c in roi[keep]])[order]
     X_train = trn[:, keep][:, order].astype(np.float32)
     X_test = val[:, keep][:, order].astype(np.float32)
-    return Bunch(
+    return Subject(
         X_train=X_train, X_test=X_test, X_test_trials=X_test[:, None, :],
-        X_test_repeats=X_test[None], images_train=rgb(trn_img), images_test=rgb(val_img),
-        roi=labels, roi_labels=labels,
+        images_train=rgb(trn_img), images_test=rgb(val_img),
+        stimulus_train=np.array([f"trn_{i:04d}" for i in range(len(X_train))]),
+        stimulus_test=np.array([f"val_{i:04d}" for i in range(len(X_test))]),
+        roi=labels,
         roi_masks={name: labels == name for name in VIM1_ROIS.values() if name != OTHER},
         voxel_index=flat_c[order], mask_img=mask_img, n_nan_voxels=int(bad.sum()),
         meta={"dataset": "vim-1 (Kay et al. 2008)", "subject": s, "n_voxels": int(keep.sum()),
+              "fmri_units": "estimated responses (beta weights) as published",
               "n_nan_voxels": int(bad.sum()), "grid": VIM1_GRID,
               "test": "responses averaged over 13 repeats (as published)"},
     )

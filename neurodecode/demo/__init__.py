@@ -6,11 +6,12 @@ from ._run import (
     METHODS,
     QUICK,
     DemoSize,
+    PipelineSettings,
     check_demo_arguments,
     load_results,
     run_demo,
     run_pipeline,
 )
 
-__all__ = ["DemoSize", "FULL", "METHODS", "QUICK", "check_demo_arguments", "load_results",
+__all__ = ["DemoSize", "FULL", "METHODS", "PipelineSettings", "QUICK", "check_demo_arguments", "load_results",
            "reproduce_god", "run_demo", "run_pipeline"]

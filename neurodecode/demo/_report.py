@@ -96,8 +96,23 @@ def _analyses_html(a, figures):
     return "\n".join(parts)
 
 
-def write_outputs(out, results, subject, fits):
-    """Write the PNG figures, results.json and report.html into folder ``out``."""
+def _brain_maps(maps, masker, out):
+    """Per-voxel maps drawn on the subject's volume (real data: the loader's masker), one
+    PNG each (base64 strings, in the order of ``maps``)."""
+    from ..plotting import plot_voxel_map
+
+    pngs = []
+    for i, (title, values) in enumerate(maps.items()):
+        display = plot_voxel_map(np.asarray(values, dtype=float), masker, title=title,
+                                 vmax=1.0, threshold=1e-6)
+        pngs.append(_png(display.frame_axes.figure, out / f"brain_map_{i}.png"))
+    return pngs
+
+
+def write_outputs(out, results, subject, fits, brain_maps=None):
+    """Write the PNG figures, results.json and report.html into folder ``out``.
+
+    ``brain_maps``: title -> per-voxel values, drawn through ``subject.masker``."""
     from ..plotting import (
         plot_classification,
         plot_identification,
@@ -145,6 +160,13 @@ def write_outputs(out, results, subject, fits):
         if prf_fig is not None:
             figures["prf"] = _png(prf_fig, out / "prf_maps.png")
         analyses_html = _analyses_html(analyses, figures)
+    if brain_maps:
+        analyses_html += ("\n<h3>Brain maps</h3><p>On the subject's functional volume "
+                          "(through the loader's masker): " + ", ".join(brain_maps)
+                          + ".</p>" + "".join(
+                              f'<img alt="{html.escape(title)}" src="data:image/png;base64,'
+                              f'{png}">' for title, png in zip(
+                                  brain_maps, _brain_maps(brain_maps, subject.masker, out))))
 
     with open(out / "results.json", "w") as f:
         json.dump(results, f, indent=1, default=_json_default)

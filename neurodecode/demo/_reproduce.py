@@ -1,9 +1,9 @@
 """``neurodecode reproduce god``: the paper's pipeline on a real GOD subject, from BIDS."""
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
-from sklearn.utils import Bunch
 
 from .._docs import fill_doc
 from .._rois import DEFAULT_ROIS
@@ -115,9 +115,9 @@ def reproduce_god(bids_root, subject, out, *, stimulus_dir=None, unpaired_dir=No
     >>> reproduce_god("ds001246", "01", "out", stimulus_dir="stimuli",
     ...               unpaired_dir="imagenet/train", gallery_dir="imagenet/val")  # doctest: +SKIP
     """
-    from ..analysis import noise_ceiling
     from ..datasets import load_god, load_image_folder
-    from ._run import EFFICIENTNET, PAPER, DemoSize, _Log, check_demo_arguments, run_pipeline
+    from ._run import (EFFICIENTNET, PAPER, PipelineSettings, _Log, check_demo_arguments,
+                       run_pipeline)
 
     missing = _check_inputs(bids_root, stimulus_dir, unpaired_dir, gallery_dir, weights_dir,
                             paper_backbones)
@@ -154,28 +154,23 @@ def reproduce_god(bids_root, subject, out, *, stimulus_dir=None, unpaired_dir=No
                                  random_state=seed)
         return data.images, np.asarray(classes)[data.labels]
 
-    ceiling = noise_ceiling(god.X_test_trials, random_state=seed)
-    data = Bunch(
-        X_train=god.X_train, images_train=god.images_train, labels_train=god.labels_train,
-        X_test=god.X_test, X_test_trials=god.X_test_trials,
-        X_test_repeats=god.X_test_repeats, images_test=god.images_test,
-        labels_test=np.array([gallery_names.index(w) for w in test_wnids]),
-        images_unpaired=pool.images, gallery_classes=np.arange(len(gallery_names)),
-        gallery_images=gallery_images, roi_masks=god.roi_masks, noise_ceiling=ceiling,
-        meta=god.meta)
+    # the loaded subject, kept whole (masker, ROI images, samples table); the pipeline's
+    # fields added: the unpaired pool, the gallery, and each test image's gallery class
+    god.update(labels_test=np.array([gallery_names.index(w) for w in test_wnids]),
+               images_unpaired=pool.images, gallery_classes=np.arange(len(gallery_names)),
+               gallery_images=gallery_images)
     n_test, n_classes = len(god.X_test), len(gallery_names)
-    size = DemoSize(
-        n_train_classes=len(np.unique(god.labels_train)),
-        n_train_per_class=int(np.bincount(god.labels_train).max()), n_test_classes=n_test,
-        n_test_repeats=int(god.X_test_trials.shape[1]),
-        n_unpaired_classes=len(pool.class_names),
-        n_unpaired_per_class=int(np.bincount(pool.labels).max()),
-        n_gallery_classes=n_classes, n_gallery_per_class=int(n_gallery_per_class),
+    settings = PipelineSettings(
         encoder_epochs=int(encoder_epochs), decoder_epochs=int(decoder_epochs),
         decoder_penalty_weight=float(decoder_penalty_weight), ablations=bool(ablations),
+        n_gallery_per_class=int(n_gallery_per_class),
         identification_n=tuple(n for n in (2, 5, 10, 50) if n <= n_test),
         classification_n=tuple(n for n in (50, 100, 500, 1000) if n <= n_classes)
         or (n_classes,))
+    sizes = {"n_train": len(god.X_train), "n_train_classes": len(np.unique(god.labels_train)),
+             "n_test": n_test, "n_test_repeats": int(god.X_test_trials.shape[1]),
+             "n_unpaired": len(pool.images), "n_unpaired_classes": len(pool.class_names),
+             "n_gallery_classes": n_classes}
     protocol = {
         "title": f"neurodecode reproduce: GOD sub-{god.meta['subject']} "
                  "(Gaziv et al. 2022 pipeline)",
@@ -185,13 +180,11 @@ def reproduce_god(bids_root, subject, out, *, stimulus_dir=None, unpaired_dir=No
                         f"{god.X_train.shape[1]} voxels; {len(pool.images)} unpaired images of "
                         f"{len(pool.class_names)} classes (test classes excluded); gallery of "
                         f"{n_classes} classes x up to {n_gallery_per_class} images."),
-        "subject": god.meta, "size": {k: v for k, v in size.__dict__.items()},
+        "subject": god.meta, "size": {**sizes, **asdict(settings)},
         "networks": dict(nets), "quick": False, "seed": int(seed),
         "unpaired_fmri": "the test fMRI (the paper's transductive protocol; test images "
                          "are never used for training)",
         "identification_pool": "others (the other test ground truths)",
     }
-    return run_pipeline(data, out, size, nets, protocol, device=device, seed=seed, log=log,
-                        t_start=t_start,
-                        noise_ceiling_kind="split-half noise ceiling estimate",
-                        precision=precision)
+    return run_pipeline(god, out, settings, nets, protocol, device=device, seed=seed, log=log,
+                        t_start=t_start, precision=precision)

@@ -101,6 +101,63 @@ class DemoSize:
     classification_n: tuple = (50, 100, 500, 1000)
     n_trials: int = 1000
 
+    @property
+    def settings(self):
+        """The :class:`PipelineSettings` of this run (what is not the subject's size)."""
+        return PipelineSettings(**{f: getattr(self, f) for f in PipelineSettings.FIELDS})
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    """What :func:`run_pipeline` does with any subject: epochs, penalties, decoders and the
+    evaluation's sizes (the simulated subject's sizes are :class:`DemoSize`'s).
+
+    Parameters
+    ----------
+    encoder_epochs : int, default=20
+    decoder_epochs : int, default=10
+    encoder_penalty_weight : float, default=0.1
+    decoder_penalty_weight : float, default=0.1
+    ablations : bool, default=True
+        Also train the L_ED-only and L_DE-only decoders.
+    n_gallery_per_class : int, default=100
+        Images averaged into each class representative of the gallery.
+    identification_n : tuple of int, default=(2, 5, 10, 50)
+    classification_n : tuple of int, default=(50, 100, 500, 1000)
+    n_trials : int, default=1000
+        Random distractor draws per image of n-way identification and classification.
+
+    See Also
+    --------
+    DemoSize : The same settings with the simulated subject's sizes (their meaning).
+
+    Examples
+    --------
+    >>> from neurodecode.demo import QUICK, PipelineSettings
+    >>> QUICK.settings.decoder_epochs == QUICK.decoder_epochs
+    True
+    >>> PipelineSettings(encoder_epochs=50, decoder_epochs=150).ablations
+    True
+    """
+
+    FIELDS = ("encoder_epochs", "decoder_epochs", "encoder_penalty_weight",
+              "decoder_penalty_weight", "ablations", "n_gallery_per_class",
+              "identification_n", "classification_n", "n_trials")
+    encoder_epochs: int = 20
+    decoder_epochs: int = 10
+    encoder_penalty_weight: float = 0.1
+    decoder_penalty_weight: float = 0.1
+    ablations: bool = True
+    n_gallery_per_class: int = 100
+    identification_n: tuple = (2, 5, 10, 50)
+    classification_n: tuple = (50, 100, 500, 1000)
+    n_trials: int = 1000
+
+
+#: The fields of a subject that :func:`run_pipeline` reads beyond the contract's required ones.
+PIPELINE_NEEDS = ("X_train", "X_test", "X_test_trials", "roi_masks", "images_train", "labels_train", "images_test", "labels_test",
+                  "images_unpaired", "gallery_classes", "gallery_images")
+
 
 FULL = DemoSize(150, 8, 50, 35, 800, 5, 1000, 100, encoder_epochs=20, decoder_epochs=10)
 # The quick demo's subject is a documented subset: 400 voxels in the default proportions of
@@ -424,21 +481,24 @@ def run_demo(out="neurodecode_demo", quick=False, device="auto", seed=0,
 
 
 @fill_doc
-def run_pipeline(subject, out, size, nets, protocol, device="auto", seed=0, log=None,
-                 t_start=None, noise_ceiling_kind="true noise ceiling", precision="auto"):
-    """Encoder, decoders, evaluation and report on a subject Bunch (demo and reproduce).
+def run_pipeline(subject, out, settings, nets, protocol, device="auto", seed=0, log=None,
+                 t_start=None, precision="auto"):
+    """Encoder, decoders, evaluation and report on one subject (demo and reproduce).
 
     Parameters
     ----------
-    subject : Bunch
-        The fields of :func:`~neurodecode.datasets.make_synthetic_subject` the pipeline
-        reads: ``X_train``, ``images_train``, ``labels_train``, ``X_test``,
-        ``X_test_trials``, ``images_test``, ``labels_test`` (gallery classes),
-        ``images_unpaired``, ``gallery_classes``, ``gallery_images(classes, n_per_class)``,
-        ``roi_masks`` and ``noise_ceiling`` (true or estimated, per voxel).
+    subject : Subject
+        A subject of the contract (:func:`~neurodecode.datasets.check_subject`, checked
+        here) with the fields it reads: ``X_train``, ``X_test``, ``X_test_trials``, ``roi_masks``, ``images_train``,
+        ``labels_train``, ``images_test``, ``labels_test`` (gallery classes),
+        ``images_unpaired``, ``gallery_classes`` and ``gallery_images(classes,
+        n_per_class)``. A ``noise_ceiling`` field (the simulated subject's truth) is the
+        reference ceiling of the report; without it the split-half estimate is. With a
+        ``masker`` (real data) the report draws brain maps of the encoder's accuracy and
+        the noise ceiling.
     out : pathlib.Path
         The output folder (checked with :func:`check_demo_arguments`).
-    size : DemoSize
+    settings : PipelineSettings or DemoSize
         Epochs, decoders, gallery and evaluation sizes.
     nets : dict
         The networks (``EFFICIENTNET`` or ``PAPER`` of this module).
@@ -451,8 +511,6 @@ def run_pipeline(subject, out, size, nets, protocol, device="auto", seed=0, log=
         Progress messages (``log(str)`` with a ``verbose`` attribute); None: silent.
     t_start : float or None, default=None
         ``time.perf_counter()`` at the start of the run (for the total time).
-    noise_ceiling_kind : str, default="true noise ceiling"
-        How ``subject.noise_ceiling`` was obtained, for the report.
     precision : {"auto", "fp32", "bf16"}, default="auto"
         The encoder's and the decoders' ``precision``.
 
@@ -476,8 +534,17 @@ def run_pipeline(subject, out, size, nets, protocol, device="auto", seed=0, log=
     from ..analysis import noise_ceiling
     from ._analyses import encoder_analyses
     from ._evidence import subject_statistics, verdicts
+    from ..datasets import check_subject
     from ._report import write_outputs
 
+    subject = check_subject(subject, needs=PIPELINE_NEEDS, name="run_pipeline(subject)")
+    size = settings.settings if isinstance(settings, DemoSize) else settings
+    if not isinstance(size, PipelineSettings):
+        raise TypeError("settings must be a neurodecode.demo.PipelineSettings or DemoSize; "
+                        f"got {type(settings).__name__}.")
+    truth = subject.get("noise_ceiling")  # the simulated subject's; else the estimate
+    noise_ceiling_kind = ("true noise ceiling" if truth is not None
+                          else "split-half noise ceiling estimate")
     log = log or _Log(0)
     t_start = time.perf_counter() if t_start is None else t_start
     verbose = log.verbose
@@ -492,10 +559,11 @@ def run_pipeline(subject, out, size, nets, protocol, device="auto", seed=0, log=
     ).fit(subject.images_train, subject.X_train)
     encoder_seconds = time.perf_counter() - t
     voxel_r = encoder.voxel_scores(subject.images_test, subject.X_test)
+    ceiling = noise_ceiling(subject.X_test_trials, random_state=seed)  # split-half, once
+    reference = ceiling if truth is None else truth
     log(f"encoder fitted in {encoder_seconds:.0f} s; held-out voxel r: median "
         f"{np.median(voxel_r):.3f} ({noise_ceiling_kind} median "
-        f"{np.nanmedian(subject.noise_ceiling):.3f})")
-    ceiling = noise_ceiling(subject.X_test_trials, random_state=seed)  # split-half, once
+        f"{np.nanmedian(reference):.3f})")
     stats = subject_statistics(subject, random_state=seed, ceiling=ceiling)
     log(f"subject: split-half noise ceiling median "
         f"{stats['noise_ceiling_split_half']['median']:.2f} "
@@ -517,7 +585,7 @@ def run_pipeline(subject, out, size, nets, protocol, device="auto", seed=0, log=
         "encoder": {"fit_seconds": encoder_seconds,
                     "voxel_r_median": float(np.median(voxel_r)),
                     "voxel_r_mean": float(voxel_r.mean()), "n_voxels": len(voxel_r),
-                    "noise_ceiling_median": float(np.nanmedian(subject.noise_ceiling)),
+                    "noise_ceiling_median": float(np.nanmedian(reference)),
                     "noise_ceiling_kind": noise_ceiling_kind,
                     "history": encoder.history_},
         "machine": {"platform": platform.platform(), "python": platform.python_version(),
@@ -526,7 +594,9 @@ def run_pipeline(subject, out, size, nets, protocol, device="auto", seed=0, log=
     results["verdicts"] = verdicts(results, quick=bool(protocol.get("quick")))
     results["total_seconds"] = time.perf_counter() - t_start
     results["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
-    write_outputs(out, results, subject, fits)
+    brain_maps = ({"encoder held-out r": voxel_r, "split-half noise ceiling": ceiling}
+                  if subject.get("masker") is not None else None)
+    write_outputs(out, results, subject, fits, brain_maps=brain_maps)
     log(f"done in {results['total_seconds']:.0f} s; report: {Path(out) / 'report.html'}")
     return results
 

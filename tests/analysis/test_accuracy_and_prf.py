@@ -224,7 +224,7 @@ def test_split_half_ceiling_matches_the_true_ceiling_voxel_by_voxel(snr, seed):
     s = make_synthetic_subject(n_train_classes=10, n_train_per_class=2, n_unpaired_classes=0,
                                n_gallery_classes=50, snr=snr, random_state=seed,
                                n_voxels={k: v // 3 for k, v in DEFAULT_VOXELS.items()})
-    nc = noise_ceiling(s.X_test_repeats.transpose(1, 0, 2), random_state=0)
+    nc = noise_ceiling(s.X_test_trials, random_state=0)
     error = nc - s.noise_ceiling
     assert np.median(np.abs(error)) <= 0.05
     assert abs(np.median(error)) <= 0.02

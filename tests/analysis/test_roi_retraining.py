@@ -80,9 +80,10 @@ def test_roi_retraining_errors(data):
     with pytest.raises(ValueError, match="roi_sets is empty"):
         roi_retraining(RidgeImages(), data, [])
     bad = Bunch(**{**data, "roi_masks": {"V1": np.ones(10, bool)}})
-    with pytest.raises(ValueError, match=r"roi_masks\['V1'\] has 10 entries for 60 voxels"):
+    with pytest.raises(ValueError, match=r"roi_masks\['V1'\]: expected a boolean mask of "
+                                         r"shape \(60,\)"):
         roi_retraining(RidgeImages(), bad, ["V1"])
-    with pytest.raises(ValueError, match="data lacks .images_train."):
+    with pytest.raises(ValueError, match="data: no field .images_train."):
         roi_retraining(RidgeImages(), Bunch(X_train=1), ["V1"])
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from neurodecode.analysis import noise_ceiling
-from neurodecode.datasets import load_god, simulate_bids
+from neurodecode.datasets import check_subject, load_god, simulate_bids
 from neurodecode.datasets._god_samples import one_back_repeats
 
 EVENTS = Path(__file__).parent.parent / "data" / "ds001246"
@@ -60,7 +60,7 @@ def test_sub01_counts_and_the_stimulus_order_of_the_events_files(sub01):
     assert god.X_train.shape == (1200, V)
     assert god.X_test_trials.shape == (50, 35, V)
     assert god.X_test.shape == (50, V)
-    assert god.X_test_repeats.shape == (35, 50, V)
+    assert check_subject(god, needs=("images_train", "images_test", "masker")) is god
     assert god.X_imagery.shape == (500, V)
     assert god.stimulus_train.tolist() == _events_order("01", "perceptionTraining")
     assert len(set(god.stimulus_train)) == 1200

@@ -5,6 +5,7 @@ import pytest
 from PIL import Image
 
 from neurodecode.datasets import (
+    check_subject,
     load_god_bdata,
     load_image_folder,
     load_vim1,
@@ -69,6 +70,7 @@ def test_bdata_h5_in_the_bdpy_layout(tmp_path):
         f["metadata/description"] = np.array([b"" for _ in keys])
         f["metadata/value"] = value
     god = load_god_bdata(path)
+    assert check_subject(god) is god
     np.testing.assert_allclose(god.X_train, voxels[dtype == 1], rtol=1e-6)
     assert god.X_test_trials.shape == (3, 4, 12)
     for i, s in enumerate(god.stimulus_id_test):
@@ -157,6 +159,7 @@ def test_vim1_drops_nan_voxels_and_maps_column_major_indices(tmp_path):
     resp, stim, trn, val, roi, flat, imgs = _vim1_files(tmp_path, rng)
     with pytest.warns(UserWarning, match="2 of 30 voxels have NaN"):
         vim = load_vim1(resp, stim, subject=1)
+    assert check_subject(vim, needs=("images_train", "images_test")) is vim
     assert vim.n_nan_voxels == 2
     keep = np.ones(30, bool)
     keep[[3, 7]] = False
@@ -215,16 +218,18 @@ def test_image_folder_excludes_test_classes_and_samples_per_class(tmp_path):
         load_image_folder(tmp_path, classes=["n99999999"])
 
 
-def test_every_loader_shares_the_field_names():
+def test_the_simulated_subject_passes_the_contract_and_old_names_warn():
     sub = make_synthetic_subject(n_train_classes=2, n_train_per_class=2, n_test_classes=2,
                                  n_test_repeats=3, n_unpaired_classes=0, n_gallery_classes=2,
                                  n_voxels={"V1": 4, "V2": 0, "V3": 0, "hV4": 0, "LOC": 2,
                                            "FFA": 0, "PPA": 0}, image_size=16)
-    shared = {"X_train", "X_test", "X_test_trials", "X_test_repeats", "roi", "roi_labels",
-              "roi_masks", "labels_test"}
-    assert shared <= set(sub)
+    assert check_subject(sub, needs=("images_train", "images_test", "labels_test")) is sub
     assert sub.X_test_trials.shape == (2, 3, 6)
-    np.testing.assert_array_equal(sub.X_test_trials.transpose(1, 0, 2), sub.X_test_repeats)
+    assert "X_test_repeats" not in sub and "roi_labels" not in sub  # one name each
+    with pytest.warns(FutureWarning, match="X_test_trials"):
+        np.testing.assert_array_equal(sub.X_test_trials.transpose(1, 0, 2), sub.X_test_repeats)
+    with pytest.warns(FutureWarning, match="subject.roi"):
+        assert sub["roi_labels"] is sub.roi
 
 
 def test_bdata_v73_mat_file_is_read_as_hdf5(tmp_path):

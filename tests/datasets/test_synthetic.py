@@ -19,8 +19,8 @@ def test_protocol_shapes(subject):
     s = subject
     V = 120
     assert s.X_train.shape == (80, V) and s.images_train.shape == (80, 32, 32, 3)
-    assert s.X_test_repeats.shape == (6, 10, V) and s.X_test.shape == (10, V)
-    np.testing.assert_allclose(s.X_test, s.X_test_repeats.mean(0), rtol=1e-5, atol=1e-4)
+    assert s.X_test_trials.shape == (10, 6, V) and s.X_test.shape == (10, V)
+    np.testing.assert_allclose(s.X_test, s.X_test_trials.mean(1), rtol=1e-5, atol=1e-4)
     assert s.images_unpaired.shape == (12, 32, 32, 3)
     assert len(np.unique(s.labels_train)) == 20 and np.all(np.bincount(s.labels_train)[10:] == 4)
 
@@ -81,10 +81,10 @@ def test_fmri_is_in_god_units(subject):
         x = s.X_train[s.runs_train == run].astype(np.float64)
         np.testing.assert_allclose(x.mean(0), 0, atol=1e-5)
         np.testing.assert_allclose(x.std(0), 1, atol=1e-5)
-    for rep in s.X_test_repeats.astype(np.float64):  # each repeat is one run of 10 images
+    for rep in s.X_test_trials.transpose(1, 0, 2).astype(np.float64):  # each repeat is one run of 10 images
         np.testing.assert_allclose(rep.mean(0), 0, atol=1e-5)
         np.testing.assert_allclose(rep.std(0), 1, atol=1e-5)
-    np.testing.assert_allclose(s.X_test, s.X_test_repeats.mean(0), atol=1e-5)
+    np.testing.assert_allclose(s.X_test, s.X_test_trials.mean(1), atol=1e-5)
     assert s.X_test_trials.shape == (10, 6, 120)
     v = variance_percentiles(s.X_train)
     assert all(abs(v[k] - 1) < 1e-4 for k in ("p5", "p50", "p95"))
@@ -157,7 +157,7 @@ def test_default_subject_matches_god():
     s = make_synthetic_subject(n_train_classes=10, n_train_per_class=2, n_unpaired_classes=0,
                                n_gallery_classes=50, n_voxels={k: v // 3 for k, v in
                                                                DEFAULT_VOXELS.items()})
-    nc = noise_ceiling(s.X_test_repeats.transpose(1, 0, 2), n_splits=30, random_state=0)
+    nc = noise_ceiling(s.X_test_trials, n_splits=30, random_state=0)
     assert 0.55 <= np.median(nc) <= 0.75
     assert 0.22 <= nc.std() <= 0.36
     # the estimate tracks the truth voxel by voxel

@@ -414,7 +414,7 @@ def other_images(s):
 
 def other_novel_fmri(s, seed):
     """The subject's mean responses to images of novel classes never used elsewhere."""
-    n_rep = s.X_test_repeats.shape[0]
+    n_rep = s.X_test_trials.shape[1]
     return s.simulate_fmri(other_images(s), n_repeats=n_rep,
                            random_state=[seed, 99]).mean(0)
 

@@ -129,6 +129,11 @@ class Subject(Bunch):
     ``FutureWarning``: ``roi_labels`` (now ``roi``) and ``X_test_repeats`` (repeats first;
     now ``X_test_trials``, images first).
 
+    Parameters
+    ----------
+    **kwargs
+        The fields, by name.
+
     Examples
     --------
     >>> import numpy as np
@@ -350,6 +355,7 @@ def check_subjects(subjects, needs=None):
     Returns
     -------
     subjects : dict of str to Subject
+        The subjects, each checked, by name.
 
     Raises
     ------

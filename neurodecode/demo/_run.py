@@ -107,25 +107,32 @@ class DemoSize:
         return PipelineSettings(**{f: getattr(self, f) for f in PipelineSettings.FIELDS})
 
 
+@fill_doc
 @dataclass(frozen=True)
 class PipelineSettings:
-    """What :func:`run_pipeline` does with any subject: epochs, penalties, decoders and the
-    evaluation's sizes (the simulated subject's sizes are :class:`DemoSize`'s).
+    """What :func:`run_pipeline` does with any subject: epochs, penalties and sizes.
+
+    The simulated subject's sizes are :class:`DemoSize`'s; these settings are the rest.
 
     Parameters
     ----------
     encoder_epochs : int, default=20
+        Epochs of phase I.
     decoder_epochs : int, default=10
+        Epochs of phase II, for every decoder.
     encoder_penalty_weight : float, default=0.1
+        The encoder's ``penalty_weight`` (see :class:`DemoSize`).
     decoder_penalty_weight : float, default=0.1
+        The decoders' ``penalty_weight``, the same for every decoder.
     ablations : bool, default=True
         Also train the L_ED-only and L_DE-only decoders.
     n_gallery_per_class : int, default=100
         Images averaged into each class representative of the gallery.
     identification_n : tuple of int, default=(2, 5, 10, 50)
+        The n of n-way identification.
     classification_n : tuple of int, default=(50, 100, 500, 1000)
-    n_trials : int, default=1000
-        Random distractor draws per image of n-way identification and classification.
+        The n of n-way semantic classification.
+    %(n_trials)s
 
     See Also
     --------
@@ -189,7 +196,8 @@ class _Log:
 
 
 def _fit_decoders(subject, encoder, size, nets, device, seed, verbose, log, precision="auto"):
-    from .. import SelfSupervisedDecoder, Unpaired
+    from .._unpaired import Unpaired
+    from ..estimators import SelfSupervisedDecoder
 
     methods = {k: v for k, v in METHODS.items()
                if size.ablations or k in ("supervised", "self-supervised")}
@@ -529,7 +537,7 @@ def run_pipeline(subject, out, settings, nets, protocol, device="auto", seed=0, 
     >>> from neurodecode.demo import run_pipeline
     >>> results = run_pipeline(subject, out, size, nets, protocol)  # doctest: +SKIP
     """
-    from .. import ImageEncoder
+    from ..estimators import ImageEncoder
     from ..backend import resolve_device
     from ..analysis import noise_ceiling
     from ._analyses import encoder_analyses

@@ -429,6 +429,7 @@ n_voxels), Niimg-like, Unpaired or None
         images = check_images(images, "images", min_samples=2)
         size = default_image_size(images.shape, self.image_size, DECODER_MULTIPLE, "images",
                                   minimum=2 * DECODER_MULTIPLE)
+        as_given = images  # the inner encoder is fitted at its own size, from these
         images = resize_images(images, size)
         check_same_length(X, images, "X_paired", "images")
         unpaired_fmri = marked_fmri if marked_fmri is not None else X_unpaired_fmri
@@ -447,7 +448,8 @@ n_voxels), Niimg-like, Unpaired or None
             truth = resize_images(truth, size)
         b_p, b_u, b_f = (int(b) for b in self.batch_sizes)
 
-        encoder = self._get_encoder(images, X, size, needed=weights[1] > 0 or weights[2] > 0)
+        encoder = self._get_encoder(as_given, X, size,
+                                    needed=weights[1] > 0 or weights[2] > 0)
         device = self._device()
         seed = seed_from_random_state(self.random_state)
         config = Phase2Config(

@@ -338,3 +338,16 @@ def test_fitted_estimators_pickle_for_joblib(data):
     again = pickle.loads(pickle.dumps(dec))
     assert np.array_equal(again.predict(Xu), dec.predict(Xu))
     assert np.array_equal(again.encoder_.predict(S), dec.encoder_.predict(S))
+
+
+def test_inner_encoder_is_fitted_on_the_images_at_its_own_size(data):
+    """An ImageEncoder(image_size=32) inside a 16 px decoder is fitted on the 32 px images
+    given, not on the decoder's 16 px copies upsampled back: its fit equals the same
+    encoder fitted alone on the same pairs."""
+    X, S, Xu, U, _ = data
+    assert S.shape[1] == 32
+    dec = SelfSupervisedDecoder(encoder=ImageEncoder(image_size=32, **ENC), image_size=16,
+                                **DEC).fit(X, S, unpaired_images=U)
+    alone = ImageEncoder(image_size=32, **ENC).fit(S, X)
+    np.testing.assert_array_equal(dec.encoder_.predict(S), alone.predict(S))
+    assert dec.predict(X[:2]).shape == (2, 16, 16, 3)

@@ -3,6 +3,7 @@ import numpy as np
 
 from .._rois import GOD_COMPOSITES, GOD_LABEL_ORDER, GOD_MASK_ROIS, HEMISPHERES, OTHER
 
+
 def known_roi_names():
     """Every name :func:`resolve_roi` accepts (without the hemisphere prefix).
 
@@ -85,7 +86,7 @@ def voxel_labels(masks, keep):
     hemisphere = np.full(n, "", dtype=object)
     done = np.zeros(n, bool)
     for label in GOD_LABEL_ORDER:
-        members = GOD_COMPOSITES.get(label, (label,)) if label != GOD_LABEL_ORDER[-1] else (label,)
+        members = GOD_COMPOSITES.get(label, (label,))  # HVC: GOD's own HVC mask file
         for (h, roi), vol in masks.items():
             if roi in members:
                 hit = vol[keep] & ~done

@@ -149,16 +149,7 @@ class Subject(Bunch):
             warnings.warn(f"subject.{key} is deprecated and will be removed; use {instead}.",
                           FutureWarning, stacklevel=3)
             return get(self)
-        return super().__getitem__(key)
-
-    def __getattr__(self, key):
-        try:
-            return self[key]
-        except KeyError:
-            raise AttributeError(key) from None
-
-    def __dir__(self):
-        return list(self.keys())
+        return super().__getitem__(key)  # Bunch's attribute access goes through here
 
 
 def _kind_ok(value, dtype):

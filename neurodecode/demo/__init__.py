@@ -13,5 +13,5 @@ from ._run import (
     run_pipeline,
 )
 
-__all__ = ["DemoSize", "FULL", "METHODS", "PipelineSettings", "QUICK", "check_demo_arguments", "load_results",
-           "reproduce_god", "run_demo", "run_pipeline"]
+__all__ = ["DemoSize", "FULL", "METHODS", "PipelineSettings", "QUICK", "check_demo_arguments",
+           "load_results", "reproduce_god", "run_demo", "run_pipeline"]

@@ -38,8 +38,8 @@ def subject_statistics(subject, random_state=0, ceiling=None):
         out["noise_ceiling_true"] = {"median": float(np.median(subject.noise_ceiling)),
                                      "sd": float(subject.noise_ceiling.std())}
         out["single_trial_snr_median"] = float(np.median(subject.snr))
-    hvc = np.isin(subject.roi, HIGHER_AREAS) if "roi" in subject else None
-    if "Y_train_clean" in subject and hvc is not None and hvc.any():
+    hvc = np.isin(subject.roi, HIGHER_AREAS)
+    if "Y_train_clean" in subject and hvc.any():
         Y = subject.Y_train_clean[:, hvc].astype(np.float64)
         Y = (Y - Y.mean(1, keepdims=True)) / (Y.std(1, keepdims=True) + 1e-12)
         C = Y @ Y.T / Y.shape[1]

@@ -10,7 +10,7 @@ import platform
 import resource
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -104,7 +104,8 @@ class DemoSize:
     @property
     def settings(self):
         """The :class:`PipelineSettings` of this run (what is not the subject's size)."""
-        return PipelineSettings(**{f: getattr(self, f) for f in PipelineSettings.FIELDS})
+        return PipelineSettings(**{f.name: getattr(self, f.name)
+                                   for f in fields(PipelineSettings)})
 
 
 @fill_doc
@@ -147,9 +148,6 @@ class PipelineSettings:
     True
     """
 
-    FIELDS = ("encoder_epochs", "decoder_epochs", "encoder_penalty_weight",
-              "decoder_penalty_weight", "ablations", "n_gallery_per_class",
-              "identification_n", "classification_n", "n_trials")
     encoder_epochs: int = 20
     decoder_epochs: int = 10
     encoder_penalty_weight: float = 0.1

@@ -210,12 +210,9 @@ def fit_kwargs(spec, images_unpaired, fmri_means, fmri_trials, fmri_images, voxe
 
 
 def memorisation(dec):
-    h = dec.history_
-    if "L_DE_true_images" not in h:
-        return None
-    d, t = float(h["L_DE_decoded"][-1]), float(h["L_DE_true_images"][-1])
-    return {"L_DE_decoded": d, "L_DE_true_images": t, "memorises": d < t,
-            "L_DE_decoded_first": float(h["L_DE_decoded"][0])}
+    from neurodecode.analysis import memorisation as diagnostic
+
+    return diagnostic(dec)
 
 
 def _threads(n):
@@ -333,7 +330,9 @@ def extension(tuning, size, arms):
 
 # -- final fits and scoring ---------------------------------------------------------------
 def evaluate(rec, s, gallery, device, size):
-    from neurodecode.metrics import PerceptualDistance, edge_correlation, evaluate_reconstructions
+    """Per-image scores of one fit: identification (Lite2; Lite0 coupled), class rank, n-way
+    top-1 and every per-image score of ``neurodecode.metrics.IMAGE_SCORES`` (by its name)."""
+    from neurodecode.metrics import PerceptualDistance, evaluate_reconstructions
 
     lite2 = PerceptualDistance(net="efficientnet_lite2", image_size=size.feature_size,
                                device=device)
@@ -352,22 +351,20 @@ def evaluate(rec, s, gallery, device, size):
     out["class_rank"] = ev.class_ranks.tolist()
     for (n, t), b in ev.classification.items():
         out[f"{n}-way top-{t}"] = b.per_image.tolist()
-    out["pixcorr"] = ev.pixcorr.tolist()
-    out["ssim"] = ev.ssim.tolist()
-    out["edge_r"] = edge_correlation(rec, s.images_test).tolist()
+    out.update({name: values.tolist() for name, values in ev.scores.items()})
     return out
 
 
 def build_gallery(s, size, device):
+    from functools import partial
+
     from neurodecode.metrics import ClassGallery, ColorHistogramGallery
 
     gallery = ClassGallery(net="efficientnet_lite2", tap="block14", image_size=size.feature_size,
                            max_per_class=size.n_gallery_per_class, device=device)
     colors = ColorHistogramGallery(max_per_class=size.n_gallery_per_class)
-    for chunk in np.array_split(s.gallery_classes, max(1, len(s.gallery_classes) // 50)):
-        images, labels = s.gallery_images(chunk, n_per_class=size.n_gallery_per_class)
-        gallery.partial_fit(images, labels)
-        colors.partial_fit(images, labels)
+    gallery.fit_from(partial(s.gallery_images, n_per_class=size.n_gallery_per_class),
+                     s.gallery_classes, also=[colors])
     return gallery, colors
 
 
@@ -434,7 +431,7 @@ def unpaired_fmri(s, source):
 @logged
 def prepare_seed(size_name, seed, device, workdir, fold, threads=None):
     """Encoder(s) and gallery of one seed, saved for the jobs; subject statistics, bounds."""
-    from neurodecode.demo._evidence import class_bounds, subject_statistics
+    from neurodecode.analysis import class_bounds, subject_statistics
 
     _threads(threads)
     size = SIZES[size_name]
@@ -459,8 +456,14 @@ def prepare_seed(size_name, seed, device, workdir, fold, threads=None):
 
 
 # -- aggregation ----------------------------------------------------------------------------
-METRICS = ("2-way", "5-way", "10-way", "50-way", "class_rank", "50-way top-1", "pixcorr",
-           "ssim", "edge_r", "2-way coupled")
+def _metrics():
+    from neurodecode.metrics import IMAGE_SCORES
+
+    return ("2-way", "5-way", "10-way", "50-way", "class_rank", "50-way top-1",
+            *IMAGE_SCORES, "2-way coupled")
+
+
+METRICS = _metrics()  # every per-image score of the package, by its name
 SHOWN = ("2-way", "5-way", "class_rank", "50-way top-1", "pixcorr", "ssim")
 # the baselines every arm is tested against: the plain-sum arms (the package's default; the
 # supervised decoder scores higher with it than with normalised terms)
@@ -679,6 +682,10 @@ def read_log(paths):
     for path in paths:
         if Path(path).exists():
             rows += [json.loads(line) for line in open(path) if line.strip()]
+    for row in rows:  # logs written before the score took the package's name
+        scores = row.get("result", row).get("scores") or {}
+        if "edge_r" in scores:
+            scores["edge_correlation"] = scores.pop("edge_r")
     return rows
 
 

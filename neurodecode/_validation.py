@@ -341,3 +341,15 @@ def check_tuple(value, name, length, kind=numbers.Real, low=None):
     for i, v in enumerate(value):
         check_number(v, f"{name}[{i}]", kind=kind, low=low)
     return tuple(value)
+
+
+def mask_masker(mask_img):
+    """An unfitted :class:`~nilearn.maskers.NiftiMasker` of ``mask_img`` that leaves the
+    signal as it is (no standardisation, whatever the nilearn version): how every mask
+    image the package is given becomes a masker."""
+    import nilearn
+    from nilearn.maskers import NiftiMasker
+    from packaging.version import Version
+
+    keep = None if Version(nilearn.__version__) >= Version("0.14") else False
+    return NiftiMasker(mask_img=mask_img, standardize=keep)

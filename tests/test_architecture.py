@@ -31,8 +31,6 @@ KNOWN_EXCEPTIONS = {
     ("analysis", "estimators._decoder"),
     ("analysis", "estimators._encoder"),
     ("analysis", "metrics._stats"),
-    ("plotting", "estimators._base"),
-    ("demo", "datasets._synthetic"),
     ("estimators", "metrics._scorers"),
     ("estimators", "training._phase2"),
 }

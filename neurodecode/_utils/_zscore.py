@@ -54,3 +54,10 @@ def zscore_runs(X, runs=None):
 def _zscore(X):
     sd = X.std(axis=0)
     return (X - X.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+
+
+def variance_percentiles(X, q=(5, 50, 95)):
+    """Percentiles of the per-voxel variance of ``X`` (n_samples, n_voxels), as a dict
+    ``{"p5": ..., "p50": ..., "p95": ...}``: what every report states about its fMRI units."""
+    var = np.asarray(X, dtype=np.float64).var(axis=0)
+    return {f"p{p:g}": float(v) for p, v in zip(q, np.percentile(var, q))}

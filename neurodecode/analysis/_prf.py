@@ -8,8 +8,33 @@ import torch
 import torch.nn.functional as F
 
 from .._docs import fill_doc
+from ..backend import seed_from_random_state
 
-COLUMNS = ["x", "y", "eccentricity", "polar_angle", "size", "spread", "confined"]
+
+def prf_centres(x, y):
+    """A table of pRF centres with their eccentricity and polar angle.
+
+    Parameters
+    ----------
+    x, y : array-like of shape (n_voxels,)
+        Centres in degrees (+x right, +y up, origin at the image centre).
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        ``x``, ``y``, ``eccentricity`` (deg) and ``polar_angle`` (deg, counter-clockwise
+        from the right horizontal meridian, in [0, 360)), the columns
+        :func:`receptive_field_agreement` compares.
+
+    Examples
+    --------
+    >>> from neurodecode.analysis import prf_centres
+    >>> prf_centres([1.0, 0.0], [0.0, -2.0]).round(6).values.tolist()
+    [[1.0, 0.0, 1.0, 0.0], [0.0, -2.0, 2.0, 270.0]]
+    """
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    return pd.DataFrame({"x": x, "y": y, "eccentricity": np.hypot(x, y),
+                         "polar_angle": np.rad2deg(np.arctan2(y, x)) % 360})
 
 
 def _gaussian_smooth(maps, sigma):
@@ -171,7 +196,7 @@ def gradient_maps(encoder, *, n_images=8, batch_size=64, voxels=None, device=Non
     n_images = int(n_images)
     per_pass = max(1, int(batch_size) // n_images)
     s = net.image_size
-    gen = torch.Generator().manual_seed(int(random_state))
+    gen = torch.Generator().manual_seed(seed_from_random_state(random_state))
     images = torch.rand(n_images, 3, s, s, generator=gen).to(device)
     was_training = net.training
     # no parameter gradient is wanted: frozen parameters let the readout use its cached

@@ -8,6 +8,7 @@ import pandas as pd
 
 from .._docs import fill_doc
 from .._version import __version__
+from .._validation import resize_images
 from ._bids_files import bids_layout, load_nifti, nifti_data, sidecar_tr
 from ._god_rois import resolve_roi, voxel_labels
 from ._subject import FMRI_UNITS, Subject
@@ -189,6 +190,9 @@ def _find_images(stimulus_dir, *name_lists):
 def read_images(paths, image_size=None):
     """Read image files as float32 RGB in [0, 1], centre-cropped to squares and resized.
 
+    The resize is the package's one (:func:`neurodecode.backend.resize`: bilinear,
+    antialiased), the same the estimators apply to the images they are given.
+
     Parameters
     ----------
     paths : sequence of path-like
@@ -225,10 +229,8 @@ def read_images(paths, image_size=None):
             if w != h:
                 left, top = (w - side) // 2, (h - side) // 2
                 im = im.crop((left, top, left + side, top + side))
-            size = image_size or side
-            if size != side:
-                im = im.resize((size, size), Image.BICUBIC)
-            out.append(np.asarray(im, dtype=np.float32) / 255.0)
+            square = np.asarray(im, dtype=np.float32)[None] / 255.0
+            out.append(resize_images(square, image_size or side)[0])  # the package's resize
     sizes = {a.shape for a in out}
     if len(sizes) > 1:
         raise ValueError(f"the images have different sizes {sorted(sizes)[:3]}; pass "
@@ -325,7 +327,7 @@ def load_god(bids_root, subject, *, source="preproc-spm", rois=DEFAULT_ROIS, sti
     """
     import nibabel as nib
     from joblib import Memory, Parallel, delayed
-    from nilearn.maskers import NiftiMasker
+    from .._validation import mask_masker
     from tqdm.auto import tqdm
 
     root = Path(bids_root)
@@ -426,7 +428,7 @@ def load_god(bids_root, subject, *, source="preproc-spm", rois=DEFAULT_ROIS, sti
         roi_imgs[name] = nib.Nifti1Image(vol.astype(np.uint8), grid_img.affine)
         roi_masks[name] = vol[keep]
     mask_img = nib.Nifti1Image(keep.astype(np.uint8), grid_img.affine)
-    masker = NiftiMasker(mask_img=mask_img, standardize=None).fit()
+    masker = mask_masker(mask_img).fit()
 
     def ids(rows):
         if "stimulus_id" not in rows:

@@ -16,20 +16,14 @@ import colorsys
 import functools
 
 import numpy as np
-from sklearn.utils import check_random_state
 
 from .._docs import fill_doc
+from ..backend import seed_from_random_state
 
 N_FOURIER = 6
 TEXTURES = ("stripes", "checks", "spots", "gradient")
 N_PALETTES = 12
 PALETTES_PER_CLASS = 4
-
-
-def _seed(random_state):
-    if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
-        return int(random_state)
-    return int(check_random_state(random_state).randint(0, 2**31 - 1))
 
 
 def _hsv(h, s, v):
@@ -264,7 +258,7 @@ def make_class_images(n_classes=10, n_per_class=10, image_size=64, random_state=
     >>> images.shape, labels.tolist()
     ((6, 32, 32, 3), [0, 0, 1, 1, 2, 2])
     """
-    seed = _seed(random_state)
+    seed = seed_from_random_state(random_state)
     classes = np.arange(n_classes) if classes is None else np.asarray(classes, dtype=np.int64)
     if classes.ndim != 1 or (classes < 0).any():
         raise ValueError("classes must be a 1D sequence of non-negative ints.")

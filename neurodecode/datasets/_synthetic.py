@@ -24,9 +24,10 @@ loss, which real data never do.
 import numpy as np
 
 from .._docs import fill_doc
+from ..backend import seed_from_random_state
 from .._utils import zscore_runs
 from .._rois import COMPOSITES, ROIS
-from ._images import TEXTURES, _seed, class_recipe, make_class_images
+from ._images import TEXTURES, class_recipe, make_class_images
 from ._subject import FMRI_UNITS, Subject
 
 # ~4500 voxels in roughly GOD's proportions (VC of sub-01..05: 4400-4700 voxels)
@@ -65,13 +66,6 @@ def run_layout(n, rng=None, run_length=RUN_LENGTH):
     for k, chunk in enumerate(np.array_split(order, n_runs)):
         runs[chunk] = k
     return runs
-
-
-def variance_percentiles(X, q=(5, 50, 95)):
-    """Percentiles of the per-voxel variance of ``X`` (n_samples, n_voxels), as a dict
-    ``{"p5": ..., "p50": ..., "p95": ...}``: what every report states about its fMRI units."""
-    var = np.asarray(X, dtype=np.float64).var(axis=0)
-    return {f"p{p:g}": float(v) for p, v in zip(q, np.percentile(var, q))}
 
 
 @fill_doc
@@ -369,7 +363,7 @@ def make_synthetic_subject(n_train_classes=150, n_train_per_class=8, n_test_clas
     at every voxel; its averaged test data's per-voxel variance spreads with the SNR (about
     0.025 / 0.05 / 0.3 at the 5th / 50th / 95th percentile; seeds 0 and 1 measured
     0.025 / 0.048 / 0.28 and 0.026 / 0.055 / 0.37).
-    :func:`variance_percentiles` gives these numbers for any subject.
+    ``neurodecode.analysis.subject_statistics`` gives these numbers for any subject.
 
     Examples
     --------
@@ -382,7 +376,7 @@ def make_synthetic_subject(n_train_classes=150, n_train_per_class=8, n_test_clas
     >>> s.X_train.shape, s.X_test_trials.shape, s.images_unpaired.shape
     ((8, 10), (3, 2, 10), (4, 16, 16, 3))
     """
-    seed = _seed(random_state)
+    seed = seed_from_random_state(random_state)
     for name, value in (("n_train_classes", n_train_classes), ("n_test_classes", n_test_classes),
                         ("n_train_per_class", n_train_per_class),
                         ("n_test_repeats", n_test_repeats)):

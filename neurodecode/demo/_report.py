@@ -6,6 +6,8 @@ import json
 
 import numpy as np
 
+from .._rois import ROI_GROUPS
+
 
 def _json_default(obj):
     if isinstance(obj, np.ndarray):
@@ -153,8 +155,6 @@ def write_outputs(out, results, subject, fits, brain_maps=None):
     analyses = results.get("encoder_analyses")
     analyses_html = ""
     if analyses:
-        from ._analyses import analysis_figures
-
         ceiling_fig, prf_fig = analysis_figures(analyses, subject)
         figures["ceiling"] = _png(ceiling_fig, out / "noise_ceiling_accuracy.png")
         if prf_fig is not None:
@@ -222,18 +222,20 @@ def write_outputs(out, results, subject, fits, brain_maps=None):
     cls_table = _table(["method"] + keys + ["MinD-Vis 50-way"],
                        [[m] + [_pct(r["n_way_classification"][k]) for k in keys]
                         + [_pct(r["mindvis_50_way"])] for m, r in methods.items()])
-    sim_table = _table(["method", "PixCorr (SEM)", "SSIM (SEM)", "edge r (SEM)",
-                        "pairwise ident. (pixels)", "N", "fit time"],
-                       [[m, f"{r['pixcorr']['mean']:.3f} ({r['pixcorr']['sem']:.3f})",
-                         f"{r['ssim']['mean']:.3f} ({r['ssim']['sem']:.3f})",
-                         f"{r['edge_correlation']['mean']:.3f} "
-                         f"({r['edge_correlation']['sem']:.3f})",
-                         f"{100 * r['pairwise_identification_pixels']['mean']:.1f}%",
-                         r["pixcorr"]["n"], f"{r['fit_seconds']:.0f} s"]
+    scores = results.get("image_scores") or {  # a results.json written before image_scores
+        k: {"label": label} for k, label in (("pixcorr", "PixCorr"), ("ssim", "SSIM"),
+                                             ("edge_correlation", "edge r"))}
+    first = next(iter(scores))
+    sim_table = _table(["method"] + [f"{v['label']} (SEM)" for v in scores.values()]
+                       + ["pairwise ident. (pixels)", "N", "fit time"],
+                       [[m] + [f"{r[k]['mean']:.3f} ({r[k]['sem']:.3f})" for k in scores]
+                        + [f"{100 * r['pairwise_identification_pixels']['mean']:.1f}%",
+                           r[first]["n"], f"{r['fit_seconds']:.0f} s"]
                         for m, r in methods.items()])
-    tests = _table(["comparison", "class rank p", "2-way p", "5-way p", "PixCorr p", "N"],
-                   [[c, _p(t["class_rank"]["pvalue"]), _p(t["2-way"]["pvalue"]),
-                     _p(t["5-way"]["pvalue"]), _p(t["pixcorr"]["pvalue"]), t["class_rank"]["n"]]
+    labels = {"class_rank": "class rank", **{k: v["label"] for k, v in scores.items()}}
+    compared = list(next(iter(results["wilcoxon"].values()), {}))
+    tests = _table(["comparison"] + [f"{labels.get(k, k)} p" for k in compared] + ["N"],
+                   [[c] + [_p(t[k]["pvalue"]) for k in compared] + [t[compared[0]]["n"]]
                     for c, t in results["wilcoxon"].items()])
     enc = results["encoder"]
     verdict_html = "<ul>" + "".join(f"<li>{html.escape(v)}</li>"
@@ -289,3 +291,44 @@ against:</p>{ident_coupled}
 <p class="note">Every number and its N: results.json.</p>
 </body></html>"""
     (out / "report.html").write_text(page)
+
+
+def analysis_figures(analyses, subject):
+    """The ceiling/accuracy figure and the pRF figure (or None), as matplotlib Figures."""
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from ..plotting import plot_prf_maps
+
+    ceiling = np.asarray(analyses["ceiling"], dtype=float)
+    fig = Figure(figsize=(9, 3.2), layout="constrained")
+    ax1, ax2 = fig.subplots(1, 2)
+    for label, names in ROI_GROUPS.items():
+        m = np.zeros(len(ceiling), bool)
+        for n in names:
+            if n in subject.roi_masks:
+                m |= np.asarray(subject.roi_masks[n], bool)
+        if m.any():
+            ax1.hist(ceiling[m], bins=np.linspace(-0.2, 1, 25), histtype="step", label=label)
+    ax1.set(xlabel="split-half noise ceiling", ylabel="voxels",
+            title="noise ceiling of the averaged test data")
+    ax1.legend(fontsize=7)
+    rows = analyses["per_roi"]
+    names = [r["roi"] for r in rows]
+    ax2.bar(np.arange(len(rows)) - 0.2, [r["r_median"] for r in rows], 0.4, label="r")
+    ax2.bar(np.arange(len(rows)) + 0.2, [r["corrected_median"] for r in rows], 0.4,
+            label="r / ceiling")
+    ax2.set_xticks(np.arange(len(rows)), names, rotation=45, fontsize=7)
+    ax2.set(title="encoder accuracy per ROI (median)")
+    ax2.legend(fontsize=7)
+    prf_fig = None
+    if "prf" in analyses:
+        p = analyses["prf"]
+        prf = pd.DataFrame({k: p[k] for k in ("x", "y", "eccentricity", "polar_angle",
+                                                "confined")})
+        truth = (pd.DataFrame({"x": p["true_x"], "y": p["true_y"]}) if "true_x" in p
+                 else None)
+        if prf.confined.any():
+            prf_fig = plot_prf_maps(prf, roi=p["roi"], truth=truth,
+                                    stimulus_degrees=p["stimulus_degrees"])
+    return fig, prf_fig

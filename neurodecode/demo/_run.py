@@ -195,6 +195,7 @@ class _Log:
 
 def _fit_decoders(subject, encoder, size, nets, device, seed, verbose, log, precision="auto"):
     from .._unpaired import Unpaired
+    from ..analysis import memorisation
     from ..estimators import SelfSupervisedDecoder
 
     methods = {k: v for k, v in METHODS.items()
@@ -218,114 +219,95 @@ def _fit_decoders(subject, encoder, size, nets, device, seed, verbose, log, prec
         dec.fit(subject.X_train, subject.images_train, **kwargs)
         out[name] = {"decoder": dec, "reconstructions": dec.predict(subject.X_test),
                      "seconds": time.perf_counter() - t, "loss_weights": list(weights),
-                     "memorisation": memorisation(dec.history_)}
+                     "memorisation": memorisation(dec)}
         log(f"decoder '{name}' (loss_weights={weights}) fitted in {out[name]['seconds']:.0f} s")
     return out
 
 
-def memorisation(history):
-    """The memorisation flag of a decoder trained with L_DE, from its ``history_``.
-
-    ``L_DE_decoded`` (L_DE of the decoder's reconstructions of the unpaired fMRI) below
-    ``L_DE_true_images`` (L_DE of the images actually seen) at the last epoch means the
-    decoder fits the unpaired vectors with images that fool the encoder better than the
-    truth does. None without the diagnostic (no L_DE, or no true images given).
-    """
-    if "L_DE_true_images" not in history:
-        return None
-    decoded, truth = history["L_DE_decoded"][-1], history["L_DE_true_images"][-1]
-    return {"L_DE_decoded": float(decoded), "L_DE_true_images": float(truth),
-            "memorises": bool(decoded < truth)}
-
-
 def _gallery(subject, size, nets, device, log):
+    from functools import partial
+
     from ..metrics import ClassGallery, ColorHistogramGallery
 
     gallery = ClassGallery(net=nets["classifier"], tap=nets["classifier_tap"],
                            image_size=nets["feature_size"], max_per_class=size.n_gallery_per_class,
                            device=device)
     colors = ColorHistogramGallery(max_per_class=size.n_gallery_per_class)
-    from tqdm.auto import tqdm
-
-    chunks = np.array_split(subject.gallery_classes, max(1, len(subject.gallery_classes) // 50))
-    for chunk in tqdm(chunks, desc="class gallery", unit="chunk", disable=not log.verbose,
-                      leave=False):
-        images, labels = subject.gallery_images(chunk, n_per_class=size.n_gallery_per_class)
-        gallery.partial_fit(images, labels)
-        colors.partial_fit(images, labels)
+    gallery.fit_from(partial(subject.gallery_images, n_per_class=size.n_gallery_per_class),
+                     subject.gallery_classes, also=[colors], verbose=log.verbose)
     log(f"class gallery: {len(gallery.classes_)} classes x {size.n_gallery_per_class} images")
     return gallery, colors
 
 
-def _bunch_dict(b):
-    out = {}
-    for k, v in b.items():
-        if isinstance(v, np.ndarray):
-            v = v.tolist()
-        elif isinstance(v, (np.floating, np.integer)):
-            v = v.item()
-        out[k] = v
-    return out
+def _jsonable(b):
+    """A result Bunch as a dict of plain Python values (arrays as lists)."""
+    return {k: v.tolist() if isinstance(v, (np.ndarray, np.generic)) else v
+            for k, v in b.items()}
 
 
 def _method_results(ev, fit):
-    """One method's entry of results.json, from its :func:`evaluate_reconstructions` result."""
-    def mean_sem(values):
-        return {"mean": float(values.mean()),
-                "sem": float(values.std(ddof=1) / np.sqrt(len(values))), "n": len(values)}
+    """One method's entry of results.json, from its :func:`evaluate_reconstructions` result:
+    every per-image score (``ev.scores``) by its name, with the summary row's mean, SEM,
+    bootstrap CI and N."""
+    summary = ev.summary.set_index("metric")
+
+    def score(name):
+        row = summary.loc[name]
+        return {"mean": float(row["mean"]), "sem": float(row["sem"]),
+                "ci95": [float(row["ci95_low"]), float(row["ci95_high"])], "n": int(row["n"])}
 
     return {
         "loss_weights": fit["loss_weights"],
         "fit_seconds": fit["seconds"],
         "memorisation": fit.get("memorisation"),
-        **{f"identification_{name}": {str(k): _bunch_dict(v) for k, v in ident.items()}
+        **{f"identification_{name}": {str(k): _jsonable(v) for k, v in ident.items()}
            for name, ident in ev.identification.items()},
-        "edge_correlation": mean_sem(ev.edge_correlation),
-        "pairwise_identification_pixels": _bunch_dict(ev.pairwise_identification),
-        "pixcorr": mean_sem(ev.pixcorr),
-        "ssim": mean_sem(ev.ssim),
+        "pairwise_identification_pixels": _jsonable(ev.pairwise_identification),
+        **{name: score(name) for name in ev.scores},
         "class_rank": {**{k: v for k, v in ev.class_rank.items() if k != "protocol"},
                        "per_image": ev.class_ranks.tolist(),
                        "protocol": ev.class_rank["protocol"]},
-        "n_way_classification": {f"{n}-way top-{t}": _bunch_dict(v)
+        "n_way_classification": {f"{n}-way top-{t}": _jsonable(v)
                                  for (n, t), v in ev.classification.items()},
-        "mindvis_50_way": _bunch_dict(ev.mindvis),
+        "mindvis_50_way": _jsonable(ev.mindvis),
         "history": fit["decoder"].history_,
     }
 
 
+def _compared(ev):
+    """The per-image scores each method is tested on against the supervised decoder:
+    {results key: column of ``ev.per_image``}."""
+    return {"class_rank": "class rank", "2-way": "identification perceptual 2-way",
+            "5-way": "identification perceptual 5-way", **{name: name for name in ev.scores}}
+
+
 def _evaluate(subject, fits, size, nets, device, seed, log):
-    from ..metrics import PerceptualDistance, evaluate_reconstructions, wilcoxon
+    from ..analysis import class_bounds
+    from ..metrics import PerceptualDistance, evaluate_reconstructions, paired_tests
 
-    from ..metrics import edge_correlation
-    from ._evidence import class_bounds
-
-    gt = subject.images_test
     distance = PerceptualDistance(net=nets["distance"], image_size=nets["feature_size"],
                                   device=device)
     coupled = PerceptualDistance(net=nets["coupled_distance"], image_size=nets["feature_size"],
                                  device=device)
     gallery, colors = _gallery(subject, size, nets, device, log)
     results = {"methods": {}}
-    per_image = {}
+    evaluations = {}
     for name, fit in fits.items():
-        ev = evaluate_reconstructions(
-            fit["reconstructions"], gt, gallery=gallery, labels=subject.labels_test,
-            identification_n=size.identification_n,
+        ev = evaluations[name] = evaluate_reconstructions(
+            fit["reconstructions"], subject.images_test, gallery=gallery,
+            labels=subject.labels_test, identification_n=size.identification_n,
             distance={"perceptual": distance, "edge": "edge_correlation",
                       "pixel": "pixel_correlation", "perceptual_coupled": coupled},
             classification_n=size.classification_n, top=(1, 5),
             mindvis={"classifier": nets["mindvis"], "n": 50, "device": device,
                      "image_size": 96},
             n_trials=size.n_trials, random_state=seed)
-        ev.edge_correlation = edge_correlation(fit["reconstructions"], gt)
         ident = ev.identification["perceptual"]
-        per_image[name] = {"ranks": ev.class_ranks, "pixcorr": ev.pixcorr, "ssim": ev.ssim,
-                           "edge": ev.edge_correlation,
-                           **{f"{k}-way": ident[k].per_image for k in ident}}
         results["methods"][name] = _method_results(ev, fit)
         log(f"evaluated '{name}': 2-way {ident[2].mean:.3f}, 5-way {ident[5].mean:.3f}, "
             f"median class rank {ev.class_rank['median']:.1f}/{len(gallery.classes_)}")
+    results["image_scores"] = {name: {"label": sc.label, "protocol": sc.protocol}
+                               for name, sc in ev.image_scores.items()}
     results["bounds"] = class_bounds(subject, gallery, colors)
     results["ground_truth_class_rank"] = {
         k: results["bounds"]["ground_truth_images"][k] for k in ("median", "n")}
@@ -333,19 +315,10 @@ def _evaluate(subject, fits, size, nets, device, seed, log):
     log(f"bounds: linear fMRI oracle median rank {b['linear_fmri_oracle']['median']:.1f}, "
         f"colour histogram {b['color_histogram_ground_truth']['median']:.1f}, ground-truth "
         f"images {b['ground_truth_images']['median']:.1f} of {b['n_classes']}")
-    tests = {}
-    for name in fits:
-        if name == "supervised":
-            continue
-        a, b = per_image[name], per_image["supervised"]
-        tests[f"{name} vs supervised"] = {
-            "class_rank": wilcoxon(a["ranks"], b["ranks"]),
-            "2-way": wilcoxon(a["2-way"], b["2-way"]),
-            "5-way": wilcoxon(a["5-way"], b["5-way"]),
-            "pixcorr": wilcoxon(a["pixcorr"], b["pixcorr"]),
-            "edge_correlation": wilcoxon(a["edge"], b["edge"]),
-        }
-    results["wilcoxon"] = tests
+    reference = evaluations["supervised"].per_image
+    results["wilcoxon"] = {
+        f"{name} vs supervised": paired_tests(ev.per_image, reference, _compared(ev))
+        for name, ev in evaluations.items() if name != "supervised"}
     return results, gallery
 
 
@@ -537,9 +510,8 @@ def run_pipeline(subject, out, settings, nets, protocol, device="auto", seed=0, 
     """
     from ..estimators import ImageEncoder
     from ..backend import resolve_device
-    from ..analysis import noise_ceiling
-    from ._analyses import encoder_analyses
-    from ._evidence import subject_statistics, verdicts
+    from ..analysis import encoder_summary, noise_ceiling, subject_statistics
+    from ._evidence import verdicts
     from ..datasets import check_subject
     from ._report import write_outputs
 
@@ -575,8 +547,8 @@ def run_pipeline(subject, out, settings, nets, protocol, device="auto", seed=0, 
         f"{stats['noise_ceiling_split_half']['median']:.2f} "
         f"(SD {stats['noise_ceiling_split_half']['sd']:.2f})")
     t = time.perf_counter()
-    analyses = encoder_analyses(subject, encoder, voxel_r, ceiling=ceiling,
-                                random_state=seed)
+    analyses = encoder_summary(subject, encoder, voxel_r, ceiling=ceiling,
+                               random_state=seed)
     log(f"encoder analyses (accuracy per ROI against the noise ceiling; pRFs of "
         f"{len(analyses.get('prf', {}).get('voxels', []))} V1-V3 voxels) in "
         f"{time.perf_counter() - t:.0f} s")

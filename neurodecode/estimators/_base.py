@@ -17,7 +17,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import _io
 from .._files import hold_dir
-from .._validation import check_fmri, check_niimg_values, check_number, is_niimg_like
+from .._validation import (check_fmri, check_niimg_values, check_number, is_niimg_like,
+                           mask_masker)
 from ..backend import (
     batched_inference,
     check_precision,
@@ -25,14 +26,6 @@ from ..backend import (
     precision_scope,
     resolve_device,
 )
-
-
-def _nilearn_no_standardize():
-    """``standardize`` value meaning "leave the signal as is" for this nilearn version."""
-    import nilearn
-    from packaging.version import Version
-
-    return None if Version(nilearn.__version__) >= Version("0.14") else False
 
 
 def is_fitted(estimator):
@@ -108,7 +101,7 @@ class NeuralEstimator(BaseEstimator):
             if isinstance(mask, NiftiMasker):
                 masker = clone(mask)
             else:
-                masker = NiftiMasker(mask_img=mask, standardize=_nilearn_no_standardize())
+                masker = mask_masker(mask)
             # A given mask is used as is; only without one is it computed from X.
             self.masker_ = masker.fit() if masker.mask_img is not None else masker.fit(X)
         return self._masked(X, name)

@@ -6,6 +6,7 @@ All functions take numpy arrays (images (n, H, W, 3) in [0, 1]) and return numpy
 Bunch objects that name their protocol; those that draw at random (trials, bootstrap) accept
 ``random_state``, seeded by default.
 """
+from ._bounds import linear_oracle_ranks
 from ._classification import (
     GALLERY_PROTOCOL,
     MINDVIS_PROTOCOL,
@@ -23,7 +24,7 @@ from ._identification import (
     pairwise_identification,
     pixel_correlation_distance,
 )
-from ._image import edge_correlation, edge_maps, pixel_correlation, ssim
+from ._image import IMAGE_SCORES, ImageScore, edge_correlation, edge_maps, pixel_correlation, ssim
 from ._scorers import (
     SCORERS,
     identification_accuracy,
@@ -37,6 +38,7 @@ from ._stats import (
     bootstrap_ci,
     bootstrap_se,
     mann_whitney,
+    paired_tests,
     seed_test,
     sem,
     summarize,
@@ -44,6 +46,8 @@ from ._stats import (
 )
 
 __all__ = [
+    "IMAGE_SCORES",
+    "ImageScore",
     "SCORERS",
     "ClassGallery",
     "ColorHistogramGallery",
@@ -60,6 +64,7 @@ __all__ = [
     "edge_maps",
     "evaluate_reconstructions",
     "identification_accuracy",
+    "linear_oracle_ranks",
     "make_identification_scorer",
     "mann_whitney",
     "mean_pixel_correlation",
@@ -67,6 +72,7 @@ __all__ = [
     "mindvis_classification",
     "n_way_classification",
     "n_way_identification",
+    "paired_tests",
     "pairwise_identification",
     "pixcorr_scorer",
     "pixel_correlation",

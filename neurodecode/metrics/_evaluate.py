@@ -13,7 +13,7 @@ from ._identification import (
     n_way_identification,
     pairwise_identification,
 )
-from ._image import pixel_correlation, ssim
+from ._image import IMAGE_SCORES, ImageScore
 from ._stats import bootstrap_ci, bootstrap_se, sem
 
 
@@ -31,6 +31,27 @@ def _distances(distance):
             raise ValueError(f"two distances are both named {name!r}; pass a dict "
                              "{name: distance} to tell them apart.")
         out[name] = fn
+    return out
+
+
+def _image_scores(extra):
+    """The per-image scores of one evaluation: IMAGE_SCORES, then the extra ones."""
+    out = dict(IMAGE_SCORES)
+    if extra is None:
+        return out
+    if not isinstance(extra, dict):
+        raise TypeError("scores must be a dict {name: function or ImageScore} or None; got "
+                        f"{type(extra).__name__}.")
+    for name, score in extra.items():
+        if name in out:
+            raise ValueError(f"scores[{name!r}]: {name!r} is already computed (one of "
+                             f"{sorted(IMAGE_SCORES)}); give the extra score another name.")
+        if not isinstance(score, ImageScore):
+            if not callable(score):
+                raise TypeError(f"scores[{name!r}] must be a function(reconstructions, "
+                                f"images) or an ImageScore; got {type(score).__name__}.")
+            score = ImageScore(score, name, getattr(score, "__name__", name))
+        out[name] = score
     return out
 
 
@@ -58,12 +79,13 @@ def _row(metric, values, protocol, random_state, n_boot, chance=None, bunch=None
 def evaluate_reconstructions(reconstructions, images, *, gallery=None, labels=None,
                              identification_n=(2, 5, 10, 50), pool="others",
                              distance="perceptual", classification_n=(50, 100, 500, 1000),
-                             top=(1, 5), mindvis=None, n_trials=1000, random_state=0,
-                             n_boot=10000):
+                             top=(1, 5), mindvis=None, scores=None, n_trials=1000,
+                             random_state=0, n_boot=10000):
     """Score reconstructions with the paper's protocols, every number with its N.
 
     Runs, on the same images: n-way identification (for each distance), pairwise
-    identification on pixels, PixCorr and SSIM; with a ``gallery`` and ``labels``, the
+    identification on pixels, the per-image scores of :data:`IMAGE_SCORES` (PixCorr, SSIM,
+    edge correlation) and any extra ``scores``; with a ``gallery`` and ``labels``, the
     class rank of each reconstruction among the gallery classes (paper Table 1) and n-way
     top-k semantic classification (Fig 7); with ``mindvis``, the MinD-Vis protocol.
 
@@ -96,6 +118,10 @@ def evaluate_reconstructions(reconstructions, images, *, gallery=None, labels=No
     mindvis : dict or None, default=None
         Keyword arguments of :func:`mindvis_classification` (e.g.
         ``{"classifier": "efficientnet_lite0", "n": 50}``); None skips it.
+    scores : dict or None, default=None
+        Extra per-image scores, ``{name: function}`` or ``{name: ImageScore}``, computed
+        beside those of :data:`IMAGE_SCORES`; ``function(reconstructions, images)`` returns
+        one score per image (ground truths at the reconstructions' size).
     %(n_trials)s
     %(random_state_eval)s
     %(n_boot)s
@@ -106,8 +132,10 @@ def evaluate_reconstructions(reconstructions, images, *, gallery=None, labels=No
         ``per_image`` (pandas DataFrame, one row per image, one column per score),
         ``summary`` (DataFrame, one row per score: protocol, mean, SEM, bootstrap 95% CI,
         median, N, chance), and the detailed results: ``identification`` ({distance name:
-        {n: Bunch}}), ``pairwise_identification`` (Bunch), ``pixcorr`` and ``ssim``
-        (arrays), and with a gallery ``class_ranks`` (array), ``class_rank`` (dict: median,
+        {n: Bunch}}), ``pairwise_identification`` (Bunch), ``scores`` ({name: array} of
+        every per-image score, with ``image_scores`` their :class:`ImageScore`; those of
+        :data:`IMAGE_SCORES` also as attributes: ``pixcorr``, ``ssim``,
+        ``edge_correlation``), and with a gallery ``class_ranks`` (array), ``class_rank`` (dict: median,
         bootstrap SE of the median, mean, N, number of classes, protocol) and
         ``classification`` ({(n, top): Bunch}); ``mindvis`` (Bunch) when requested;
         ``n_images``.
@@ -160,6 +188,7 @@ def evaluate_reconstructions(reconstructions, images, *, gallery=None, labels=No
     identification_n = _ints(identification_n, "identification_n")
     classification_n = _ints(classification_n, "classification_n")
     top = _ints(top, "top")
+    image_scores = _image_scores(scores)
 
     out = Bunch(n_images=len(rec), identification={})
     per_image, rows = {}, []
@@ -178,11 +207,16 @@ def evaluate_reconstructions(reconstructions, images, *, gallery=None, labels=No
     per_image["pairwise identification pixels"] = pair.per_image
     rows.append(_row("pairwise identification pixels", pair.per_image,
                      f"{pair.protocol}, pixels", random_state, n_boot, pair.chance))
-    out.pixcorr, out.ssim = pixel_correlation(rec, gt), ssim(rec, gt)
-    for metric, values, protocol in (("pixcorr", out.pixcorr, "Pearson r of RGB pixels"),
-                                     ("ssim", out.ssim, "SSIM, grayscale (skimage)")):
-        per_image[metric] = values
-        rows.append(_row(metric, values, protocol, random_state, n_boot))
+    out.image_scores, out.scores = image_scores, {}
+    for metric, score in image_scores.items():
+        values = np.asarray(score.function(rec, gt), dtype=np.float64)
+        if values.shape != (len(rec),):
+            raise ValueError(f"scores[{metric!r}] must return one score per image, shape "
+                             f"({len(rec)},); got shape {values.shape}.")
+        out.scores[metric] = per_image[metric] = values
+        if metric in IMAGE_SCORES:
+            out[metric] = values
+        rows.append(_row(metric, values, score.protocol, random_state, n_boot))
     if gallery is not None:
         sim = gallery.similarity(embeddings=gallery.embed(rec))
         ranks = class_ranks(sim, true_index)

@@ -188,6 +188,66 @@ class ClassGallery:
                                    ).astype(np.float32)
         return self
 
+    def fit_from(self, images_of, classes, *, chunk_size=50, also=(), verbose=0):
+        """Build the representatives from a source of images, a chunk of classes at a time.
+
+        For galleries of many classes (the paper's 1000): ``images_of(chunk)`` is called
+        on consecutive chunks of ``classes`` and the images it returns are added with
+        :meth:`partial_fit`; each chunk is loaded once and also added to every gallery in
+        ``also`` (e.g. a :class:`ColorHistogramGallery` of the same images). Forgets any
+        images given before, like :meth:`fit`.
+
+        Parameters
+        ----------
+        images_of : callable
+            ``images_of(classes) -> (images, labels)``, e.g.
+            ``functools.partial(subject.gallery_images, n_per_class=100)``.
+        classes : array-like of shape (n_classes,)
+            The gallery's classes.
+        chunk_size : int, default=50
+            About this many classes per chunk (:func:`numpy.array_split` into
+            ``max(1, n_classes // chunk_size)`` chunks).
+        also : sequence of ClassGallery, default=()
+            Other galleries fitted on the same images, chunk by chunk.
+        verbose : int, default=0
+            A progress bar over the chunks when > 0.
+
+        Returns
+        -------
+        self : ClassGallery
+            The fitted gallery.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from neurodecode.metrics import ColorHistogramGallery
+        >>> rng = np.random.default_rng(0)
+        >>> def images_of(classes):
+        ...     labels = np.repeat(classes, 2)
+        ...     return rng.random((len(labels), 8, 8, 3)), labels
+        >>> g = ColorHistogramGallery(bins=2).fit_from(images_of, np.arange(6), chunk_size=2)
+        >>> g.classes_.tolist(), g.counts_.tolist()
+        ([0, 1, 2, 3, 4, 5], [2, 2, 2, 2, 2, 2])
+        """
+        from tqdm.auto import tqdm
+
+        if not isinstance(chunk_size, numbers.Integral) or chunk_size < 1:
+            raise ValueError(f"chunk_size must be a positive int; got {chunk_size!r}.")
+        classes = np.asarray(classes)
+        if classes.ndim != 1 or not len(classes):
+            raise ValueError(f"classes must be a non-empty 1D array; got shape {classes.shape}.")
+        galleries = (self, *also)
+        for g in galleries:
+            for attr in ("_sums", "centroids_", "classes_", "counts_", "image_size_"):
+                g.__dict__.pop(attr, None)
+        chunks = np.array_split(classes, max(1, len(classes) // chunk_size))
+        for chunk in tqdm(chunks, desc="class gallery", unit="chunk", disable=not verbose,
+                          leave=False):
+            images, labels = images_of(chunk)
+            for g in galleries:
+                g.partial_fit(images, labels)
+        return self
+
     def _check_fitted(self):
         if not hasattr(self, "centroids_"):
             from sklearn.exceptions import NotFittedError

@@ -1,5 +1,7 @@
 """Low-level image similarity: PixCorr and SSIM, as in the reconstruction literature, and a
 colour-free edge similarity."""
+from typing import Callable, NamedTuple
+
 import numpy as np
 
 from .._utils import pearson_r
@@ -155,3 +157,27 @@ def edge_correlation(reconstructions, images):
     rec, gt = _pair(reconstructions, images)
     a, b = edge_maps(rec), edge_maps(gt)
     return pearson_r(a.reshape(len(a), -1), b.reshape(len(b), -1), axis=1)
+
+
+class ImageScore(NamedTuple):
+    """One per-image score of :func:`~neurodecode.metrics.evaluate_reconstructions`.
+
+    ``function(reconstructions, images) -> ndarray (n,)``, higher is better; ``label``
+    heads report columns; ``protocol`` says what it measures.
+    """
+
+    function: Callable
+    label: str
+    protocol: str
+
+
+#: The per-image scores every evaluation computes, by name (their column in ``per_image``,
+#: their key in the demo's ``results.json`` and in the evidence study). A new score is one
+#: entry here (and its test): the demo, its report and ``benchmarks/honest_evidence.py``
+#: read this mapping.
+IMAGE_SCORES = {
+    "pixcorr": ImageScore(pixel_correlation, "PixCorr", "Pearson r of RGB pixels"),
+    "ssim": ImageScore(ssim, "SSIM", "SSIM, grayscale (skimage)"),
+    "edge_correlation": ImageScore(edge_correlation, "edge r",
+                                   "Pearson r of Sobel edge maps of luminance"),
+}

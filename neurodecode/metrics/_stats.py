@@ -305,3 +305,53 @@ def seed_test(a, b):
             "per_seed_wilcoxon_p": [wilcoxon(x, y)["pvalue"] if len(x) > 1 else float("nan")
                                     for x, y in zip(a, b)],
             "t": t, "df": n - 1, "pvalue": p, "ci95": ci}
+
+
+def paired_tests(scores, reference, columns=None, alternative="two-sided"):
+    """Wilcoxon signed-rank test of one method against another, per metric.
+
+    The comparison of two decoders on the same test images: for each per-image score, the
+    paired test over the images (:func:`wilcoxon`).
+
+    Parameters
+    ----------
+    scores, reference : DataFrame or dict of array-like
+        Per-image scores of the method and of the reference, one column (key) per metric,
+        in the same image order (e.g. the ``per_image`` of two
+        :func:`evaluate_reconstructions` results).
+    columns : sequence or dict or None, default=None
+        The metrics to test: column names, or ``{key: column}`` to name the results; None
+        tests every column the two share (in the order of ``scores``).
+    alternative : {"two-sided", "greater", "less"}, default="two-sided"
+        As in :func:`wilcoxon`.
+
+    Returns
+    -------
+    tests : dict
+        ``{key: the result of wilcoxon(scores[column], reference[column])}``.
+
+    See Also
+    --------
+    wilcoxon, seed_test : The comparison over seeds.
+
+    Examples
+    --------
+    >>> from neurodecode.metrics import paired_tests
+    >>> a = {"2-way": [0.9, 0.8, 0.95, 0.7, 0.85, 0.9], "ssim": [0.5] * 6}
+    >>> b = {"2-way": [0.6, 0.5, 0.7, 0.6, 0.65, 0.5], "ssim": [0.5] * 6}
+    >>> t = paired_tests(a, b)
+    >>> round(t["2-way"]["pvalue"], 3), t["ssim"]["pvalue"]
+    (0.031, 1.0)
+    """
+    if columns is None:
+        columns = [c for c in scores if c in reference]
+    if not isinstance(columns, dict):
+        columns = {c: c for c in columns}
+    out = {}
+    for key, column in columns.items():
+        for which, table in (("scores", scores), ("reference", reference)):
+            if column not in table:
+                raise ValueError(f"{which} has no column {column!r}; it has "
+                                 f"{sorted(map(str, table))}.")
+        out[key] = wilcoxon(scores[column], reference[column], alternative=alternative)
+    return out

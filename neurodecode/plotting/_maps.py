@@ -36,12 +36,10 @@ def _resolve_masker(masker):
             raise ValueError(f"masker: {type(masker).__name__} is not fitted; call "
                              "masker.fit() first.") from exc
         return masker
-    from nilearn.maskers import NiftiMasker
-
-    from ..estimators._base import _nilearn_no_standardize
+    from .._validation import mask_masker
 
     try:
-        return NiftiMasker(mask_img=masker, standardize=_nilearn_no_standardize()).fit()
+        return mask_masker(masker).fit()
     except Exception as exc:
         raise ValueError(f"masker must be a fitted NiftiMasker, an estimator or dataset "
                          f"holding one, or a mask image (path or Nifti1Image); could not use "

@@ -73,7 +73,8 @@ def test_fmri_is_in_god_units(subject):
     """Single trials z-scored per voxel within runs of 50 images, test repeats within
     their run (one per repeat) before averaging: what load_god returns."""
     from neurodecode._utils import zscore_runs
-    from neurodecode.datasets._synthetic import run_layout, variance_percentiles
+    from neurodecode._utils import variance_percentiles
+    from neurodecode.datasets._synthetic import run_layout
 
     s = subject
     assert s.runs_train.shape == (80,) and np.bincount(s.runs_train).tolist() == [40, 40]
@@ -104,7 +105,7 @@ def test_fmri_is_in_god_units(subject):
 def test_default_subject_variances_in_god_range():
     """The must-show of the units: per-voxel variance of the training fMRI within
     0.8-1.25 at the 5th, 50th and 95th percentiles (raw units gave 4 / 55 / 824)."""
-    from neurodecode.datasets._synthetic import variance_percentiles
+    from neurodecode._utils import variance_percentiles
 
     s = make_synthetic_subject(n_train_classes=150, n_train_per_class=8, n_unpaired_classes=0,
                                n_gallery_classes=50, n_voxels={"V1": 300, "hV4": 100,

@@ -255,11 +255,14 @@ def resize_images(images, size):
     return np.ascontiguousarray(torch.cat(out).permute(0, 2, 3, 1).numpy())
 
 
-def check_images(images, name="images", size=None, min_samples=1):
+def check_images(images, name="images", size=None, min_samples=1, unpaired=False):
     """Validate images: float32 (n, H, W, 3) in [0, 1].
 
     uint8 images are divided by 255; single-channel images (n, H, W, 1) are repeated to RGB.
-    With ``size``, images are resized (antialiased bilinear) to ``size x size``.
+    With ``size``, images are resized (antialiased bilinear) to ``size x size``. With
+    ``unpaired``, images that are entirely NaN (marking unpaired fMRI rows, see
+    ``concat_unpaired_fmri``) are allowed: they are left out of the returned array, and the
+    boolean mask of them (None when there are none) is returned with it, in the same pass.
     """
     if images is None:
         raise ValueError(f"{name} is None; expected an array of shape (n, H, W, 3).")
@@ -282,10 +285,15 @@ def check_images(images, name="images", size=None, min_samples=1):
         raise ValueError(
             f"{name} must hold at least {min_samples} image(s); got {array.shape[0]}."
         )
+    marked = None
     if array.dtype == np.uint8:
         array = array.astype(np.float32) / 255.0
     else:
         array = array.astype(np.float32, copy=False)
+        if unpaired and array.dtype.kind == "f" and len(array):
+            rows = np.isnan(array.reshape(len(array), -1)).all(axis=1)
+            if rows.any():
+                marked, array = rows, array[~rows]
         bad = ~np.isfinite(array.reshape(len(array), -1))
         if bad.any():
             rows = np.flatnonzero(bad.any(axis=1))
@@ -294,7 +302,7 @@ def check_images(images, name="images", size=None, min_samples=1):
                 f"image(s) (first: {int(rows[0])}). Only SelfSupervisedDecoder.fit's images "
                 "may hold NaN, and only whole images of NaN (marking unpaired fMRI rows)."
             )
-        lo, hi = float(array.min()), float(array.max())
+        lo, hi = (float(array.min()), float(array.max())) if array.size else (0.0, 0.0)
         if lo < 0.0 or hi > 1.0:
             raise ValueError(
                 f"float {name} must lie in [0, 1]; got values in [{lo:.4g}, {hi:.4g}]. Pass "
@@ -304,7 +312,8 @@ def check_images(images, name="images", size=None, min_samples=1):
         array = np.repeat(array, 3, axis=-1)
     if size is not None:
         array = resize_images(array, int(size))
-    return np.ascontiguousarray(array)
+    array = np.ascontiguousarray(array)
+    return (array, marked) if unpaired else array
 
 
 def check_same_length(a, b, name_a, name_b):
@@ -353,3 +362,90 @@ def mask_masker(mask_img):
 
     keep = None if Version(nilearn.__version__) >= Version("0.14") else False
     return NiftiMasker(mask_img=mask_img, standardize=keep)
+
+
+# -- hyper-parameter declarations ------------------------------------------------------------
+# Each estimator declares its parameters in ``_PARAMETERS`` ({name: one of these}); its
+# ``_check_params`` runs every declaration with the parameter's full name
+# (``SelfSupervisedDecoder.encoder.n_epochs``), so that an error says whose parameter it is.
+class Number:
+    """A number in a range (:func:`check_number`)."""
+
+    def __init__(self, kind=numbers.Real, low=None, high=None, low_inclusive=True,
+                 high_inclusive=True, allow_none=False):
+        self.kwargs = dict(kind=kind, low=low, high=high, low_inclusive=low_inclusive,
+                           high_inclusive=high_inclusive, allow_none=allow_none)
+
+    def __call__(self, value, name):
+        check_number(value, name, **self.kwargs)
+
+
+class Numbers:
+    """A sequence of numbers, of a fixed ``length`` (or any length when None)."""
+
+    def __init__(self, length=None, kind=numbers.Real, low=None):
+        self.length, self.kind, self.low = length, kind, low
+
+    def __call__(self, value, name):
+        if self.length is None:
+            if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
+                raise TypeError(f"{name} must be a sequence of "
+                                f"{'ints' if self.kind is numbers.Integral else 'numbers'}; "
+                                f"got {value!r}.")
+            check_tuple(value, name, len(value), kind=self.kind, low=self.low)
+        else:
+            check_tuple(value, name, self.length, kind=self.kind, low=self.low)
+
+
+class Options:
+    """One of a few values (compared with ``==``; True/False also match only themselves)."""
+
+    def __init__(self, *values):
+        self.values = values
+
+    def __call__(self, value, name):
+        for v in self.values:
+            if isinstance(v, bool) or isinstance(value, bool):
+                if value is v or (isinstance(value, np.bool_) and bool(value) is v):
+                    return
+            elif isinstance(value, type(v)) and value == v:
+                return
+        shown = [repr(v) for v in self.values]
+        shown = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
+        raise ValueError(f"{name} must be {shown}; got {value!r}.")
+
+
+class Flag(Options):
+    """True or False."""
+
+    def __init__(self):
+        super().__init__(True, False)
+
+    def __call__(self, value, name):
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{name} must be True or False; got {value!r}.")
+
+
+class Checked:
+    """A parameter checked by ``function(value, name)`` (a device, a backbone, ...), or
+    (``function=None``) where it is used, with ``where`` saying so."""
+
+    def __init__(self, function=None, where=None):
+        self.function, self.where = function, where
+
+    def __call__(self, value, name):
+        if self.function is not None:
+            self.function(value, name)
+
+
+def check_parameters(estimator, owner=None):
+    """Run every declaration of ``type(estimator)._PARAMETERS`` on its current values.
+
+    ``owner`` names the parameters in errors (default: the class name), e.g.
+    ``"SelfSupervisedDecoder.encoder"`` for the encoder nested in a decoder. Returns the
+    owner's name.
+    """
+    owner = owner or type(estimator).__name__
+    for name, check in type(estimator)._PARAMETERS.items():
+        check(getattr(estimator, name), f"{owner}.{name}")
+    return owner

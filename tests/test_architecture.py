@@ -31,8 +31,6 @@ KNOWN_EXCEPTIONS = {
     ("analysis", "estimators._decoder"),
     ("analysis", "estimators._encoder"),
     ("analysis", "metrics._stats"),
-    ("estimators", "metrics._scorers"),
-    ("estimators", "training._phase2"),
 }
 
 

@@ -17,8 +17,16 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import _io
 from .._files import hold_dir
-from .._validation import (check_fmri, check_niimg_values, check_number, is_niimg_like,
-                           mask_masker)
+from .._validation import (
+    Checked,
+    Flag,
+    Number,
+    check_fmri,
+    check_niimg_values,
+    check_parameters,
+    is_niimg_like,
+    mask_masker,
+)
 from ..backend import (
     batched_inference,
     check_precision,
@@ -37,8 +45,47 @@ def is_fitted(estimator):
     return True
 
 
+def _device(value, name):
+    try:
+        resolve_device(value)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{name}: {exc}") from exc
+
+
+def _random_state(value, name):
+    from sklearn.utils import check_random_state
+
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and value < 0:
+        raise ValueError(f"{name} must be a non-negative int; got {value}.")
+    try:
+        check_random_state(value)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be None, an int or a numpy RandomState; got "
+                         f"{value!r}.") from exc
+
+
 class NeuralEstimator(BaseEstimator):
     """Base of neurodecode's torch-backed estimators."""
+
+    #: The parameters every estimator has, and their checks (``_validation``'s
+    #: declarations); each subclass adds its own. A check runs with the parameter's full
+    #: name (``ImageEncoder.n_epochs``; ``SelfSupervisedDecoder.encoder.n_epochs`` for the
+    #: encoder nested in a decoder).
+    _PARAMETERS = {
+        "image_size": Number(numbers.Integral, low=8, allow_none=True),
+        "n_epochs": Number(numbers.Integral, low=0),
+        "learning_rate": Number(low=0.0, low_inclusive=False),
+        "alpha": Number(low=0.0, high=1.0),
+        "max_shift": Number(numbers.Integral, low=0),
+        "weights": Checked(where="resolved when the backbone is built (resolve_weights)"),
+        "device": Checked(_device),
+        "precision": Checked(lambda v, name: check_precision(v, name)),
+        "random_state": Checked(_random_state),
+        "verbose": Number(numbers.Integral, low=0),
+        "checkpoint_dir": Checked(where="a folder, created when the fit starts"),
+        "checkpoint_every": Number(numbers.Integral, low=1),
+        "resume": Flag(),
+    }
 
     #: Fitted attributes and how ``save``/``load`` store them (see ``neurodecode._io``):
     #: "module" (a network: its config and weights), "estimator" (a nested fitted
@@ -170,21 +217,16 @@ class NeuralEstimator(BaseEstimator):
             batch_size = inference_batch_size(module, inputs[:1].to(device), device)
         return batched_inference(module, inputs, batch_size, device)
 
-    # -- common hyper-parameter checks ------------------------------------------------------
-    def _check_common_params(self):
-        resolve_device(self.device)
-        check_precision(self.precision)
-        check_number(self.max_shift, "max_shift", kind=numbers.Integral, low=0)
-        check_number(self.alpha, "alpha", low=0.0, high=1.0)
-        check_number(self.image_size, "image_size", kind=numbers.Integral, low=8, allow_none=True)
-        check_number(self.n_epochs, "n_epochs", kind=numbers.Integral, low=0)
-        check_number(self.learning_rate, "learning_rate", low=0.0, low_inclusive=False)
-        check_number(self.checkpoint_every, "checkpoint_every", kind=numbers.Integral, low=1)
-        check_number(self.verbose, "verbose", kind=numbers.Integral, low=0)
-        if not isinstance(self.resume, (bool, np.bool_)):
-            raise TypeError(f"resume must be True or False; got {self.resume!r}.")
+    # -- hyper-parameter checks -------------------------------------------------------------
+    def _check_params(self, owner=None):
+        """Check every declared parameter (``_PARAMETERS``), then the combinations; errors
+        name ``owner.parameter`` (``owner``: the class name unless given). Returns the
+        owner."""
+        owner = check_parameters(self, owner)
         if self.resume and self.checkpoint_dir is None:
-            raise ValueError("resume=True needs checkpoint_dir, the folder of the checkpoint.")
+            raise ValueError(f"{owner}.resume=True needs {owner}.checkpoint_dir, the folder "
+                             "of the checkpoint.")
+        return owner
 
     def _fingerprint_params(self):
         """Hyper-parameters that define the problem (not how long or where it runs)."""

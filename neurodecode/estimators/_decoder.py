@@ -3,7 +3,6 @@ import copy
 import numbers
 
 import numpy as np
-import torch
 from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -12,25 +11,26 @@ from .._unpaired import (
     check_repeats,
     check_same_units,
     de_voxel_weights,
-    unpaired_rows,
     unwrap,
     warn_if_sliceable,
 )
 from .._validation import (
-    as_numeric_array,
+    Checked,
+    Flag,
+    Number,
+    Numbers,
+    Options,
     check_images,
-    check_number,
     check_same_length,
     check_tuple,
     check_units,
     resize_images,
 )
 from .._weights import resolve_weights
-from ..backend import images_to_tensor, seed_from_random_state, seeded, tensor_view, to_tensor
-from ..metrics._scorers import pixcorr_score
-from ..models import DecoderNet, ImageLoss, build_feature_extractor, get_backbone_spec
-from ..training import CheckpointManager, Phase2Config, fingerprint, train_decoder
-from ..training._phase2 import DE_LOSSES
+from ..backend import seed_from_random_state, tensor_view
+from ..metrics import pixcorr_scorer
+from ..models import DecoderNet, get_backbone_spec
+from ..training import DE_LOSSES, Phase2Config, fit_decoder
 from ._base import (
     NeuralEstimator,
     default_image_size,
@@ -50,6 +50,14 @@ def _voxel_weights(snr):
         return None, None
     inv = 1.0 / snr
     return inv / inv.mean(), snr / snr.mean()
+
+
+def _loss_weights(value, name):
+    if isinstance(value, str) and value == "auto":
+        return
+    check_tuple(value, name, 3, low=0.0)
+    if not any(value):
+        raise ValueError(f"{name} are all zero ({value!r}); switch at least one term on.")
 
 
 @fill_doc
@@ -170,6 +178,26 @@ class SelfSupervisedDecoder(NeuralEstimator):
     }
     _fitted_copies = {**NeuralEstimator._fitted_copies, "encoder": "encoder_"}
 
+    _PARAMETERS = {
+        **NeuralEstimator._PARAMETERS,
+        "encoder": Checked(where="_given_encoder (its own parameters as "
+                                 "SelfSupervisedDecoder.encoder.<name>)"),
+        "perceptual_net": Checked(lambda v, name: get_backbone_spec(v, name)),
+        "loss_weights": Checked(_loss_weights),
+        "image_loss_weights": Numbers(3, low=0.0),
+        "batch_sizes": Numbers(3, kind=numbers.Integral, low=1),
+        "lr_step": Number(numbers.Integral, low=1),
+        "lr_gamma": Number(low=0.0, low_inclusive=False),
+        "decoder_l1": Number(low=0.0),
+        "decoder_group_lasso": Number(low=0.0),
+        "penalty_weight": Number(low=0.0),
+        "normalize_losses": Flag(),
+        "de_loss": Options(*DE_LOSSES),
+        "subaverage_fraction": Number(low=0.0, high=1.0, low_inclusive=False),
+        "de_dropout": Number(low=0.0, high=1.0, high_inclusive=False),
+        "mask": Checked(where="when Niimg-like fMRI is masked (_fit_masker)"),
+    }
+
     def __init__(self, encoder=None, *, perceptual_net="vgg16", weights="imagenet",
                  image_size=None, loss_weights="auto", image_loss_weights=(1.0, 10.0, 0.3),
                  alpha=0.9, n_epochs=150, batch_sizes=(16, 16, 16), learning_rate=1e-3,
@@ -248,29 +276,12 @@ class SelfSupervisedDecoder(NeuralEstimator):
             )
         return enc
 
-    def _check_params(self):
-        self._given_encoder()
-        get_backbone_spec(self.perceptual_net, "perceptual_net")
-        self._check_common_params()
-        if not (isinstance(self.loss_weights, str) and self.loss_weights == "auto"):
-            check_tuple(self.loss_weights, "loss_weights", 3, low=0.0)
-            if not any(self.loss_weights):
-                raise ValueError(f"loss_weights are all zero ({self.loss_weights!r}); "
-                                 "switch at least one term on.")
-        check_tuple(self.image_loss_weights, "image_loss_weights", 3, low=0.0)
-        check_tuple(self.batch_sizes, "batch_sizes", 3, kind=numbers.Integral, low=1)
-        check_number(self.lr_step, "lr_step", kind=numbers.Integral, low=1)
-        check_number(self.lr_gamma, "lr_gamma", low=0.0, low_inclusive=False)
-        check_number(self.decoder_l1, "decoder_l1", low=0.0)
-        check_number(self.decoder_group_lasso, "decoder_group_lasso", low=0.0)
-        check_number(self.penalty_weight, "penalty_weight", low=0.0)
-        if not isinstance(self.normalize_losses, (bool, np.bool_)):
-            raise TypeError(f"normalize_losses must be True or False; got {self.normalize_losses!r}.")
-        if self.de_loss not in DE_LOSSES:
-            raise ValueError(f"de_loss must be one of {DE_LOSSES}; got {self.de_loss!r}.")
-        check_number(self.subaverage_fraction, "subaverage_fraction", low=0.0, high=1.0,
-                     low_inclusive=False)
-        check_number(self.de_dropout, "de_dropout", low=0.0, high=1.0, high_inclusive=False)
+    def _check_params(self, owner=None):
+        owner = super()._check_params(owner)
+        enc = self._given_encoder()
+        if enc is not None and not is_fitted(enc):  # fitted here: checked before any work
+            enc._check_params(f"{owner}.encoder")
+        return owner
 
     def _resolve_loss_weights(self, X_unpaired_fmri, unpaired_images):
         if isinstance(self.loss_weights, str):
@@ -290,6 +301,10 @@ class SelfSupervisedDecoder(NeuralEstimator):
         return w
 
     def _get_encoder(self, images, X, size, needed):
+        """The encoder of phase II: a copy of the given fitted one, or one fitted here on
+        the validated pairs (``images`` as given, resized once to the encoder's own size),
+        or None when no term needs it."""
+        owner = f"{type(self).__name__}.encoder"
         enc = self._given_encoder()
         if enc is not None:
             if is_fitted(enc):
@@ -299,7 +314,7 @@ class SelfSupervisedDecoder(NeuralEstimator):
                         f"{X.shape[1]}."
                     )
                 return copy.deepcopy(enc)
-            return clone(enc).fit(images, X)
+            return clone(enc)._fit_checked(images, X, owner=owner)
         if not needed:
             return None
         enc = ImageEncoder(
@@ -308,32 +323,32 @@ class SelfSupervisedDecoder(NeuralEstimator):
             checkpoint_dir=self.checkpoint_dir, checkpoint_every=self.checkpoint_every,
             resume=self.resume,
         )
-        return enc.fit(images, X)
+        return enc._fit_checked(images, X, owner=owner)
 
     # -- fit / predict -----------------------------------------------------------------------
     def _split_inputs(self, X_paired, images, X_unpaired_fmri):
-        """Validated paired fMRI and images, and the rows of X marked unpaired (all-NaN
-        images) or None."""
+        """Validated paired fMRI and images (converted and scanned once, at their given
+        size), and the rows of X marked unpaired (all-NaN images) or None."""
         if images is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None: "
                 "pass the images seen with X_paired as `images`, (n, H, W, 3).")
-        raw = as_numeric_array(images, "images")
-        marked = unpaired_rows(raw)
-        X = self._validate_fmri_input(self._fit_masker(X_paired, "X_paired"), "X_paired", reset=True,
-                                      min_samples=2)
+        X = self._validate_fmri_input(self._fit_masker(X_paired, "X_paired"), "X_paired",
+                                      reset=True, min_samples=2)
+        images, marked = check_images(images, "images", min_samples=2, unpaired=True)
         if marked is None:
-            return X, raw, None
+            check_same_length(X, images, "X_paired", "images")
+            return X, images, None
         if X_unpaired_fmri is not None:
             raise ValueError(
                 f"{int(marked.sum())} images are all NaN, marking rows of X_paired as "
                 "unpaired fMRI, and X_unpaired_fmri was given as well; pass the unpaired fMRI "
                 "one way only.")
-        check_same_length(X, raw, "X_paired", "images")
+        check_same_length(X, marked, "X_paired", "images")
         if (~marked).sum() < 2:
             raise ValueError(f"X_paired must hold at least 2 paired samples (images not NaN); "
                              f"got {int((~marked).sum())} sample(s).")
-        return X[~marked], raw[~marked], X[marked]
+        return X[~marked], images, X[marked]
 
     def _check_unpaired(self, X, unpaired_fmri, marked, unpaired_images, weights, size):
         """The unpaired fMRI and images that the switched-on terms use, validated."""
@@ -426,12 +441,8 @@ n_voxels), Niimg-like, Unpaired or None
                             ("unpaired_images", unpaired_images), ("voxel_snr", voxel_snr),
                             ("unpaired_fmri_images", unpaired_fmri_images)):
             warn_if_sliceable(value, name, n_rows)
-        images = check_images(images, "images", min_samples=2)
         size = default_image_size(images.shape, self.image_size, DECODER_MULTIPLE, "images",
                                   minimum=2 * DECODER_MULTIPLE)
-        as_given = images  # the inner encoder is fitted at its own size, from these
-        images = resize_images(images, size)
-        check_same_length(X, images, "X_paired", "images")
         unpaired_fmri = marked_fmri if marked_fmri is not None else X_unpaired_fmri
         weights = self._resolve_loss_weights(unpaired_fmri, unwrap(unpaired_images))
         Xu, U = self._check_unpaired(X, unpaired_fmri, marked_fmri is not None,
@@ -443,17 +454,19 @@ n_voxels), Niimg-like, Unpaired or None
         truth = None
         if unpaired_fmri_images is not None and Xu is not None:
             truth = check_images(unwrap(unpaired_fmri_images), "unpaired_fmri_images",
-                                 min_samples=1)
+                                 size=size, min_samples=1)
             check_same_length(truth, Xu, "unpaired_fmri_images", "X_unpaired_fmri")
-            truth = resize_images(truth, size)
-        b_p, b_u, b_f = (int(b) for b in self.batch_sizes)
 
-        encoder = self._get_encoder(as_given, X, size,
-                                    needed=weights[1] > 0 or weights[2] > 0)
+        # the inner encoder from the images as given (at its own size), then the decoder's
+        encoder = self._get_encoder(images, X, size, needed=weights[1] > 0 or weights[2] > 0)
+        images = resize_images(images, size)
         device = self._device()
-        seed = seed_from_random_state(self.random_state)
+        enc_net = None
+        if encoder is not None:
+            self._module_on_device(encoder.module_)
+            enc_net = encoder.module_
         config = Phase2Config(
-            n_epochs=int(self.n_epochs), batch_sizes=(b_p, b_u, b_f),
+            n_epochs=int(self.n_epochs), batch_sizes=tuple(int(b) for b in self.batch_sizes),
             learning_rate=float(self.learning_rate), lr_step=int(self.lr_step),
             lr_gamma=float(self.lr_gamma), loss_weights=weights, alpha=float(self.alpha),
             max_shift=int(self.max_shift), decoder_l1=float(self.decoder_l1),
@@ -463,43 +476,18 @@ n_voxels), Niimg-like, Unpaired or None
             subaverage_fraction=float(self.subaverage_fraction),
             de_dropout=float(self.de_dropout),
         )
-        enc_net = None
-        enc_print = None
-        if encoder is not None:
-            self._module_on_device(encoder.module_)
-            enc_net = encoder.module_
-            enc_print = torch.cat([p.detach().flatten().cpu()
-                                   for p in enc_net.trainable_parameters()]).numpy()
-        spec = get_backbone_spec(self.perceptual_net)
-        perceptual_state = resolve_weights(self.perceptual_net, self.weights, "weights")
-        with seeded(seed, device):
-            generator = torch.Generator().manual_seed(seed + 1)
-            decoder = DecoderNet(X.shape[1], size).to(device)
-            features = build_feature_extractor(self.perceptual_net, spec.perceptual_taps,
-                                               perceptual_state).to(device)
-            image_loss = ImageLoss(features, tuple(float(w) for w in self.image_loss_weights))
-            identity = self._checkpoint_identity(loss_weights_=list(weights))
-            checkpoint = CheckpointManager(
-                self.checkpoint_dir, "decoder.ckpt", self.checkpoint_every,
-                fingerprint(identity, images, X, Xu, U, enc_print,
-                            None if voxel_weights is None else voxel_weights, truth),
-                identity=identity,
-            )
-            history, scales = train_decoder(
-                decoder, enc_net, image_loss, to_tensor(X, device),
-                images_to_tensor(images, device),
-                None if U is None else images_to_tensor(U, device),
-                None if Xu is None else to_tensor(Xu, device),
-                config, device, generator,
-                voxel_weights=None if voxel_weights is None else to_tensor(voxel_weights, device),
-                checkpoint=checkpoint, resume=bool(self.resume), verbose=int(self.verbose),
-                de_voxel_weights=None if de_weights is None else to_tensor(de_weights, device),
-                unpaired_fmri_images=None if truth is None else images_to_tensor(truth, device),
-            )
-        if enc_net is not None:
-            enc_net.requires_grad_(False)
+        decoder, history, scales = fit_decoder(
+            X, images, config, seed=seed_from_random_state(self.random_state), device=device,
+            perceptual_net=self.perceptual_net,
+            perceptual_state=resolve_weights(self.perceptual_net, self.weights, "weights"),
+            image_loss_weights=self.image_loss_weights, encoder_net=enc_net, X_unpaired=Xu,
+            unpaired_images=U, voxel_weights=voxel_weights, de_voxel_weights=de_weights,
+            unpaired_fmri_images=truth, checkpoint_dir=self.checkpoint_dir,
+            checkpoint_every=self.checkpoint_every,
+            identity=self._checkpoint_identity(loss_weights_=list(weights)),
+            resume=self.resume, verbose=self.verbose)
         self.encoder_ = encoder
-        self.decoder_module_ = decoder.eval()
+        self.decoder_module_ = decoder
         self.history_ = history
         self.loss_weights_ = weights
         self.loss_scales_ = scales.numpy().astype(np.float64)
@@ -543,4 +531,4 @@ n_voxels), Niimg-like, Unpaired or None
         score : float
             Mean over images of :func:`neurodecode.metrics.pixel_correlation`.
         """
-        return pixcorr_score(self, X, images)
+        return pixcorr_scorer(self, X, images)

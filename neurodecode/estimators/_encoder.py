@@ -2,28 +2,30 @@
 import numbers
 
 import numpy as np
-import torch
 from sklearn.utils.validation import check_is_fitted
 
 from .._docs import fill_doc
 from .._utils import pearson_r
 from .._validation import (
+    Checked,
+    Flag,
+    Number,
+    Numbers,
+    Options,
     check_images,
-    check_number,
     check_same_length,
-    check_tuple,
     check_units,
     resize_images,
 )
 from .._weights import resolve_weights
-from ..backend import images_to_tensor, seed_from_random_state, seeded, tensor_view, to_tensor
+from ..backend import seed_from_random_state, tensor_view
 from ..models import (
     PAPER_BRANCH_STRIDES,
-    EncoderNet,
-    build_feature_extractor,
+    build_encoder_net,
     get_backbone_spec,
+    smallest_image_size,
 )
-from ..training import CheckpointManager, Phase1Config, fingerprint, train_encoder
+from ..training import Phase1Config, fit_encoder
 from ._base import (
     NeuralEstimator,
     default_image_size,
@@ -31,8 +33,6 @@ from ._base import (
     uses_precision,
 )
 
-#: Cache frozen features (max_shift=0 only) when they take less than this many bytes.
-CACHE_LIMIT_BYTES = 2 * 1024**3
 #: The voxel count the authors' penalty constants were set at (GOD's VC, ~4500 voxels).
 REFERENCE_VOXELS = 4500
 
@@ -155,6 +155,27 @@ class ImageEncoder(NeuralEstimator):
                           "history_": "json", "n_features_in_": "int", "image_shape_": "tuple",
                           "voxel_names_": "str_array"}
 
+    _PARAMETERS = {
+        **NeuralEstimator._PARAMETERS,
+        "backbone": Checked(lambda v, name: get_backbone_spec(v, name)),
+        "batch_size": Number(numbers.Integral, low=1),
+        "lr_milestones": Numbers(kind=numbers.Integral, low=1),
+        "lr_gamma": Number(low=0.0, low_inclusive=False),
+        "branch_channels": Number(numbers.Integral, low=1),
+        "branch3_subsample": Flag(),
+        "dropout": Number(low=0.0, high=1.0, high_inclusive=False),
+        "space_init": Options("uniform", "glorot"),
+        "channel_init": Options("glorot", "small"),
+        "space_model": Options("free", "gaussian"),
+        "spatial_l1": Number(low=0.0),
+        "spatial_smoothness": Number(low=0.0),
+        "channel_l1": Number(low=0.0),
+        "branch_l1": Number(low=0.0),
+        "penalty_weight": Number(low=0.0),
+        "cache_features": Options("auto", True, False),
+        "mask": Checked(where="when Niimg-like fMRI is masked (_fit_masker)"),
+    }
+
     def __init__(self, backbone="vgg19", *, weights="imagenet", image_size=None, n_epochs=50,
                  batch_size=64, learning_rate=1e-3, lr_milestones=(20, 30, 35), lr_gamma=0.1,
                  alpha=0.9, max_shift=5, branch_channels=32, branch3_subsample=True,
@@ -203,37 +224,13 @@ class ImageEncoder(NeuralEstimator):
         return tags
 
     # -- parameters ------------------------------------------------------------------------
-    def _check_params(self):
-        get_backbone_spec(self.backbone, "backbone")
-        self._check_common_params()
-        check_number(self.batch_size, "batch_size", kind=numbers.Integral, low=1)
-        check_number(self.lr_gamma, "lr_gamma", low=0.0, low_inclusive=False)
-        if not hasattr(self.lr_milestones, "__len__") or isinstance(self.lr_milestones, str):
-            raise TypeError(f"lr_milestones must be a sequence of ints; got {self.lr_milestones!r}.")
-        check_tuple(self.lr_milestones, "lr_milestones", len(self.lr_milestones),
-                    kind=numbers.Integral, low=1)
-        check_number(self.branch_channels, "branch_channels", kind=numbers.Integral, low=1)
-        check_number(self.dropout, "dropout", low=0.0, high=1.0, high_inclusive=False)
-        if self.space_init not in ("uniform", "glorot"):
-            raise ValueError(f"space_init must be 'uniform' or 'glorot'; got "
-                             f"{self.space_init!r}.")
-        if self.channel_init not in ("glorot", "small"):
-            raise ValueError(f"channel_init must be 'glorot' or 'small'; got "
-                             f"{self.channel_init!r}.")
-        if self.space_model not in ("free", "gaussian"):
-            raise ValueError(f"space_model must be 'free' or 'gaussian'; got "
-                             f"{self.space_model!r}.")
-        for name in ("spatial_l1", "spatial_smoothness", "channel_l1", "branch_l1",
-                     "penalty_weight"):
-            check_number(getattr(self, name), name, low=0.0)
-        if self.cache_features not in ("auto", True, False):
-            raise ValueError(
-                f"cache_features must be 'auto', True or False; got {self.cache_features!r}.")
+    def _check_params(self, owner=None):
+        owner = super()._check_params(owner)
         if self.cache_features is True and self.max_shift:
             raise ValueError(
-                "cache_features=True needs max_shift=0: with random shifts the backbone "
-                f"features change every epoch (got max_shift={self.max_shift})."
-            )
+                f"{owner}.cache_features=True needs {owner}.max_shift=0: with random shifts "
+                f"the backbone features change every epoch (got max_shift={self.max_shift}).")
+        return owner
 
     def _penalties(self, n_voxels):
         """The penalty coefficients at ``n_voxels``: the given ones x ``penalty_weight`` x
@@ -249,29 +246,16 @@ class ImageEncoder(NeuralEstimator):
             strides[2] = strides[1]
         return tuple(strides)
 
-    def _check_image_size(self, size, argument="image_size"):
+    def _check_image_size(self, size, argument):
         """Refuse an image side this backbone's branches cannot read out, before any work
-        (the network is built on the meta device: shapes only, no memory)."""
-        def builds(side):
-            try:
-                with torch.device("meta"):
-                    self._build_module(self._net_config(1, side))
-            except (ValueError, RuntimeError):  # grid too coarse / feature map empty
-                return False
-            return True
-
-        if builds(size):
+        (:func:`~neurodecode.models.smallest_image_size`: shapes only, no memory)."""
+        config = self._net_config(1, size)
+        if smallest_image_size(config, size) == size:
             return
-        lo, hi = size, max(2 * size, 16)  # builds(lo) is False; find the smallest True
-        while not builds(hi):
-            lo, hi = hi, 2 * hi
-            if hi > 4096:
-                raise ValueError(f"backbone {self.backbone!r} cannot be read out at any "
-                                 "image size up to 4096 px.")
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            lo, hi = (lo, mid) if builds(mid) else (mid, hi)
-        smallest = hi
+        smallest = smallest_image_size(config, size + 1)
+        if smallest is None:
+            raise ValueError(f"backbone {self.backbone!r} cannot be read out at any image "
+                             "size up to 4096 px.")
         raise ValueError(
             f"{argument}={size} is too small for backbone {self.backbone!r}: its last feature "
             "maps are too coarse for the spatial readout. Use images of at least "
@@ -297,25 +281,7 @@ class ImageEncoder(NeuralEstimator):
     def _build_module(cls, config, state_dict=None):
         """The network described by ``config`` (backbone weights: ``state_dict`` or random;
         ``load`` then copies every weight in)."""
-        spec = get_backbone_spec(config["backbone"])
-        backbone = build_feature_extractor(config["backbone"], spec.encoder_taps, state_dict)
-        return EncoderNet(backbone, config["n_voxels"], config["image_size"],
-                          branch_channels=config["branch_channels"],
-                          branch_strides=tuple(config["branch_strides"]),
-                          dropout=config["dropout"],
-                          space_init=config.get("space_init", "glorot"),
-                          channel_init=config.get("channel_init", "glorot"),
-                          space_model=config.get("space_model", "free"))
-
-    def _use_cache(self, net, n_images, device):
-        if self.max_shift or self.cache_features is False:
-            return False
-        if self.cache_features is True:
-            return True
-        with torch.no_grad():
-            probe = net.extract(torch.zeros(1, 3, net.image_size, net.image_size, device=device))
-        nbytes = 4 * n_images * sum(p.numel() for p in probe)
-        return nbytes <= CACHE_LIMIT_BYTES
+        return build_encoder_net(config, state_dict)
 
     # -- fit / predict -----------------------------------------------------------------------
     @uses_precision
@@ -340,14 +306,20 @@ class ImageEncoder(NeuralEstimator):
         X = self._check_fmri(self._fit_masker(X), "X", n_voxels=None, min_samples=2)
         check_units(X, "X")
         images = check_images(images, "images", min_samples=2)
+        check_same_length(images, X, "images", "X")
+        return self._fit_checked(images, X, names)
+
+    @uses_precision
+    @holds_checkpoint_dir
+    def _fit_checked(self, images, X, names=None, owner=None):
+        """Fit on validated input: ``images`` float32 (n, H, W, 3) in [0, 1] at any size
+        (resized here, once, to the encoder's), ``X`` float32 (n, n_voxels). The decoder
+        fits its inner encoder through here, with ``owner`` naming it in errors."""
+        owner = owner or type(self).__name__
         size = default_image_size(images.shape, self.image_size, 1, "images")
-        self._check_image_size(size, "image_size" if self.image_size is not None
+        self._check_image_size(size, f"{owner}.image_size" if self.image_size is not None
                                else "the image side")
         images = resize_images(images, size)
-        check_same_length(images, X, "images", "X")
-        device = self._device()
-        seed = seed_from_random_state(self.random_state)
-        config = self._net_config(X.shape[1], size)
         phase1 = Phase1Config(
             n_epochs=int(self.n_epochs), batch_size=int(self.batch_size),
             learning_rate=float(self.learning_rate),
@@ -356,22 +328,14 @@ class ImageEncoder(NeuralEstimator):
             max_shift=int(self.max_shift),
             regularization=self._penalties(X.shape[1]),
         )
-        state_dict = resolve_weights(self.backbone, self.weights, "weights")
-        with seeded(seed, device):
-            generator = torch.Generator().manual_seed(seed + 1)
-            net = self._build_module(config, state_dict).to(device)
-            phase1.cache_features = self._use_cache(net, len(images), device)
-            identity = self._checkpoint_identity()
-            checkpoint = CheckpointManager(
-                self.checkpoint_dir, "encoder.ckpt", self.checkpoint_every,
-                fingerprint(identity, images, X), identity=identity,
-            )
-            history = train_encoder(
-                net, images_to_tensor(images, device), to_tensor(X, device), phase1, device,
-                generator, checkpoint=checkpoint, resume=bool(self.resume),
-                verbose=int(self.verbose),
-            )
-        self.module_ = net.eval()
+        net, history = fit_encoder(
+            images, X, self._net_config(X.shape[1], size), phase1,
+            seed=seed_from_random_state(self.random_state), device=self._device(),
+            state_dict=resolve_weights(self.backbone, self.weights, "weights"),
+            cache_features=self.cache_features, checkpoint_dir=self.checkpoint_dir,
+            checkpoint_every=self.checkpoint_every, identity=self._checkpoint_identity(),
+            resume=self.resume, verbose=self.verbose)
+        self.module_ = net
         self.history_ = history
         self.n_features_in_ = int(X.shape[1])
         self.image_shape_ = (size, size, 3)

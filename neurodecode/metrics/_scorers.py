@@ -139,11 +139,6 @@ pixcorr_scorer = make_scorer(mean_pixel_correlation)
 ssim_scorer = make_scorer(mean_ssim)
 
 
-def pixcorr_score(estimator, X, images):
-    """``pixcorr_scorer(estimator, X, images)``: mean PixCorr of ``estimator.predict(X)``."""
-    return pixcorr_scorer(estimator, X, images)
-
-
 @fill_doc
 def make_identification_scorer(n=2, *, distance="pixel_correlation", n_trials=None,
                                random_state=0):

@@ -10,6 +10,8 @@ from ._encoder_net import (
     EncoderBranch,
     EncoderNet,
     SpaceFeatureReadout,
+    build_encoder_net,
+    smallest_image_size,
 )
 from ._frozen_nets import (
     Classifier,
@@ -38,6 +40,7 @@ __all__ = [
     "ImageLoss",
     "PAPER_BRANCH_STRIDES",
     "SpaceFeatureReadout",
+    "build_encoder_net",
     "Tap",
     "build_classifier",
     "build_feature_extractor",
@@ -47,5 +50,6 @@ __all__ = [
     "normalize_channels",
     "perceptual_distance",
     "snr_weighted_fmri_loss",
+    "smallest_image_size",
     "total_variation",
 ]

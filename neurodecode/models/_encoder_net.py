@@ -713,3 +713,85 @@ class EncoderNet(nn.Module):
             The total penalty, a differentiable scalar.
         """
         return self.readout.regularization(**coefs)
+
+
+def build_encoder_net(config, state_dict=None):
+    """The encoder network a configuration describes.
+
+    Parameters
+    ----------
+    config : dict
+        ``backbone`` (a name of :data:`BACKBONES`), ``n_voxels``, ``image_size``,
+        ``branch_channels``, ``branch_strides``, ``dropout`` and optionally
+        ``space_init``, ``channel_init``, ``space_model`` (the keyword arguments of
+        :class:`EncoderNet`); what ``ImageEncoder`` stores with its model.
+    state_dict : dict or None, default=None
+        Backbone weights; None leaves the backbone random.
+
+    Returns
+    -------
+    net : EncoderNet
+
+    Examples
+    --------
+    >>> from neurodecode.models import build_encoder_net
+    >>> net = build_encoder_net({"backbone": "efficientnet_lite0", "n_voxels": 5,
+    ...                          "image_size": 32, "branch_channels": 4,
+    ...                          "branch_strides": [4, 4, 8, 8], "dropout": 0.0})
+    >>> net.n_voxels
+    5
+    """
+    from ._backbones import get_backbone_spec
+    from ._frozen_nets import build_feature_extractor
+
+    spec = get_backbone_spec(config["backbone"])
+    backbone = build_feature_extractor(config["backbone"], spec.encoder_taps, state_dict)
+    return EncoderNet(backbone, config["n_voxels"], config["image_size"],
+                      branch_channels=config["branch_channels"],
+                      branch_strides=tuple(config["branch_strides"]),
+                      dropout=config["dropout"],
+                      space_init=config.get("space_init", "glorot"),
+                      channel_init=config.get("channel_init", "glorot"),
+                      space_model=config.get("space_model", "free"))
+
+
+def smallest_image_size(config, start=1, largest=4096):
+    """The smallest image side at least ``start`` at which the encoder of ``config`` can be
+    built (its last feature maps fine enough for the spatial read-out), or None.
+
+    The network is built on the meta device: shapes only, no memory, no weights.
+
+    Parameters
+    ----------
+    config : dict
+        As in :func:`build_encoder_net` (its ``image_size`` is ignored).
+    start : int, default=1
+        The side to start from.
+    largest : int, default=4096
+        Sides beyond this are not tried.
+
+    Returns
+    -------
+    side : int or None
+        ``start`` itself when the encoder builds there; None when no side up to
+        ``largest`` does.
+    """
+    def builds(side):
+        try:
+            with torch.device("meta"):
+                build_encoder_net({**config, "image_size": side})
+        except (ValueError, RuntimeError):  # grid too coarse / feature map empty
+            return False
+        return True
+
+    if builds(start):
+        return start
+    lo, hi = start, max(2 * start, 16)  # builds(lo) is False; find the smallest True
+    while not builds(hi):
+        lo, hi = hi, 2 * hi
+        if hi > largest:
+            return None
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if builds(mid) else (mid, hi)
+    return hi

@@ -1,14 +1,17 @@
-"""Phase I (encoder) and phase II (decoder) training loops, batching, schedules, checkpoints."""
+"""Fitting the encoder (phase I) and the decoder (phase II) from validated arrays
+(:func:`fit_encoder`, :func:`fit_decoder`: networks, losses, seeding, checkpoints), and the
+training loops, batching and schedules beneath them."""
 from ._augment import random_shift
-from ._checkpoint import CheckpointManager, fingerprint
+from ._fit import fit_decoder, fit_encoder
 from ._phase1 import Phase1Config, train_encoder
-from ._phase2 import Phase2Config, train_decoder
+from ._phase2 import DE_LOSSES, Phase2Config, train_decoder
 
 __all__ = [
-    "CheckpointManager",
+    "DE_LOSSES",
     "Phase1Config",
     "Phase2Config",
-    "fingerprint",
+    "fit_decoder",
+    "fit_encoder",
     "random_shift",
     "train_decoder",
     "train_encoder",

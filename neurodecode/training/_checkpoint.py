@@ -1,7 +1,6 @@
 """Checkpoints written every N epochs, so that an interrupted fit resumes where it stopped."""
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import numpy as np

@@ -193,16 +193,24 @@ def test_bad_input_to_fit(problem, make_args, match, exc):
 
 
 @pytest.mark.parametrize("params, match, exc", [
-    (dict(backbone="vgg18"), r"backbone='vgg18' is not a known backbone", ValueError),
-    (dict(batch_size=0), r"batch_size must be in \[1, inf\); got 0", ValueError),
-    (dict(alpha=1.5), r"alpha must be in \[0.0, 1.0\]; got 1.5", ValueError),
-    (dict(max_shift=2.5), "max_shift must be an int", TypeError),
-    (dict(cache_features=True, max_shift=3), "cache_features=True needs max_shift=0",
+    (dict(backbone="vgg18"), r"ImageEncoder.backbone='vgg18' is not a known backbone",
      ValueError),
-    (dict(device="tpu"), "not a valid torch device", ValueError),
-    (dict(resume=True), "resume=True needs checkpoint_dir", ValueError),
+    (dict(batch_size=0), r"ImageEncoder.batch_size must be in \[1, inf\); got 0", ValueError),
+    (dict(alpha=1.5), r"ImageEncoder.alpha must be in \[0.0, 1.0\]; got 1.5", ValueError),
+    (dict(max_shift=2.5), "ImageEncoder.max_shift must be an int", TypeError),
+    (dict(cache_features=True, max_shift=3),
+     "ImageEncoder.cache_features=True needs ImageEncoder.max_shift=0", ValueError),
+    (dict(cache_features="yes"), "ImageEncoder.cache_features must be 'auto', True or False",
+     ValueError),
+    (dict(device="tpu"), "ImageEncoder.device: .*not a valid torch device", ValueError),
+    (dict(resume=True), "ImageEncoder.resume=True needs ImageEncoder.checkpoint_dir",
+     ValueError),
     (dict(weights=3), "weights must be 'imagenet', None or a path", TypeError),
-    (dict(space_init="zeros"), "space_init must be 'uniform' or 'glorot'", ValueError),
+    (dict(space_init="zeros"), "ImageEncoder.space_init must be 'uniform' or 'glorot'",
+     ValueError),
+    (dict(random_state=-1), "ImageEncoder.random_state must be a non-negative int",
+     ValueError),
+    (dict(lr_milestones=(3, 0)), r"ImageEncoder.lr_milestones\[1\] must be in", ValueError),
 ])
 def test_bad_hyper_parameters(problem, params, match, exc):
     images, X = problem

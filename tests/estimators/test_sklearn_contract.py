@@ -245,12 +245,13 @@ def test_not_fitted(small):
 # -- a pre-fitted encoder through clone and cross-validation ----------------------------------
 @pytest.fixture
 def encoder_fits(small, monkeypatch):
-    """A fitted encoder, and the list of ImageEncoder.fit calls made after it."""
+    """A fitted encoder, and the list of encoder fits made after it (every fit, public or
+    the decoder's inner one, trains through ImageEncoder._fit_checked)."""
     X, images = small
     encoder = ImageEncoder(**ENC).fit(images, X)
     calls = []
-    original = ImageEncoder.fit
-    monkeypatch.setattr(ImageEncoder, "fit",
+    original = ImageEncoder._fit_checked
+    monkeypatch.setattr(ImageEncoder, "_fit_checked",
                         lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
     return encoder, calls
 

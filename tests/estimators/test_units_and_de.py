@@ -82,10 +82,10 @@ def test_memorisation_diagnostic_through_fit(data):
 
 
 @pytest.mark.parametrize("params, match", [
-    ({"de_loss": "mse"}, "de_loss must be one of"),
-    ({"subaverage_fraction": 0.0}, "subaverage_fraction"),
-    ({"subaverage_fraction": 1.5}, "subaverage_fraction"),
-    ({"de_dropout": 1.0}, "de_dropout"),
+    ({"de_loss": "mse"}, "SelfSupervisedDecoder.de_loss must be 'paper' or 'authors'"),
+    ({"subaverage_fraction": 0.0}, "SelfSupervisedDecoder.subaverage_fraction"),
+    ({"subaverage_fraction": 1.5}, "SelfSupervisedDecoder.subaverage_fraction"),
+    ({"de_dropout": 1.0}, "SelfSupervisedDecoder.de_dropout"),
 ])
 def test_bad_de_options(data, params, match):
     X, S, Xu, U, _ = data

@@ -132,7 +132,7 @@ def test_de_dropout_is_on_only_in_the_de_pass():
 
 
 def test_repeats_train_on_fresh_subaverages_and_resume_bit_identically(tmp_path):
-    from neurodecode.training import CheckpointManager
+    from neurodecode.training._checkpoint import CheckpointManager
 
     enc, dec0, loss = _setup()
     X, S = torch.randn(8, 6), torch.rand(8, 3, 32, 32)

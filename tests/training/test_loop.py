@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from neurodecode.training import CheckpointManager
+from neurodecode.training._checkpoint import CheckpointManager
 from neurodecode.training._loop import EpochLoop
 
 CPU = torch.device("cpu")

@@ -1,0 +1,116 @@
+"""The report's metrics made public (issue 22): extra per-image scores, paired tests per
+metric, the gallery built chunk by chunk, the linear fMRI oracle."""
+import numpy as np
+import pytest
+from scipy import stats
+
+from neurodecode.metrics import (
+    IMAGE_SCORES,
+    ColorHistogramGallery,
+    ImageScore,
+    evaluate_reconstructions,
+    linear_oracle_ranks,
+    paired_tests,
+)
+
+
+def _pairs(n=8, seed=0):
+    rng = np.random.default_rng(seed)
+    images = rng.random((n, 12, 12, 3))
+    rec = np.clip(images + 0.2 * rng.standard_normal(images.shape), 0, 1)
+    return rec, images
+
+
+def test_every_registered_score_and_an_extra_one_reach_per_image_and_summary():
+    rec, images = _pairs()
+
+    def mean_brightness_error(r, g):  # a hand-checkable score
+        return -np.abs(r.mean(axis=(1, 2, 3)) - g.mean(axis=(1, 2, 3)))
+
+    res = evaluate_reconstructions(rec, images, identification_n=2,
+                                   distance="pixel_correlation", n_trials=None,
+                                   scores={"brightness": mean_brightness_error}, n_boot=200)
+    assert list(res.scores) == [*IMAGE_SCORES, "brightness"]
+    for name, score in IMAGE_SCORES.items():
+        np.testing.assert_array_equal(res.per_image[name], score.function(rec, images))
+        np.testing.assert_array_equal(res[name], res.scores[name])
+    expected = mean_brightness_error(rec.astype(np.float32), images.astype(np.float32))
+    np.testing.assert_allclose(res.per_image["brightness"], expected, rtol=1e-6)
+    row = res.summary.set_index("metric").loc["brightness"]
+    assert row["mean"] == pytest.approx(expected.mean(), rel=1e-6) and row["n"] == 8
+    assert res.image_scores["brightness"].label == "brightness"
+
+
+def test_extra_scores_are_checked():
+    rec, images = _pairs()
+    with pytest.raises(ValueError, match="'ssim' is already computed"):
+        evaluate_reconstructions(rec, images, identification_n=2, n_trials=None,
+                                 distance="pixel_correlation", scores={"ssim": np.mean})
+    with pytest.raises(ValueError, match=r"one score per image, shape \(8,\)"):
+        evaluate_reconstructions(rec, images, identification_n=2, n_trials=None,
+                                 distance="pixel_correlation",
+                                 scores={"bad": lambda r, g: np.zeros(3)})
+    with pytest.raises(TypeError, match="scores must be a dict"):
+        evaluate_reconstructions(rec, images, identification_n=2, n_trials=None,
+                                 distance="pixel_correlation", scores=[np.mean])
+    with pytest.raises(TypeError, match=r"scores\['x'\] must be a function"):
+        evaluate_reconstructions(rec, images, identification_n=2, n_trials=None,
+                                 distance="pixel_correlation", scores={"x": 3})
+    assert isinstance(IMAGE_SCORES["pixcorr"], ImageScore)
+
+
+def test_paired_tests_equal_scipy_wilcoxon_per_metric():
+    rng = np.random.default_rng(1)
+    a = {"m1": rng.random(20), "m2": rng.random(20), "only_a": rng.random(20)}
+    b = {"m1": a["m1"] - 0.1 + 0.05 * rng.random(20), "m2": rng.random(20)}
+    t = paired_tests(a, b)
+    assert list(t) == ["m1", "m2"]  # the shared columns
+    for m in t:
+        assert t[m]["pvalue"] == pytest.approx(stats.wilcoxon(a[m], b[m]).pvalue)
+        assert t[m]["n"] == 20
+    named = paired_tests(a, b, columns={"first": "m1"}, alternative="greater")
+    assert named["first"]["pvalue"] == pytest.approx(
+        stats.wilcoxon(a["m1"], b["m1"], alternative="greater").pvalue)
+    with pytest.raises(ValueError, match="reference has no column 'only_a'"):
+        paired_tests(a, b, columns=["only_a"])
+
+
+def test_fit_from_equals_partial_fit_chunk_by_chunk_and_feeds_other_galleries():
+    rng = np.random.default_rng(2)
+    pool = {c: rng.random((3, 8, 8, 3)) for c in range(7)}
+    calls = []
+
+    def images_of(classes):
+        calls.append(list(classes))
+        return (np.concatenate([pool[c] for c in classes]), np.repeat(classes, 3))
+
+    g, other = ColorHistogramGallery(bins=3), ColorHistogramGallery(bins=2)
+    g.fit_from(images_of, np.arange(7), chunk_size=3, also=[other])
+    assert calls == [[0, 1, 2, 3], [4, 5, 6]]  # array_split into 7 // 3 = 2 chunks
+    ref = ColorHistogramGallery(bins=3).fit(np.concatenate(list(pool.values())),
+                                            np.repeat(np.arange(7), 3))
+    np.testing.assert_allclose(g.centroids_, ref.centroids_)
+    ref2 = ColorHistogramGallery(bins=2).fit(np.concatenate(list(pool.values())),
+                                             np.repeat(np.arange(7), 3))
+    np.testing.assert_allclose(other.centroids_, ref2.centroids_)
+    g.fit_from(images_of, [0, 1], chunk_size=50)  # refits: forgets what came before
+    assert g.classes_.tolist() == [0, 1]
+    with pytest.raises(ValueError, match="chunk_size must be a positive int"):
+        g.fit_from(images_of, [0], chunk_size=0)
+
+
+def test_linear_oracle_recovers_classes_from_fmri_linear_in_the_embedding():
+    rng = np.random.default_rng(3)
+    labels = np.arange(60) % 5
+    images = rng.random((60, 8, 8, 3)) * 0.2
+    images[..., labels % 3] += (labels[:, None, None] / 5)[..., None] * 0  # noise only
+    images[:, :, :, 0] = (labels[:, None, None] + 0.5) / 5  # red level = class
+    g = ColorHistogramGallery(bins=5).fit(images, labels)
+    X = g.embed(images) @ rng.standard_normal((125, 40))
+    ranks, alpha = linear_oracle_ranks(X[:45], images[:45], X[45:], labels[45:], g)
+    assert ranks.tolist() == [1] * 15 and alpha > 0
+    X_noise = rng.standard_normal(X.shape)  # fMRI unrelated to the images: about chance
+    ranks, _ = linear_oracle_ranks(X_noise[:45], images[:45], X_noise[45:], labels[45:], g)
+    assert ranks.mean() > 1.5
+    with pytest.raises(ValueError, match="X_test"):
+        linear_oracle_ranks(X[:45], images[:45], X[45:, :10], labels[45:], g)

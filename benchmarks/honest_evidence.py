@@ -379,7 +379,7 @@ def final_job(arm, penalty, epochs, size_name, seed, device, workdir, fmri_sourc
     size = SIZES[size_name]
     s = load_subject(workdir, seed)
     encoder = joblib.load(Path(workdir) / f"encoder_{seed}.joblib")
-    gallery = ClassGallery.load(Path(workdir) / f"gallery_{seed}.npz", device=device)
+    gallery = ClassGallery.load(Path(workdir) / f"gallery_{seed}.pt", device=device)
     spec = dict(ARMS[arm])
     if fmri_source == "subaverage":
         spec["fmri"] = "subaverage"
@@ -449,7 +449,7 @@ def prepare_seed(size_name, seed, device, workdir, fold, threads=None):
     out["encoder_voxel_r_median"] = float(np.median(
         encoder.voxel_scores(s.images_test, s.X_test)))
     gallery, colors = build_gallery(s, size, device)
-    gallery.save(Path(workdir) / f"gallery_{seed}.npz")
+    gallery.save(Path(workdir) / f"gallery_{seed}.pt")
     out["subject"] = subject_statistics(s, random_state=seed)
     out["bounds"] = class_bounds(s, gallery, colors)
     return out
@@ -762,7 +762,7 @@ def main(argv=None):
         raise SystemExit("--chosen is needed without tuning")
     done_prep = {r["seed"]: r for r in read_log([log]) if r["job"] == "prepare_seed"}
     need = [sd for sd in args.seeds
-            if sd not in done_prep or not (work / f"gallery_{sd}.npz").exists()
+            if sd not in done_prep or not (work / f"gallery_{sd}.pt").exists()
             or (tune and sd == args.seeds[0] and not done_prep[sd].get("fold"))]
     par(delayed(prepare_seed)(args.size, sd, args.device, str(work),
                               tune and sd == args.seeds[0], **kw) for sd in need)

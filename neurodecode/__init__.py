@@ -8,11 +8,11 @@ from ._errors import (
     CheckpointError,
     FMRIUnitsWarning,
     ModelFileError,
+    WeightsNotFoundError,
 )
 from ._io import load
 from ._unpaired import Unpaired, concat_unpaired_fmri
 from ._version import __version__
-from ._weights import WeightsNotFoundError
 from .estimators import ImageEncoder, SelfSupervisedDecoder
 
 __all__ = [

@@ -1,6 +1,15 @@
-"""Shared parameter docs (nilearn's ``fill_doc`` pattern): one wording everywhere."""
+"""Shared parameter docs (nilearn's ``fill_doc`` pattern): one wording everywhere.
+
+An entry may be a template: ``$name`` fields filled from :data:`defaults` (the usual
+values), which a docstring overrides where its object differs, e.g.
+``%(n_trials: default=None)s`` or ``%(random_state_draws: what=textures)s``.
+"""
+import re
+from string import Template
 
 docdict = {}
+#: The default values of the template fields of each templated entry.
+defaults = {}
 
 docdict["weights"] = """weights : "imagenet", None or path, default="imagenet"
     Pretrained weights of the frozen networks. ``"imagenet"`` loads torchvision weights
@@ -60,12 +69,8 @@ docdict["verbose"] = """verbose : int, default=0
 
 docdict["checkpoint"] = """checkpoint_dir : path-like or None, default=None
     Folder where training state is written every ``checkpoint_every`` epochs and after the
-    last one. None disables checkpoints. It is created and test-written before the first
-    step (a file, a path below a file or a read-only folder fail at once), and locked for
-    the whole fit: a second fit on the same folder gets
-    :class:`~neurodecode.CheckpointDirInUseError` (the OS releases the lock when the fit
-    ends or its process dies).
-checkpoint_every : int, default=10
+    last one. None disables checkpoints.$lock
+checkpoint_every : int, default=$every
     Epochs between checkpoints.
 resume : bool, default=False
     Continue an interrupted fit from the checkpoint in ``checkpoint_dir``: same data and
@@ -74,6 +79,13 @@ resume : bool, default=False
     checkpoint's epoch. With ``random_state=None`` the interrupted fit's state (weights,
     optimiser, generators) is resumed whatever seed it drew. The result is identical to an
     uninterrupted run on the CPU."""
+defaults["checkpoint"] = {
+    "every": "10",
+    "lock": (" It is created and test-written before the first step (a file, a path below a "
+             "file or a read-only folder fail at once), and locked for the whole fit: a "
+             "second fit on the same folder gets :class:`~neurodecode.CheckpointDirInUseError` "
+             "(the OS releases the lock when the fit ends or its process dies)."),
+}
 
 
 docdict["verbose_demo"] = """verbose : int, default=1
@@ -181,18 +193,16 @@ docdict["device_eval"] = """device : "auto", "cpu", "cuda" or torch.device, defa
     on the CPU."""
 
 docdict["random_state_eval"] = """random_state : int, RandomState or None, default=0
-    Seeds the random draws (random trials of the n-way protocols, bootstrap resamples).
-    Seeded by default so that reports are repeatable; None draws fresh randomness at every
-    call."""
+    Seeds the random draws ($what). Seeded by default so that reports are repeatable; None
+    draws fresh randomness at every call."""
+defaults["random_state_eval"] = {
+    "what": "random trials of the n-way protocols, bootstrap resamples"}
 
-docdict["n_trials"] = """n_trials : int or None, default=1000
+docdict["n_trials"] = """n_trials : int or None, default=$default
     Random trials per image (the paper: 1000), each drawing the ``n - 1`` competitors
     (distractor images or other classes) at random. None gives the exact expected rate
-    (hypergeometric), free of sampling noise."""
-
-docdict["n_trials_exact"] = """n_trials : int or None, default=None
-    None gives the exact expected accuracy (hypergeometric), free of sampling noise, which
-    suits model selection; an int draws that many random trials per image instead."""
+    (hypergeometric), free of sampling noise, which suits model selection."""
+defaults["n_trials"] = {"default": "1000"}
 
 docdict["n_boot"] = """n_boot : int, default=10000
     Bootstrap resamples (of the images, with replacement) behind each confidence interval
@@ -228,11 +238,9 @@ docdict["random_state_seed"] = """random_state : int, RandomState instance or No
 docdict["device_model"] = """device : str, torch.device or None, default=None
     Where to compute; None: the device the model's parameters are on."""
 
-docdict["random_state_images"] = """random_state : int, default=0
-    Seeds the random (uniform noise) input images."""
-
-docdict["random_state_textures"] = """random_state : int, default=0
-    Seeds the random textures inside the bars."""
+docdict["random_state_draws"] = """random_state : int, default=0
+    Seeds the random $what."""
+defaults["random_state_draws"] = {"what": "(uniform noise) input images"}
 
 docdict["verbose_bar"] = """verbose : int, default=0
     A progress bar when > 0."""
@@ -271,20 +279,42 @@ resume : bool, default=False
     otherwise start afresh."""
 
 
+_PLACEHOLDER = re.compile(r"%\((\w+)(?::\s*(.*))?\)s")
+
+
+def render(name, overrides=""):
+    """The text of entry ``name``, its template fields filled from :data:`defaults` and
+    ``overrides`` (``"key=value; key2=value2"``)."""
+    entry = docdict[name]
+    if name not in defaults:
+        if overrides:
+            raise ValueError(f"docdict[{name!r}] is not a template; it takes no {overrides!r}.")
+        return entry
+    values = dict(defaults[name])
+    for item in filter(None, (p.strip() for p in overrides.split(";"))):
+        key, _, value = item.partition("=")
+        if key.strip() not in values:
+            raise ValueError(f"docdict[{name!r}] has no field {key.strip()!r}; its fields: "
+                             f"{sorted(values)}.")
+        values[key.strip()] = value.strip()
+    return Template(entry).substitute(values)
+
+
 def fill_doc(obj):
     """Fill ``%(name)s`` placeholders of a docstring from :data:`docdict`.
 
-    Each placeholder stands alone on its line; the entry is indented like that line.
+    Each placeholder stands alone on its line; the entry is indented like that line. A
+    templated entry takes its fields' values after a colon: ``%(name: key=value)s``.
     """
     doc = obj.__doc__
     if not doc:
         return obj
     lines = []
     for line in doc.splitlines():
-        stripped = line.strip()
-        if stripped.startswith("%(") and stripped.endswith(")s"):
+        match = _PLACEHOLDER.fullmatch(line.strip())
+        if match:
             indent = line[: len(line) - len(line.lstrip())]
-            entry = docdict[stripped[2:-2]]
+            entry = render(match.group(1), match.group(2) or "")
             lines.extend(indent + part if part else "" for part in entry.splitlines())
         else:
             lines.append(line)

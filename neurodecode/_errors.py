@@ -72,3 +72,29 @@ class FMRIUnitsWarning(UserWarning):
     >>> issubclass(FMRIUnitsWarning, UserWarning)
     True
     """
+
+
+class WeightsNotFoundError(FileNotFoundError):
+    """Pretrained weights are not on this machine.
+
+    Raised wherever ``weights="imagenet"`` or a weight path is resolved (estimators, the
+    evaluation networks of :mod:`neurodecode.metrics`) and the file is absent. neurodecode
+    never downloads weights behind the user's back nor falls back to random ones: the
+    message names the file expected and the command that fetches it on a machine with
+    internet access (``neurodecode download-weights``). A subclass of
+    :class:`FileNotFoundError`.
+
+    See Also
+    --------
+    neurodecode.metrics.FeatureModel : A frozen network that resolves its weights when built.
+
+    Examples
+    --------
+    >>> from neurodecode import WeightsNotFoundError
+    >>> from neurodecode.metrics import FeatureModel
+    >>> try:
+    ...     FeatureModel("vgg16", weights="/no/such/vgg16.pth")
+    ... except WeightsNotFoundError as exc:
+    ...     print(type(exc).__name__, isinstance(exc, FileNotFoundError))
+    WeightsNotFoundError True
+    """

@@ -340,3 +340,75 @@ def digest(obj, h=None):
     else:
         h.update(f"{type(obj).__name__}:{obj!r};".encode())
     return h
+
+
+def read_torch_file(path, what, error, advice=""):
+    """Read a file that :func:`torch.save` wrote, safely, with clear errors.
+
+    The one reader of the package's torch files (model files, checkpoints, class
+    galleries): a folder, a non-regular, empty, repacked or unreadable file is refused with
+    ``error`` (a subclass of ``ValueError``) naming the file and ``what`` it should be;
+    the content is loaded with ``torch.load(weights_only=True)`` (tensors and plain
+    containers only, nothing executed) on the CPU.
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+    what : str
+        What it should be ("neurodecode model file"), for messages.
+    error : type
+        The exception raised.
+    advice : str, default=""
+        Appended to every message (what to do).
+
+    Returns
+    -------
+    payload : object
+        What the file holds.
+
+    Raises
+    ------
+    FileNotFoundError
+        No file at ``path``.
+    """
+    import torch
+
+    name = os.fspath(path)
+    if not os.path.exists(name):
+        raise FileNotFoundError(f"{name}: no such {what}.")
+    if os.path.isdir(name):
+        raise error(f"{name} is a folder, not a {what}.{advice}")
+    if not os.path.isfile(name):
+        raise error(f"{name} is not a regular file (a device or a pipe?), not a {what}."
+                    f"{advice}")
+    if os.path.getsize(name) == 0:
+        raise error(f"{name} is empty (0 bytes): not a {what}.{advice}")
+    try:
+        check_torch_zip(name, what)
+    except ValueError as exc:
+        raise error(f"{exc}{advice}") from None
+    try:
+        return torch.load(name, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch's errors differ by defect and version
+        raise error(
+            f"{name} is truncated or not a {what} (it cannot be read as one: "
+            f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''})."
+            f"{advice}") from exc
+
+
+def seal(payload):
+    """``payload`` (a dict) with the SHA-256 of its content added as ``sha256``."""
+    return dict(payload, sha256=digest(payload).hexdigest())
+
+
+def unseal(payload, where, error, advice=""):
+    """``payload`` without its ``sha256``, after checking it against the content; a
+    missing or different checksum raises ``error`` naming ``where``."""
+    payload = dict(payload)
+    sealed = payload.pop("sha256", None)
+    if sealed != digest(payload).hexdigest():
+        what = ("does not match the checksum stored in it" if sealed else
+                "holds no checksum (written by an older neurodecode, or edited)")
+        raise error(f"{where} {what}: it was damaged or changed after it was written.{advice}")
+    return payload

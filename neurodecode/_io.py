@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from ._errors import ModelFileError
-from ._files import atomic_write, check_torch_zip, digest
+from ._files import atomic_write, digest, read_torch_file
 from ._version import __version__
 
 FORMAT = "neurodecode.estimator"
@@ -412,27 +412,7 @@ def save(estimator, path):
 
 
 def _read_payload(path):
-    name = os.fspath(path)
-    if not os.path.exists(name):
-        raise FileNotFoundError(f"{name}: no such model file.")
-    if os.path.isdir(name):
-        raise ModelFileError(f"{name} is a folder, not a neurodecode model file.")
-    if not os.path.isfile(name):
-        raise ModelFileError(f"{name} is not a regular file (a device or a pipe?), not a "
-                             "neurodecode model file.")
-    if os.path.getsize(name) == 0:
-        raise ModelFileError(f"{name} is empty (0 bytes): not a neurodecode model file.")
-    try:
-        check_torch_zip(name, "neurodecode model file")
-    except ValueError as exc:
-        raise ModelFileError(str(exc)) from None
-    try:
-        return torch.load(name, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch's errors differ by defect and version
-        raise ModelFileError(
-            f"{name} is truncated or not a neurodecode model file (it cannot be read as one: "
-            f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''})."
-        ) from exc
+    return read_torch_file(path, "neurodecode model file", ModelFileError)
 
 
 def load(path):

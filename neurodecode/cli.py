@@ -40,7 +40,7 @@ def _download_weights(args):
 
 
 def _demo(args):
-    from ._weights import WeightsNotFoundError
+    from ._errors import WeightsNotFoundError
     from .demo import check_demo_arguments, run_demo
 
     try:  # everything a user can get wrong is checked before any work
@@ -59,22 +59,27 @@ def _demo(args):
 
 
 def _reproduce(args):
-    from .demo import reproduce_god
+    from .demo import check_reproduce_arguments, reproduce_god
 
-    try:
-        results = reproduce_god(
-            args.bids_root, args.subject, args.out, stimulus_dir=args.stimulus_dir,
+    try:  # the inputs a user can get wrong, before any work; later errors keep their traceback
+        check_reproduce_arguments(
+            args.bids_root, args.out, stimulus_dir=args.stimulus_dir,
             unpaired_dir=args.unpaired_dir, gallery_dir=args.gallery_dir,
             weights_dir=args.weights, paper_backbones=args.paper_backbones,
-            source=args.source, rois=tuple(args.rois), image_size=args.image_size,
-            encoder_epochs=args.encoder_epochs, decoder_epochs=args.decoder_epochs,
-            n_unpaired_per_class=args.unpaired_per_class,
-            n_gallery_per_class=args.gallery_per_class, ablations=args.ablations,
-            decoder_penalty_weight=args.penalty_weight, cache=args.cache, device=args.device,
-            seed=args.seed, verbose=0 if args.quiet else 1, precision=args.precision)
+            device=args.device, precision=args.precision)
     except (FileNotFoundError, ValueError, TypeError) as exc:
         print(f"neurodecode reproduce god: error: {exc}", file=sys.stderr)
         return 2
+    results = reproduce_god(
+        args.bids_root, args.subject, args.out, stimulus_dir=args.stimulus_dir,
+        unpaired_dir=args.unpaired_dir, gallery_dir=args.gallery_dir,
+        weights_dir=args.weights, paper_backbones=args.paper_backbones,
+        source=args.source, rois=tuple(args.rois), image_size=args.image_size,
+        encoder_epochs=args.encoder_epochs, decoder_epochs=args.decoder_epochs,
+        n_unpaired_per_class=args.unpaired_per_class,
+        n_gallery_per_class=args.gallery_per_class, ablations=args.ablations,
+        decoder_penalty_weight=args.penalty_weight, cache=args.cache, device=args.device,
+        seed=args.seed, verbose=0 if args.quiet else 1, precision=args.precision)
     for name, tests in results["wilcoxon"].items():
         print(f"{name}: class rank p={tests['class_rank']['pvalue']:.2g}, "
               f"2-way p={tests['2-way']['pvalue']:.2g} (N={tests['class_rank']['n']})")

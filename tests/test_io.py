@@ -161,7 +161,7 @@ def test_empty_json_and_npy_files_are_refused(tmp_path):
     _refused(tmp_path / "m.npy", "is truncated or not a neurodecode model file")
     torch.save({"weights": torch.zeros(3)}, tmp_path / "other.pt")
     _refused(tmp_path / "other.pt", "not a neurodecode model file .no neurodecode header")
-    with pytest.raises(FileNotFoundError, match="no such model file"):
+    with pytest.raises(FileNotFoundError, match="no such neurodecode model file"):
         load(tmp_path / "missing.nd")
 
 
@@ -268,7 +268,7 @@ def test_load_reads_no_masker_cache(tmp_path):
     img, mask_img = nibabel.Nifti1Image(vol, np.eye(4)), nibabel.Nifti1Image(mask, np.eye(4))
     cache = tmp_path / "cache"
     masker = NiftiMasker(mask_img=mask_img, memory=str(cache), memory_level=5,
-                         standardize=neurodecode.estimators._base._nilearn_no_standardize())
+                         standardize=None)
     dec = SelfSupervisedDecoder(mask=masker, **DEC).fit(img, S)
     expected = dec.predict(img)
     pickles = list(cache.rglob("output.pkl"))

@@ -77,12 +77,29 @@ def test_reproduce_lists_every_missing_input_before_any_work(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
-def test_reproduce_refuses_a_gallery_without_the_test_classes(god_inputs, tmp_path, capsys):
+def test_reproduce_refuses_a_gallery_without_the_test_classes(god_inputs, tmp_path):
+    """Found once the subject is loaded (before any training): raised with its traceback,
+    as is every error after the argument checks (the CLI exits 2 only for those)."""
     root = god_inputs
-    code = main(["reproduce", "god", "--bids-root", str(root / "bids"), "--subject", "01",
-                 "--stimulus-dir", str(root / "bids" / "stimuli"),
-                 "--unpaired-dir", str(root / "unpaired"), "--gallery-dir",
-                 str(root / "unpaired"), "--out", str(tmp_path / "o"), "--image-size", "32",
-                 "--quiet"])
-    assert code == 2
-    assert "48 of the 50 test classes have no folder" in capsys.readouterr().err
+    with pytest.raises(FileNotFoundError, match="48 of the 50 test classes have no folder"):
+        main(["reproduce", "god", "--bids-root", str(root / "bids"), "--subject", "01",
+              "--stimulus-dir", str(root / "bids" / "stimuli"),
+              "--unpaired-dir", str(root / "unpaired"), "--gallery-dir",
+              str(root / "unpaired"), "--out", str(tmp_path / "o"), "--image-size", "32",
+              "--quiet"])
+
+
+def test_reproduce_keeps_the_traceback_of_a_failure_after_the_checks(god_inputs, tmp_path,
+                                                                       monkeypatch):
+    import neurodecode.demo as demo
+
+    def fails(*args, **kwargs):
+        raise ValueError("a failure after hours of training")
+
+    monkeypatch.setattr(demo, "reproduce_god", fails)
+    root = god_inputs
+    with pytest.raises(ValueError, match="after hours of training"):
+        main(["reproduce", "god", "--bids-root", str(root / "bids"), "--subject", "01",
+              "--stimulus-dir", str(root / "bids" / "stimuli"),
+              "--unpaired-dir", str(root / "unpaired"), "--gallery-dir",
+              str(root / "unpaired"), "--out", str(tmp_path / "o"), "--quiet"])

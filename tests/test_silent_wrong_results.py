@@ -103,7 +103,7 @@ def test_a_3d_volume_is_one_sample(niimg):
 
 
 def test_too_small_images_for_the_backbone_fail_before_training(arrays, monkeypatch):
-    import neurodecode.estimators._encoder as encoder_module
+    import neurodecode.training._fit as encoder_module
 
     X, _ = arrays
     monkeypatch.setattr(encoder_module, "train_encoder",

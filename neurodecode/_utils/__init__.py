@@ -1,7 +1,8 @@
-"""Shared maths used across neurodecode (one implementation each): correlations,
-z-scoring within runs."""
-from ._correlation import correlation_matrix, pearson_r, standardize_rows
+"""Shared helpers used across neurodecode (one implementation each): correlations,
+z-scoring within runs, per-voxel variance percentiles, numpy values in JSON."""
+from ._correlation import correlation, correlation_matrix, pearson_r, standardize_rows
+from ._json import json_default, jsonable
 from ._zscore import variance_percentiles, zscore_runs
 
-__all__ = ["correlation_matrix", "pearson_r", "standardize_rows", "variance_percentiles",
+__all__ = ["correlation", "correlation_matrix", "json_default", "jsonable", "pearson_r", "standardize_rows", "variance_percentiles",
            "zscore_runs"]

@@ -79,3 +79,17 @@ def correlation_matrix(a, b):
            [-1.,  1.]])
     """
     return standardize_rows(a) @ standardize_rows(b).T
+
+
+def correlation(a, b):
+    """Pearson r of two vectors (0 when either is constant), as a float.
+
+    Examples
+    --------
+    >>> from neurodecode._utils import correlation
+    >>> correlation([1, 2, 3], [2, 4, 7])
+    0.9933992677987828
+    """
+    a = np.asarray(a, dtype=np.float64).ravel()
+    b = np.asarray(b, dtype=np.float64).ravel()
+    return float(pearson_r(a[:, None], b[:, None])[0])

@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from .._docs import fill_doc
+from .._utils import correlation
 from ..backend import seed_from_random_state
 
 
@@ -163,7 +164,7 @@ def gradient_maps(encoder, *, n_images=8, batch_size=64, voxels=None, device=Non
         Fitted.
     %(prf_sampling)s
     %(device_model)s
-    %(random_state_images)s
+    %(random_state_draws)s
     %(verbose_bar)s
 
     Returns
@@ -271,7 +272,7 @@ def estimate_prf(encoder, *, n_images=8, batch_size=64, voxels=None, stimulus_de
     max_spread : float, default=0.12
         Confinement threshold, as a fraction of the image side.
     %(device_model)s
-    %(random_state_images)s
+    %(random_state_draws)s
     %(verbose_bar)s
     method : {"auto", "gradient", "gaussian"}, default="auto"
         "auto": "gaussian" for an encoder with Gaussian spatial maps, else "gradient".
@@ -450,7 +451,7 @@ def receptive_field_agreement(a, b, mask=None):
                          f"{len(mask)}.")
     if mask.sum() < 3:
         raise ValueError(f"at least 3 voxels are needed; got {int(mask.sum())}.")
-    out = {k: float(np.corrcoef(np.asarray(a[k])[mask], np.asarray(b[k])[mask])[0, 1])
+    out = {k: correlation(np.asarray(a[k])[mask], np.asarray(b[k])[mask])
            for k in ("x", "y", "eccentricity")}
     out["polar_angle"] = round(circular_correlation(np.asarray(a["polar_angle"])[mask],
                                                     np.asarray(b["polar_angle"])[mask]), 12)

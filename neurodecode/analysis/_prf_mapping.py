@@ -211,7 +211,7 @@ def map_prf(encoder, *, stimulus_degrees=12.0, n_orientations=4, n_steps=24, bar
     batch_size : int, default=64
         Images per forward pass (EncoderNet only; an ImageEncoder uses its own).
     %(device_model)s
-    %(random_state_textures)s
+    %(random_state_draws: what=textures inside the bars)s
 
     Returns
     -------

@@ -4,8 +4,9 @@ encoder's accuracy against the noise ceiling per ROI with its receptive fields
 (:func:`encoder_summary`, paper Fig 9)."""
 import numpy as np
 
+from .._docs import fill_doc
 from .._rois import EARLY_AREAS, HIGHER_AREAS
-from .._utils import pearson_r, variance_percentiles
+from .._utils import correlation, variance_percentiles
 from ._accuracy import noise_corrected_accuracy
 from ._noise_ceiling import noise_ceiling
 from ._prf import estimate_prf, prf_centres, receptive_field_agreement
@@ -17,11 +18,7 @@ def _check(subject, needs, name):
     return check_subject(subject, needs=needs, name=name)
 
 
-def _r(a, b):
-    """Pearson r of two vectors."""
-    return float(pearson_r(np.asarray(a)[:, None], np.asarray(b)[:, None])[0])
-
-
+@fill_doc
 def subject_statistics(subject, *, ceiling=None, random_state=0):
     """How hard a subject is, as a reader would describe real data.
 
@@ -37,8 +34,7 @@ def subject_statistics(subject, *, ceiling=None, random_state=0):
     ceiling : array-like of shape (n_voxels,) or None, default=None
         The split-half noise ceilings when already computed (else computed here with
         :func:`noise_ceiling`).
-    random_state : int, RandomState or None, default=0
-        Seeds the split-half ceiling when it is computed here.
+    %(random_state_eval: what=the split halves of the noise ceiling, when computed here)s
 
     Returns
     -------
@@ -56,7 +52,7 @@ def subject_statistics(subject, *, ceiling=None, random_state=0):
     ...                            n_test_repeats=4, n_voxels={"V1": 20, "LOC": 10},
     ...                            image_size=16, n_unpaired_classes=0, n_gallery_classes=3)
     >>> st = subject_statistics(s)
-    >>> st["voxels_per_roi"]["V1"], st["fmri_variance"]["train"]["p50"]
+    >>> st["voxels_per_roi"]["V1"], round(st["fmri_variance"]["train"]["p50"], 6)
     (20, 1.0)
     """
     subject = _check(subject, ("X_train", "X_test", "X_test_trials", "roi", "roi_masks"),
@@ -121,6 +117,22 @@ def class_bounds(subject, gallery, color_gallery):
     See Also
     --------
     neurodecode.metrics.ClassGallery.fit_from : Fits both galleries on the same images.
+
+    Examples
+    --------
+    >>> from functools import partial
+    >>> from neurodecode.analysis import class_bounds
+    >>> from neurodecode.datasets import make_synthetic_subject
+    >>> from neurodecode.metrics import ColorHistogramGallery
+    >>> s = make_synthetic_subject(n_train_classes=4, n_train_per_class=2, n_test_classes=3,
+    ...                            n_test_repeats=4, n_voxels={"V1": 20, "LOC": 10},
+    ...                            image_size=16, n_unpaired_classes=0, n_gallery_classes=5)
+    >>> g, colors = ColorHistogramGallery(), ColorHistogramGallery()
+    >>> _ = g.fit_from(partial(s.gallery_images, n_per_class=3), s.gallery_classes,
+    ...                also=[colors])
+    >>> b = class_bounds(s, g, colors)
+    >>> b["n_classes"], b["ground_truth_images"]["n"]
+    (5, 3)
     """
     from ..metrics import linear_oracle_ranks
 
@@ -149,6 +161,7 @@ def class_bounds(subject, gallery, color_gallery):
     }
 
 
+@fill_doc
 def encoder_summary(subject, encoder, voxel_r, *, ceiling=None, min_ceiling=0.3,
                     max_prf_voxels=600, random_state=0):
     """An encoder's accuracy against the noise ceiling per ROI, and its early-visual pRFs.
@@ -174,8 +187,7 @@ def encoder_summary(subject, encoder, voxel_r, *, ceiling=None, min_ceiling=0.3,
         Voxels below this ceiling get no noise-corrected r.
     max_prf_voxels : int, default=600
         At most this many V1-V3 voxels get a pRF.
-    random_state : int, RandomState or None, default=0
-        Seeds the split-half ceiling when it is computed here.
+    %(random_state_eval: what=the split halves of the noise ceiling, when computed here)s
 
     Returns
     -------
@@ -185,6 +197,15 @@ def encoder_summary(subject, encoder, voxel_r, *, ceiling=None, min_ceiling=0.3,
         simulated subject ``true_ceiling_median`` and ``r_vs_true_ceiling``), ``ceiling``
         (per voxel), ``min_ceiling``, and ``prf`` (the estimated table of the selected
         voxels, their ROI, the true centres and the agreement when known).
+
+    Examples
+    --------
+    >>> from neurodecode import ImageEncoder
+    >>> from neurodecode.analysis import encoder_summary
+    >>> encoder = ImageEncoder().fit(subject.images_train, subject.X_train)  # doctest: +SKIP
+    >>> r = encoder.voxel_scores(subject.images_test, subject.X_test)  # doctest: +SKIP
+    >>> summary = encoder_summary(subject, encoder, r)  # doctest: +SKIP
+    >>> [(row["roi"], row["corrected_median"]) for row in summary["per_roi"]]  # doctest: +SKIP
     """
     subject = _check(subject, ("X_test_trials", "roi_masks"), "encoder_summary(subject)")
     voxel_r = np.asarray(voxel_r, dtype=np.float64)
@@ -205,12 +226,12 @@ def encoder_summary(subject, encoder, voxel_r, *, ceiling=None, min_ceiling=0.3,
                "n_above_min_ceiling": int(np.isfinite(corrected[mask]).sum())}
         if true is not None:
             row["true_ceiling_median"] = float(np.median(true[mask]))
-            row["r_vs_true_ceiling"] = (_r(voxel_r[mask], true[mask]) if mask.sum() > 2
+            row["r_vs_true_ceiling"] = (correlation(voxel_r[mask], true[mask]) if mask.sum() > 2
                                         else float("nan"))
         rows.append(row)
     out = {"per_roi": rows, "ceiling": np.asarray(ceiling).tolist(), "min_ceiling": min_ceiling}
     if true is not None:
-        out["r_vs_true_ceiling"] = _r(voxel_r, true)
+        out["r_vs_true_ceiling"] = correlation(voxel_r, true)
 
     roi = np.full(len(voxel_r), "", object)
     for name in EARLY_AREAS:

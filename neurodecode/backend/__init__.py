@@ -2,15 +2,14 @@
 
 Nothing here runs at import time: the device is chosen when an estimator is fitted.
 """
-from ._convert import images_to_tensor, tensor_to_images, tensor_view, to_numpy, to_tensor
-from ._device import PRECISIONS, autocast, check_precision, precision_scope, resolve_device
-from ._inference import activation_bytes, batched_inference, inference_batch_size, iter_batches
-from ._memory import reuse_freed_memory
+from ._convert import images_to_tensor, tensor_view, to_numpy, to_tensor
+from ._device import autocast, check_precision, precision_scope, resolve_device
+from ._inference import batched_inference, inference_batch_size, iter_batches
+from ._memory import reuse_freed_memory  # noqa: F401  (internal: the training loops)
 from ._resize import resize
 from ._seed import seed_from_random_state, seeded
 
 __all__ = [
-    "activation_bytes",
     "autocast",
     "batched_inference",
     "check_precision",
@@ -20,10 +19,8 @@ __all__ = [
     "precision_scope",
     "resize",
     "resolve_device",
-    "reuse_freed_memory",
     "seed_from_random_state",
     "seeded",
-    "tensor_to_images",
     "tensor_view",
     "to_numpy",
     "to_tensor",

@@ -85,7 +85,6 @@ def images_to_tensor(images, device):
 
     See Also
     --------
-    tensor_to_images : The way back.
 
     Examples
     --------
@@ -96,33 +95,6 @@ def images_to_tensor(images, device):
     torch.Size([2, 3, 8, 8])
     """
     return to_tensor(images, device).permute(0, 3, 1, 2).contiguous()
-
-
-def tensor_to_images(tensor):
-    """Convert an (n, 3, H, W) tensor to (n, H, W, 3) float32 numpy images on the CPU.
-
-    Parameters
-    ----------
-    tensor : Tensor of shape (n, 3, H, W)
-        Any device; detached from the autograd graph.
-
-    Returns
-    -------
-    images : ndarray of shape (n, H, W, 3)
-        Float32, C-contiguous.
-
-    See Also
-    --------
-    images_to_tensor : The way there.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from neurodecode.backend import tensor_to_images
-    >>> tensor_to_images(torch.zeros(2, 3, 8, 8)).shape
-    (2, 8, 8, 3)
-    """
-    return np.ascontiguousarray(to_numpy(tensor.permute(0, 2, 3, 1)))
 
 
 def tensor_view(array):

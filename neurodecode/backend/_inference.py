@@ -125,7 +125,7 @@ def activation_bytes(module, sample):
     Examples
     --------
     >>> import torch
-    >>> from neurodecode.backend import activation_bytes
+    >>> from neurodecode.backend._inference import activation_bytes
     >>> net = torch.nn.Sequential(torch.nn.Linear(10, 100), torch.nn.ReLU())
     >>> activation_bytes(net, torch.zeros(1, 10))  # 4 * (10 + 100 + 100)
     840

@@ -8,7 +8,7 @@ from ._images import class_recipe, load_photographs, make_class_images, pink_noi
 from ._simulate_bids import simulate_bids
 from ._subject import FIELDS, Subject, check_subject, check_subjects
 from ._vim1 import load_vim1
-from ._synthetic import class_descriptor, gabor_energy, make_synthetic_subject
+from ._synthetic import gabor_energy, make_synthetic_subject
 
 __all__ = [
     "COMPOSITES",
@@ -19,7 +19,6 @@ __all__ = [
     "Subject",
     "check_subject",
     "check_subjects",
-    "class_descriptor",
     "class_recipe",
     "gabor_energy",
     "load_god",

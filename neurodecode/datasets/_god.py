@@ -215,7 +215,7 @@ def read_images(paths, image_size=None):
     >>> path = Path(tempfile.mkdtemp()) / "n01518878_10042.png"
     >>> Image.new("RGB", (40, 30), (255, 0, 0)).save(path)
     >>> images = read_images([path], image_size=16)
-    >>> images.shape, float(images[0, 0, 0, 0])
+    >>> images.shape, round(float(images[0, 0, 0, 0]), 5)
     ((1, 16, 16, 3), 1.0)
     """
     from PIL import Image

@@ -27,7 +27,7 @@ from .._docs import fill_doc
 from ..backend import seed_from_random_state
 from .._utils import zscore_runs
 from .._rois import COMPOSITES, ROIS
-from ._images import TEXTURES, class_recipe, make_class_images
+from ._images import make_class_images
 from ._subject import FMRI_UNITS, Subject
 
 # ~4500 voxels in roughly GOD's proportions (VC of sub-01..05: 4400-4700 voxels)
@@ -66,45 +66,6 @@ def run_layout(n, rng=None, run_length=RUN_LENGTH):
     for k, chunk in enumerate(np.array_split(order, n_runs)):
         runs[chunk] = k
     return runs
-
-
-@fill_doc
-def class_descriptor(seed, class_id):
-    """Category-level features of a class: a fixed-length summary of its recipe.
-
-    The class's first palette (object and background colours), texture (kind, frequency,
-    orientation), outline (Fourier coefficients), aspect, hollowness, scale and number of
-    objects. Images of the same class share it, whatever their own draws. The simulated
-    subject's voxels do not read it (they see only the images); it describes what a class
-    is, e.g. to check how much of it a model recovers.
-
-    Parameters
-    ----------
-    %(class_seed)s
-
-    Returns
-    -------
-    descriptor : ndarray of shape (33,)
-        Float64 features.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from neurodecode.datasets import class_descriptor
-    >>> d = class_descriptor(0, 3)
-    >>> d.shape, bool(np.array_equal(d, class_descriptor(0, 3)))
-    ((33,), True)
-    """
-    r = class_recipe(seed, int(class_id))
-    texture = np.zeros(len(TEXTURES))
-    texture[TEXTURES.index(r["texture"])] = 1.0
-    return np.concatenate([
-        r["colors"][0], r["colors"][1], r["background"][0], r["background"][1],
-        texture, [np.log(r["texture_freq"]), np.cos(2 * r["texture_angle"]),
-                  np.sin(2 * r["texture_angle"])],
-        r["fourier"][1:] * np.cos(r["phases"][1:]), r["fourier"][1:] * np.sin(r["phases"][1:]),
-        [np.log(r["aspect"]), float(r["hollow"]), r["scale"], r["n_objects"] / 3.0],
-    ])
 
 
 def gabor_energy(images, degrees, orientations=N_ORIENTATIONS,

@@ -1,6 +1,6 @@
 """The ``neurodecode demo`` pipeline (simulated subject, training, evaluation, report) and
 ``neurodecode reproduce`` (the same pipeline on a real GOD subject)."""
-from ._reproduce import reproduce_god
+from ._reproduce import check_reproduce_arguments, reproduce_god
 from ._run import (
     FULL,
     METHODS,
@@ -14,4 +14,5 @@ from ._run import (
 )
 
 __all__ = ["DemoSize", "FULL", "METHODS", "PipelineSettings", "QUICK", "check_demo_arguments",
+           "check_reproduce_arguments",
            "load_results", "reproduce_god", "run_demo", "run_pipeline"]

@@ -7,16 +7,7 @@ import json
 import numpy as np
 
 from .._rois import ROI_GROUPS
-
-
-def _json_default(obj):
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, (np.floating, np.integer, np.bool_)):
-        return obj.item()
-    if isinstance(obj, tuple):
-        return list(obj)
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+from .._utils import json_default
 
 
 def _png(fig, path):
@@ -169,7 +160,7 @@ def write_outputs(out, results, subject, fits, brain_maps=None):
                                   brain_maps, _brain_maps(brain_maps, subject.masker, out))))
 
     with open(out / "results.json", "w") as f:
-        json.dump(results, f, indent=1, default=_json_default)
+        json.dump(results, f, indent=1, default=json_default)
 
     proto = results["protocol"]
     meta = proto["subject"]

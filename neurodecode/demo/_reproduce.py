@@ -43,6 +43,63 @@ def _check_inputs(bids_root, stimulus_dir, unpaired_dir, gallery_dir, weights_di
 
 
 @fill_doc
+def check_reproduce_arguments(bids_root, out, *, stimulus_dir=None, unpaired_dir=None,
+                              gallery_dir=None, weights_dir=None, paper_backbones=False,
+                              device="auto", precision="auto"):
+    """Check every input of :func:`reproduce_god` that can be checked without loading.
+
+    The dataset root, the three image folders, the weight files (with
+    ``paper_backbones``), the device, the precision and the output folder
+    (:func:`check_demo_arguments`); every missing input is named at once.
+
+    Parameters
+    ----------
+    bids_root : path-like
+        The ds001246 root.
+    out : path-like
+        Output folder (created).
+    stimulus_dir, unpaired_dir, gallery_dir : path-like or None, default=None
+        The image folders, as in :func:`reproduce_god` (each must be given).
+    weights_dir : path-like or None, default=None
+        As in :func:`reproduce_god`.
+    paper_backbones : bool, default=False
+        As in :func:`reproduce_god` (its weight files must then exist).
+    %(device)s
+    precision : {"auto", "fp32", "bf16"}, default="auto"
+        As in :func:`reproduce_god`.
+
+    Returns
+    -------
+    out : pathlib.Path
+        The output folder, created.
+
+    Raises
+    ------
+    FileNotFoundError
+        Naming every missing input.
+    ValueError
+        For a bad device, precision or output folder.
+
+    Examples
+    --------
+    >>> from neurodecode.demo import check_reproduce_arguments
+    >>> check_reproduce_arguments("no/such/ds001246", "out")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: cannot reproduce: missing inputs:
+      - --bids-root no/such/ds001246: not a BIDS dataset root (no dataset_description.json)
+      ...
+    """
+    from ._run import check_demo_arguments
+
+    missing = _check_inputs(bids_root, stimulus_dir, unpaired_dir, gallery_dir, weights_dir,
+                            paper_backbones)
+    if missing:
+        raise FileNotFoundError("cannot reproduce: missing inputs:\n  - " + "\n  - ".join(missing))
+    return check_demo_arguments(out, device, False, precision)
+
+
+@fill_doc
 def reproduce_god(bids_root, subject, out, *, stimulus_dir=None, unpaired_dir=None,
                   gallery_dir=None, weights_dir=None, paper_backbones=False, source="preproc-spm",
                   rois=DEFAULT_ROIS, image_size=112, encoder_epochs=50, decoder_epochs=150,
@@ -116,14 +173,12 @@ def reproduce_god(bids_root, subject, out, *, stimulus_dir=None, unpaired_dir=No
     ...               unpaired_dir="imagenet/train", gallery_dir="imagenet/val")  # doctest: +SKIP
     """
     from ..datasets import load_god, load_image_folder
-    from ._run import (EFFICIENTNET, PAPER, PipelineSettings, _Log, check_demo_arguments,
-                       run_pipeline)
+    from ._run import EFFICIENTNET, PAPER, PipelineSettings, _Log, run_pipeline
 
-    missing = _check_inputs(bids_root, stimulus_dir, unpaired_dir, gallery_dir, weights_dir,
-                            paper_backbones)
-    if missing:
-        raise FileNotFoundError("cannot reproduce: missing inputs:\n  - " + "\n  - ".join(missing))
-    out = check_demo_arguments(out, device, False, precision)
+    out = check_reproduce_arguments(bids_root, out, stimulus_dir=stimulus_dir,
+                                    unpaired_dir=unpaired_dir, gallery_dir=gallery_dir,
+                                    weights_dir=weights_dir, paper_backbones=paper_backbones,
+                                    device=device, precision=precision)
     nets = dict(PAPER if paper_backbones else EFFICIENTNET)
     if paper_backbones and weights_dir is not None:
         import torch

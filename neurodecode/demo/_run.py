@@ -17,6 +17,7 @@ import numpy as np
 
 from .._docs import fill_doc
 from .._rois import ROIS
+from .._utils import jsonable
 from .._version import __version__
 
 METHODS = {
@@ -239,12 +240,6 @@ def _gallery(subject, size, nets, device, log):
     return gallery, colors
 
 
-def _jsonable(b):
-    """A result Bunch as a dict of plain Python values (arrays as lists)."""
-    return {k: v.tolist() if isinstance(v, (np.ndarray, np.generic)) else v
-            for k, v in b.items()}
-
-
 def _method_results(ev, fit):
     """One method's entry of results.json, from its :func:`evaluate_reconstructions` result:
     every per-image score (``ev.scores``) by its name, with the summary row's mean, SEM,
@@ -260,16 +255,16 @@ def _method_results(ev, fit):
         "loss_weights": fit["loss_weights"],
         "fit_seconds": fit["seconds"],
         "memorisation": fit.get("memorisation"),
-        **{f"identification_{name}": {str(k): _jsonable(v) for k, v in ident.items()}
+        **{f"identification_{name}": {str(k): jsonable(v) for k, v in ident.items()}
            for name, ident in ev.identification.items()},
-        "pairwise_identification_pixels": _jsonable(ev.pairwise_identification),
+        "pairwise_identification_pixels": jsonable(ev.pairwise_identification),
         **{name: score(name) for name in ev.scores},
         "class_rank": {**{k: v for k, v in ev.class_rank.items() if k != "protocol"},
                        "per_image": ev.class_ranks.tolist(),
                        "protocol": ev.class_rank["protocol"]},
-        "n_way_classification": {f"{n}-way top-{t}": _jsonable(v)
+        "n_way_classification": {f"{n}-way top-{t}": jsonable(v)
                                  for (n, t), v in ev.classification.items()},
-        "mindvis_50_way": _jsonable(ev.mindvis),
+        "mindvis_50_way": jsonable(ev.mindvis),
         "history": fit["decoder"].history_,
     }
 

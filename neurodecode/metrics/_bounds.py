@@ -55,7 +55,7 @@ def linear_oracle_ranks(X_train, images_train, X_test, labels_test, gallery,
     >>> X = g.embed(images) @ rng.standard_normal((64, 30))  # fMRI linear in the embedding
     >>> ranks, alpha = linear_oracle_ranks(X[:30], images[:30], X[30:], labels[30:], g)
     >>> ranks.tolist()
-    [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]
+    [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
     """
     from sklearn.linear_model import RidgeCV
 

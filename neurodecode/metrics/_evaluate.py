@@ -14,7 +14,7 @@ from ._identification import (
     pairwise_identification,
 )
 from ._image import IMAGE_SCORES, ImageScore
-from ._stats import bootstrap_ci, bootstrap_se, sem
+from ._stats import bootstrap_se, summarize
 
 
 def _distances(distance):
@@ -68,8 +68,11 @@ def _row(metric, values, protocol, random_state, n_boot, chance=None, bunch=None
     if bunch is not None:  # the metric's own summary (its CI was drawn when it was scored)
         mean, err, ci = bunch.mean, bunch.sem, bunch.ci95
     else:
-        mean, err = float(values.mean()), sem(values)
-        ci = bootstrap_ci(values, n_boot=n_boot, random_state=random_state)
+        try:
+            s = summarize(values, random_state=random_state, n_boot=n_boot)
+        except ValueError as exc:
+            raise ValueError(f"the per-image scores of {metric!r}: {exc}") from exc
+        mean, err, ci = s["mean"], s["sem"], s["ci95"]
     return {"metric": metric, "protocol": protocol, "mean": mean, "sem": err,
             "ci95_low": float(ci[0]), "ci95_high": float(ci[1]),
             "median": float(np.median(values)), "n": int(values.size), "chance": chance}

@@ -13,6 +13,9 @@ from .._validation import check_images
 from ..models import get_backbone_spec
 from ._classification import class_ranks
 
+#: The header of a saved gallery file.
+GALLERY_FORMAT = "neurodecode-class-gallery-1"
+
 
 @fill_doc
 class ClassGallery:
@@ -188,6 +191,7 @@ class ClassGallery:
                                    ).astype(np.float32)
         return self
 
+    @fill_doc
     def fit_from(self, images_of, classes, *, chunk_size=50, also=(), verbose=0):
         """Build the representatives from a source of images, a chunk of classes at a time.
 
@@ -209,8 +213,7 @@ class ClassGallery:
             ``max(1, n_classes // chunk_size)`` chunks).
         also : sequence of ClassGallery, default=()
             Other galleries fitted on the same images, chunk by chunk.
-        verbose : int, default=0
-            A progress bar over the chunks when > 0.
+        %(verbose_bar)s
 
         Returns
         -------
@@ -335,21 +338,34 @@ class ClassGallery:
         return class_ranks(S, self._true_index(labels, len(S)))
 
     def save(self, path):
-        """Save to ``.npz`` (centroids, classes, counts and settings; no pickled objects).
+        """Save to one sealed file (representatives, classes, counts and settings).
+
+        The file is written the way model files and checkpoints are: atomically, by
+        :func:`torch.save`, with the SHA-256 of its content, and read back by :meth:`load`
+        with ``torch.load(weights_only=True)`` (nothing pickled is executed).
 
         Parameters
         ----------
         path : str or path-like
-            The file; :func:`numpy.savez` adds ``.npz`` when it lacks that extension.
+            The file (e.g. ``gallery.pt``).
         """
+        import torch
+
+        from .._files import atomic_write, seal
+
         self._check_fitted()
         meta = {k: getattr(self, k) for k in self._saved_params}
         if "weights" in meta and meta["weights"] is not None:
             meta["weights"] = str(meta["weights"])
         meta.update(image_size_=int(self.image_size_))
-        np.savez(path, centroids=self.centroids_, classes=self.classes_.astype(str),
-                 classes_kind=str(self.classes_.dtype.kind), counts=self.counts_,
-                 meta=json.dumps(meta))
+        payload = seal({
+            "format": GALLERY_FORMAT, "class": type(self).__name__,
+            "centroids": torch.from_numpy(np.ascontiguousarray(self.centroids_)),
+            "classes": self.classes_.astype(str).tolist(),
+            "classes_kind": str(self.classes_.dtype.kind),
+            "counts": torch.from_numpy(np.asarray(self.counts_, dtype=np.int64)),
+            "meta": json.dumps(meta)})
+        atomic_write(path, lambda f: torch.save(payload, f), argument="path")
 
     @classmethod
     @fill_doc
@@ -359,7 +375,7 @@ class ClassGallery:
         Parameters
         ----------
         path : str or path-like
-            The ``.npz`` file.
+            The file.
         %(device_eval)s
 
         Returns
@@ -367,20 +383,36 @@ class ClassGallery:
         gallery : ClassGallery
             Fitted, with the settings it was saved with; :meth:`partial_fit` can add
             images to it.
+
+        Raises
+        ------
+        ValueError
+            The file is empty, truncated, not a gallery of this class, or was damaged or
+            edited after it was written (checksum mismatch).
         """
-        with np.load(Path(path), allow_pickle=False) as f:
-            meta = json.loads(str(f["meta"]))
-            image_size_ = meta.pop("image_size_")
-            if "device" in inspect.signature(cls).parameters:
-                meta["device"] = device
-            gallery = cls(**meta)
-            classes = f["classes"]
-            if str(f["classes_kind"]) in "iu":
-                classes = classes.astype(np.int64)
-            gallery.classes_ = classes
-            gallery.centroids_ = f["centroids"]
-            gallery.counts_ = f["counts"]
-            gallery.image_size_ = image_size_
+        from .._files import read_torch_file, unseal
+
+        name = str(Path(path))
+        what = f"neurodecode {cls.__name__} file"
+        payload = read_torch_file(path, what, ValueError)
+        if not isinstance(payload, dict) or payload.get("format") != GALLERY_FORMAT:
+            raise ValueError(f"{name} is not a {what} (no gallery header).")
+        payload = unseal(payload, name, ValueError)
+        if payload["class"] != cls.__name__:
+            raise ValueError(f"{name} holds a {payload['class']}; load it with "
+                             f"{payload['class']}.load.")
+        meta = json.loads(payload["meta"])
+        image_size_ = meta.pop("image_size_")
+        if "device" in inspect.signature(cls).parameters:
+            meta["device"] = device
+        gallery = cls(**meta)
+        classes = np.asarray(payload["classes"])
+        if payload["classes_kind"] in "iu":
+            classes = classes.astype(np.int64)
+        gallery.classes_ = classes
+        gallery.centroids_ = payload["centroids"].numpy()
+        gallery.counts_ = payload["counts"].numpy()
+        gallery.image_size_ = image_size_
         # partial_fit can go on adding images to a loaded gallery
         gallery._counts = {c.item(): int(n) for c, n in zip(gallery.classes_, gallery.counts_)}
         gallery._sums = {c.item(): gallery.centroids_[i].astype(np.float64) * gallery.counts_[i]

@@ -162,8 +162,21 @@ def edge_correlation(reconstructions, images):
 class ImageScore(NamedTuple):
     """One per-image score of :func:`~neurodecode.metrics.evaluate_reconstructions`.
 
-    ``function(reconstructions, images) -> ndarray (n,)``, higher is better; ``label``
-    heads report columns; ``protocol`` says what it measures.
+    Parameters
+    ----------
+    function : callable
+        ``function(reconstructions, images) -> ndarray of shape (n,)``, higher is better;
+        the ground truths come at the reconstructions' size.
+    label : str
+        The column header of the score in reports.
+    protocol : str
+        What it measures, in the summary table.
+
+    Examples
+    --------
+    >>> from neurodecode.metrics import IMAGE_SCORES
+    >>> IMAGE_SCORES["pixcorr"].label
+    'PixCorr'
     """
 
     function: Callable

@@ -106,7 +106,7 @@ def identification_accuracy(images, reconstructions, n=2, distance="pixel_correl
         Candidates per trial (chance 1/n); at least ``n`` images must be scored.
     distance : "pixel_correlation", "perceptual" or callable, default="pixel_correlation"
         As in :func:`n_way_identification`.
-    %(n_trials_exact)s
+    %(n_trials: default=None)s
     %(random_state_eval)s
 
     Returns
@@ -155,7 +155,7 @@ def make_identification_scorer(n=2, *, distance="pixel_correlation", n_trials=No
     distance : "pixel_correlation", "perceptual" or callable, default="pixel_correlation"
         A :class:`PerceptualDistance` instance picks the network (never the one the decoder
         was trained against).
-    %(n_trials_exact)s
+    %(n_trials: default=None)s
     %(random_state_eval)s
 
     Returns

@@ -731,12 +731,14 @@ def build_encoder_net(config, state_dict=None):
     Returns
     -------
     net : EncoderNet
+        The backbone with ``state_dict``'s weights, the read-out freshly initialised (from
+        torch's global generator).
 
     Examples
     --------
     >>> from neurodecode.models import build_encoder_net
     >>> net = build_encoder_net({"backbone": "efficientnet_lite0", "n_voxels": 5,
-    ...                          "image_size": 32, "branch_channels": 4,
+    ...                          "image_size": 64, "branch_channels": 4,
     ...                          "branch_strides": [4, 4, 8, 8], "dropout": 0.0})
     >>> net.n_voxels
     5
@@ -756,10 +758,10 @@ def build_encoder_net(config, state_dict=None):
 
 
 def smallest_image_size(config, start=1, largest=4096):
-    """The smallest image side at least ``start`` at which the encoder of ``config`` can be
-    built (its last feature maps fine enough for the spatial read-out), or None.
+    """The smallest image side from ``start`` on at which an encoder can be built.
 
-    The network is built on the meta device: shapes only, no memory, no weights.
+    At smaller sides the last feature maps of the backbone are too coarse for the spatial
+    read-out. The network is built on the meta device: shapes only, no memory, no weights.
 
     Parameters
     ----------
@@ -775,6 +777,14 @@ def smallest_image_size(config, start=1, largest=4096):
     side : int or None
         ``start`` itself when the encoder builds there; None when no side up to
         ``largest`` does.
+
+    Examples
+    --------
+    >>> from neurodecode.models import smallest_image_size
+    >>> config = {"backbone": "vgg16", "n_voxels": 1, "branch_channels": 32,
+    ...           "branch_strides": [4, 4, 8, 8], "dropout": 0.0}
+    >>> smallest_image_size(config, 8), smallest_image_size(config, 64)
+    (32, 64)
     """
     def builds(side):
         try:

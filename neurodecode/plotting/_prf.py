@@ -2,6 +2,7 @@
 import numpy as np
 
 from .._docs import fill_doc
+from .._utils import correlation
 from ._figures import _figure
 
 
@@ -12,7 +13,7 @@ def _agreement_text(est, true, key):
         return "n < 3"
     if key == "polar_angle":
         return f"circ. r = {circular_correlation(est, true):.2f} (n = {len(est)})"
-    return f"r = {np.corrcoef(est, true)[0, 1]:.2f} (n = {len(est)})"
+    return f"r = {correlation(est, true):.2f} (n = {len(est)})"
 
 
 @fill_doc

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from .._errors import CheckpointError
-from .._files import atomic_write, check_torch_zip, digest
+from .._files import atomic_write, read_torch_file, seal, unseal
 
 
 def fingerprint(config, *arrays):
@@ -33,7 +33,7 @@ def fingerprint(config, *arrays):
     Examples
     --------
     >>> import numpy as np
-    >>> from neurodecode.training import fingerprint
+    >>> from neurodecode.training._checkpoint import fingerprint
     >>> a = fingerprint({"lr": 1e-3, "n_epochs": 2}, np.zeros(3))
     >>> a == fingerprint({"n_epochs": 2, "lr": 1e-3}, np.zeros(3)), len(a)
     (True, 64)
@@ -101,7 +101,7 @@ class CheckpointManager:
     Examples
     --------
     >>> import tempfile
-    >>> from neurodecode.training import CheckpointManager
+    >>> from neurodecode.training._checkpoint import CheckpointManager
     >>> ckpt = CheckpointManager(tempfile.mkdtemp(), "phase1.ckpt", every=10,
     ...                          fingerprint="abc")
     >>> [epoch for epoch in range(1, 26) if ckpt.due(epoch, n_epochs=25)]
@@ -115,7 +115,7 @@ class CheckpointManager:
     >>> ckpt.load()  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    neurodecode._errors.CheckpointError: the checkpoint ... is truncated or not a ...
+    neurodecode._errors.CheckpointError: ...phase1.ckpt is truncated or not a neurodecode checkpoint ...
     """
 
     def __init__(self, directory, name, every, fingerprint, identity=None):
@@ -160,7 +160,7 @@ class CheckpointManager:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         payload = dict(payload, fingerprint=self.fingerprint,
                        identity=json.dumps(self.identity, sort_keys=True, default=str))
-        payload["sha256"] = digest(payload).hexdigest()  # sealed: a changed bit is found
+        payload = seal(payload)  # a changed bit is found when it is read
         atomic_write(self.path, lambda f: torch.save(payload, f), argument="checkpoint_dir")
 
     def _mismatch(self, stored):
@@ -198,27 +198,11 @@ class CheckpointManager:
         if not self.enabled or not self.path.is_file():
             return None
         where = f"the checkpoint {self.path}"
-        if self.path.stat().st_size == 0:
-            raise CheckpointError(f"{where} is empty (0 bytes); delete it, or set "
-                                  "resume=False to start over.")
-        try:
-            check_torch_zip(self.path, "neurodecode checkpoint")
-            payload = torch.load(self.path, map_location="cpu", weights_only=True)
-        except Exception as exc:  # torch's errors differ by defect and version
-            raise CheckpointError(
-                f"{where} is truncated or not a neurodecode checkpoint ({type(exc).__name__}"
-                f": {str(exc).splitlines()[0][:200] if str(exc) else ''}); delete it, or set "
-                "resume=False to start over.") from exc
+        advice = " Delete it, or set resume=False to start over."
+        payload = read_torch_file(self.path, "neurodecode checkpoint", CheckpointError, advice)
         if not isinstance(payload, dict) or "fingerprint" not in payload:
-            raise CheckpointError(f"{where} is not a neurodecode checkpoint; delete it, or set "
-                                  "resume=False to start over.")
-        sealed = payload.pop("sha256", None)
-        if sealed != digest(payload).hexdigest():
-            what = ("does not match the checksum stored in it" if sealed else
-                    "holds no checksum (written by an older neurodecode, or edited)")
-            raise CheckpointError(
-                f"{where} {what}: it was damaged or changed after it was written; delete it, "
-                "or set resume=False to start over.")
+            raise CheckpointError(f"{where} is not a neurodecode checkpoint.{advice}")
+        payload = unseal(payload, where, CheckpointError, advice)
         if payload.get("fingerprint") != self.fingerprint:
             raise CheckpointError(
                 f"{where} was written for {self._mismatch(payload.get('identity'))}; "

@@ -8,6 +8,8 @@ import dataclasses
 
 import torch
 
+from .._docs import fill_doc
+
 from ..backend import images_to_tensor, seeded, to_tensor
 from ..models import DecoderNet, ImageLoss, build_encoder_net, build_feature_extractor
 from ..models import get_backbone_spec
@@ -27,9 +29,10 @@ def _cache_fits(net, n_images, device):
     return 4 * n_images * sum(p.numel() for p in probe) <= CACHE_LIMIT_BYTES
 
 
+@fill_doc
 def fit_encoder(images, X, net_config, config, *, seed, device, state_dict=None,
-                cache_features="auto", checkpoint_dir=None, checkpoint_every=1,
-                identity=None, resume=False, verbose=0):
+                cache_features="auto", identity=None, checkpoint_dir=None,
+                checkpoint_every=10, resume=False, verbose=0):
     """Build and train the encoder (phase I) on validated pairs.
 
     Parameters
@@ -44,23 +47,17 @@ def fit_encoder(images, X, net_config, config, *, seed, device, state_dict=None,
         The schedule, losses and penalties (its ``cache_features`` is decided here).
     seed : int
         Seeds the network's initialisation and every draw of the training.
-    device : torch.device
-        Where to train.
+    %(device_torch)s
     state_dict : dict or None, default=None
         Backbone weights.
     cache_features : {"auto", True, False}, default="auto"
         Cache the backbone features of the (unshifted) images: "auto" when
         ``config.max_shift`` is 0 and they fit in :data:`CACHE_LIMIT_BYTES`.
-    checkpoint_dir : path-like or None, default=None
-        Folder of ``encoder.ckpt`` (None: no checkpoint).
-    checkpoint_every : int, default=1
-        Epochs between checkpoints.
     identity : dict or None, default=None
-        The settings the checkpoint is tied to (with a fingerprint of the data).
-    resume : bool, default=False
-        Resume from the checkpoint.
-    verbose : int, default=0
-        A progress bar when > 0.
+        The settings the checkpoint (``encoder.ckpt``) is tied to, with a fingerprint of
+        the data.
+    %(checkpoint: lock=)s
+    %(verbose_bar)s
 
     Returns
     -------
@@ -68,6 +65,20 @@ def fit_encoder(images, X, net_config, config, *, seed, device, state_dict=None,
         Trained, in eval mode.
     history : dict
         Per-epoch losses.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from neurodecode.training import Phase1Config, fit_encoder
+    >>> rng = np.random.default_rng(0)
+    >>> images = rng.random((8, 64, 64, 3), dtype=np.float32)
+    >>> X = rng.standard_normal((8, 5)).astype(np.float32)
+    >>> net_config = {"backbone": "efficientnet_lite0", "n_voxels": 5, "image_size": 64,
+    ...               "branch_channels": 4, "branch_strides": [4, 4, 8, 8], "dropout": 0.0}
+    >>> net, history = fit_encoder(images, X, net_config, Phase1Config(n_epochs=1, batch_size=4),
+    ...                            seed=0, device=torch.device("cpu"))
+    >>> history["epoch"]
+    [1]
     """
     with seeded(seed, device):
         generator = torch.Generator().manual_seed(seed + 1)
@@ -83,11 +94,12 @@ def fit_encoder(images, X, net_config, config, *, seed, device, state_dict=None,
     return net.eval(), history
 
 
+@fill_doc
 def fit_decoder(X, images, config, *, seed, device, perceptual_net, perceptual_state=None,
                 image_loss_weights=(1.0, 1.0, 1.0), encoder_net=None, X_unpaired=None,
                 unpaired_images=None, voxel_weights=None, de_voxel_weights=None,
-                unpaired_fmri_images=None, checkpoint_dir=None, checkpoint_every=1,
-                identity=None, resume=False, verbose=0):
+                unpaired_fmri_images=None, identity=None, checkpoint_dir=None,
+                checkpoint_every=10, resume=False, verbose=0):
     """Build the decoder and its image loss and train them (phase II) on validated data.
 
     Parameters
@@ -100,8 +112,7 @@ def fit_decoder(X, images, config, *, seed, device, perceptual_net, perceptual_s
         Schedule, loss weights and penalties.
     seed : int
         Seeds the decoder's initialisation and every draw of the training.
-    device : torch.device
-        Where to train (the encoder network must be there already).
+    %(device_torch)s
     perceptual_net : str
         Backbone of the perceptual loss (:func:`~neurodecode.models.get_backbone_spec`).
     perceptual_state : dict or None, default=None
@@ -118,8 +129,11 @@ def fit_decoder(X, images, config, *, seed, device, perceptual_net, perceptual_s
         Weights of the dense layer's l1 term and of the authors' L_DE.
     unpaired_fmri_images : ndarray of shape (m, S, S, 3) or None
         The images behind ``X_unpaired`` (the memorisation diagnostic only).
-    checkpoint_dir, checkpoint_every, identity, resume, verbose
-        As in :func:`fit_encoder` (the file is ``decoder.ckpt``).
+    identity : dict or None, default=None
+        The settings the checkpoint (``decoder.ckpt``) is tied to, with a fingerprint of
+        the data and of the encoder's weights.
+    %(checkpoint: lock=)s
+    %(verbose_bar)s
 
     Returns
     -------
@@ -129,6 +143,20 @@ def fit_decoder(X, images, config, *, seed, device, perceptual_net, perceptual_s
         Per-epoch losses.
     scales : Tensor
         The loss scales of the terms (:func:`train_decoder`).
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from neurodecode.training import Phase2Config, fit_decoder
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((8, 5)).astype(np.float32)
+    >>> images = rng.random((8, 32, 32, 3), dtype=np.float32)
+    >>> config = Phase2Config(n_epochs=1, batch_sizes=(4, 4, 4), loss_weights=(1.0, 0.0, 0.0))
+    >>> decoder, history, scales = fit_decoder(X, images, config, seed=0,
+    ...                                        device=torch.device("cpu"),
+    ...                                        perceptual_net="efficientnet_lite0")
+    >>> history["epoch"]
+    [1]
     """
     def tensor(a, images=False):
         if a is None:

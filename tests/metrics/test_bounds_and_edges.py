@@ -33,8 +33,8 @@ def test_color_gallery_ranks_and_roundtrip(tmp_path):
     labels = np.tile(np.arange(5), 4)
     gallery = ColorHistogramGallery(bins=6).fit(images[5:], labels[5:])
     np.testing.assert_array_equal(gallery.ranks(images[:5], labels[:5]), 1.0)
-    gallery.save(tmp_path / "g.npz")
-    again = ColorHistogramGallery.load(tmp_path / "g.npz")
+    gallery.save(tmp_path / "g.pt")
+    again = ColorHistogramGallery.load(tmp_path / "g.pt")
     np.testing.assert_allclose(again.centroids_, gallery.centroids_)
     assert again.bins == 6
 

@@ -82,7 +82,7 @@ def test_gallery_centroids_and_pearson_similarity(gallery_data, tmp_path):
     np.testing.assert_allclose(S, expected, atol=1e-5)
     ranks = gallery.ranks(images, labels)
     assert ranks.mean() < 1.5  # same-class noisy copies are recognised
-    path = tmp_path / "gallery.npz"
+    path = tmp_path / "gallery.pt"
     gallery.save(path)
     loaded = ClassGallery.load(path)
     np.testing.assert_array_equal(loaded.classes_, gallery.classes_)
@@ -123,8 +123,8 @@ def test_partial_fit_in_chunks_equals_fit(gallery_data, tmp_path):
     np.testing.assert_allclose(chunked.centroids_, whole.centroids_, rtol=1e-5, atol=1e-6)
     # a saved gallery keeps growing after loading
     first = ClassGallery(net="efficientnet_lite0").fit(images[:10], labels[:10])
-    first.save(tmp_path / "g.npz")
-    resumed = ClassGallery.load(tmp_path / "g.npz").partial_fit(images[10:], labels[10:])
+    first.save(tmp_path / "g.pt")
+    resumed = ClassGallery.load(tmp_path / "g.pt").partial_fit(images[10:], labels[10:])
     full = ClassGallery(net="efficientnet_lite0").fit(images, labels)
     np.testing.assert_allclose(resumed.centroids_, full.centroids_, rtol=1e-5, atol=1e-6)
 

@@ -72,10 +72,10 @@ def test_tidy_tables(pair, gallery):
                                    identification_n=(2,), distance="pixel_correlation",
                                    classification_n=(5,), top=(1,), n_trials=None,
                                    n_boot=500)
-    assert res.per_image.shape == (12, 6)
+    assert res.per_image.shape == (12, 7)
     assert list(res.per_image.columns) == [
         "identification pixel 2-way", "pairwise identification pixels", "pixcorr", "ssim",
-        "class rank", "classification 5-way top-1"]
+        "edge_correlation", "class rank", "classification 5-way top-1"]
     summary = res.summary.set_index("metric")
     assert (summary["n"] == 12).all()
     assert (summary["ci95_low"] <= summary["mean"]).all()

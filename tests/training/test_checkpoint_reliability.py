@@ -13,7 +13,7 @@ import time
 import numpy as np
 import pytest
 
-import neurodecode.estimators._encoder as encoder_module
+import neurodecode.training._fit as encoder_module  # where the encoder is trained
 from neurodecode import CheckpointDirInUseError, CheckpointError, ImageEncoder
 
 FAST = dict(weights=None, n_epochs=2, batch_size=8, checkpoint_every=1, random_state=0)

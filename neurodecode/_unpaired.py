@@ -305,7 +305,7 @@ def de_voxel_weights(voxel_snr, repeats, n_voxels, de_loss):
     if voxel_snr is not None:
         snr = np.asarray(voxel_snr, dtype=np.float64).ravel()
     elif repeats is not None:
-        from .analysis._noise_ceiling import snr as repeat_snr
+        from ._utils import snr as repeat_snr
 
         # (n, n_repeats, V), the layout snr() takes; a voxel without signal gets a tiny SNR
         snr = np.maximum(repeat_snr(repeats), 1e-6)

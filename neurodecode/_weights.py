@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from ._errors import WeightsNotFoundError
-from .models._backbones import get_backbone_spec
+from .models import get_backbone_spec
 
 
 def torch_cache_dir():

@@ -25,13 +25,7 @@ LAYERS = {
 }
 
 #: Imports that break a rule today (lazy, inside functions), each to be removed.
-KNOWN_EXCEPTIONS = {
-    ("_unpaired", "analysis._noise_ceiling"),   # snr() belongs below the estimators
-    ("_weights", "models._backbones"),
-    ("analysis", "estimators._decoder"),
-    ("analysis", "estimators._encoder"),
-    ("analysis", "metrics._stats"),
-}
+KNOWN_EXCEPTIONS = set()  # all fixed by issue 22; a new exception needs a reason here
 
 
 def _imports():

@@ -132,7 +132,7 @@ def prf_from_maps(maps, stimulus_degrees, *, sigma=3.0, power=10, max_spread=0.1
 
 
 def _encoder_net(encoder):
-    from ..estimators._encoder import ImageEncoder
+    from ..estimators import ImageEncoder
     from ..models import EncoderNet
 
     if isinstance(encoder, EncoderNet):
@@ -367,7 +367,7 @@ def decoder_receptive_fields(decoder, *, stimulus_degrees=12.0, power=1.0, max_s
     >>> decoder_receptive_fields(DecoderNet(n_voxels=4, image_size=32)).shape
     (4, 7)
     """
-    from ..estimators._decoder import SelfSupervisedDecoder
+    from ..estimators import SelfSupervisedDecoder
     from ..models import DecoderNet
 
     if isinstance(decoder, SelfSupervisedDecoder):

@@ -150,7 +150,7 @@ def fit_gaussian_prf(responses, apertures, stimulus_degrees, *,
 
 def _predict(encoder, images, batch_size, device):
     """Responses of a fitted ImageEncoder or an EncoderNet to (n, 3, s, s) images."""
-    from ..estimators._encoder import ImageEncoder
+    from ..estimators import ImageEncoder
 
     if isinstance(encoder, ImageEncoder):
         return encoder.predict(images.permute(0, 2, 3, 1).numpy())

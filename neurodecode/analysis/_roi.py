@@ -136,7 +136,7 @@ def roi_retraining(estimator, data, roi_sets, *, evaluate=None, leave_one_out=Fa
     from joblib import Parallel, delayed
     from sklearn.base import clone
 
-    from ..metrics._stats import bootstrap_ci
+    from ..metrics import bootstrap_ci
 
     from ..datasets import check_subject
 

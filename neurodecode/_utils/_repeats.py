@@ -1,0 +1,48 @@
+"""Repeated responses: their check and the per-voxel SNR (the authors' reference code),
+used by the analyses and by the decoder's unpaired-fMRI weights."""
+import numpy as np
+
+
+def check_trials(trials):
+    """``trials`` as a finite float64 (n_images, n_repeats, n_voxels) array."""
+    t = np.asarray(trials, dtype=np.float64)
+    if t.ndim != 3:
+        raise ValueError(
+            f"trials must have shape (n_images, n_repeats, n_voxels); got {t.shape}: pass a "
+            "subject's X_test_trials.")
+    if t.shape[0] < 3 or t.shape[1] < 2:
+        raise ValueError(f"trials needs at least 3 images and 2 repeats; got {t.shape[:2]}.")
+    if not np.all(np.isfinite(t)):
+        raise ValueError(f"trials contains {int((~np.isfinite(t)).sum())} NaN or infinite "
+                         "values.")
+    return t
+
+
+def snr(trials):
+    """Per-voxel SNR of repeated responses (the authors' reference code).
+
+    The variance over images of the mean over repeats, divided by the mean over images of
+    the variance over repeats (ddof=1): a single-trial signal-to-noise ratio plus
+    ``1 / n_repeats`` (the noise left in the means).
+
+    Parameters
+    ----------
+    trials : array-like of shape (n_images, n_repeats, n_voxels)
+        Single-trial responses to repeated images.
+
+    Returns
+    -------
+    snr : ndarray of shape (n_voxels,)
+        Non-negative; about ``signal variance / noise variance + 1 / n_repeats``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neurodecode.analysis import snr
+    >>> rng = np.random.default_rng(0)
+    >>> trials = rng.standard_normal((200, 1, 2)) * [1.0, 2.0] + rng.standard_normal((200, 50, 2))
+    >>> np.round(snr(trials), 1)  # signal variance 1 and 4 over noise variance 1
+    array([1., 4.])
+    """
+    t = check_trials(trials)
+    return t.mean(axis=1).var(axis=0) / t.var(axis=1, ddof=1).mean(axis=0)

@@ -321,3 +321,46 @@ def de_voxel_weights(voxel_snr, repeats, n_voxels, de_loss):
             f"voxel_snr must be {n_voxels} finite positive values (one per voxel); got shape "
             f"{snr.shape}, min {np.nanmin(snr) if snr.size else 'n/a'}.")
     return snr
+
+
+def check_unpaired_data(estimator, X, unpaired_fmri, marked, unpaired_images, weights, size):
+    """The unpaired fMRI and images that the switched-on terms of ``estimator`` (a
+    SelfSupervisedDecoder) use, validated: ``(X_unpaired or None, images or None)``, the
+    images at ``size``."""
+    from sklearn.utils.validation import validate_data
+
+    from ._validation import check_images
+
+    b_u, b_f = int(estimator.batch_sizes[1]), int(estimator.batch_sizes[2])
+    Xu = U = None
+    if weights[2] > 0:
+        name = ("the rows of X_paired marked unpaired (all-NaN images)" if marked
+                else "X_unpaired_fmri")
+        if marked:  # they went through every step X went through: same units
+            Xu = unpaired_fmri
+        else:
+            raw = unwrap(unpaired_fmri)
+            if np.ndim(raw) == 3 and not hasattr(raw, "affine"):  # repeats
+                Xu = check_repeats(raw, "X_unpaired_fmri", X.shape[1])
+                check_same_units(X, Xu.mean(axis=1))
+            else:
+                Xu = estimator._check_fmri(raw, "X_unpaired_fmri", n_voxels=X.shape[1])
+                if hasattr(raw, "columns"):  # DataFrame: its columns must be X's
+                    validate_data(estimator, raw, skip_check_array=True, reset=False)
+                check_same_units(X, Xu)
+        if len(Xu) < b_f:
+            raise ValueError(
+                f"{name} holds {len(Xu)} samples, fewer than the {b_f} drawn per step "
+                "(batch_sizes[2]); pass more unpaired fMRI or lower batch_sizes[2]. In "
+                "cross-validation, shuffle or group the folds so that each training fold "
+                "holds enough unpaired rows."
+            )
+    if weights[1] > 0:
+        U = check_images(unpaired_images, "unpaired_images", size=size, min_samples=1)
+        if len(U) < b_u:
+            raise ValueError(
+                f"unpaired_images holds {len(U)} images, fewer than the {b_u} drawn per "
+                "step (batch_sizes[1]); pass more unpaired images or lower "
+                "batch_sizes[1]."
+            )
+    return Xu, U

@@ -11,12 +11,12 @@ from nilearn.maskers import NiftiMasker
 
 from neurodecode.analysis import circular_correlation
 from neurodecode.plotting import plot_prf_maps, plot_voxel_map, values_to_img
-from neurodecode.estimators._base import _nilearn_no_standardize
+from neurodecode._validation import mask_masker
 from neurodecode.plotting._maps import _volume
 
 
 def _masker(img):
-    return NiftiMasker(img, standardize=_nilearn_no_standardize())
+    return mask_masker(img)
 
 
 @pytest.fixture(scope="module")

@@ -4,12 +4,11 @@ import numbers
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from .._docs import fill_doc
 from .._unpaired import (
-    check_repeats,
-    check_same_units,
+    check_unpaired_data,
     de_voxel_weights,
     unwrap,
     warn_if_sliceable,
@@ -350,42 +349,6 @@ class SelfSupervisedDecoder(NeuralEstimator):
                              f"got {int((~marked).sum())} sample(s).")
         return X[~marked], images, X[marked]
 
-    def _check_unpaired(self, X, unpaired_fmri, marked, unpaired_images, weights, size):
-        """The unpaired fMRI and images that the switched-on terms use, validated."""
-        b_u, b_f = int(self.batch_sizes[1]), int(self.batch_sizes[2])
-        Xu = U = None
-        if weights[2] > 0:
-            name = ("the rows of X_paired marked unpaired (all-NaN images)" if marked
-                    else "X_unpaired_fmri")
-            if marked:  # they went through every step X went through: same units
-                Xu = unpaired_fmri
-            else:
-                raw = unwrap(unpaired_fmri)
-                if np.ndim(raw) == 3 and not hasattr(raw, "affine"):  # repeats
-                    Xu = check_repeats(raw, "X_unpaired_fmri", X.shape[1])
-                    check_same_units(X, Xu.mean(axis=1))
-                else:
-                    Xu = self._check_fmri(raw, "X_unpaired_fmri", n_voxels=X.shape[1])
-                    if hasattr(raw, "columns"):  # DataFrame: its columns must be X's
-                        validate_data(self, raw, skip_check_array=True, reset=False)
-                    check_same_units(X, Xu)
-            if len(Xu) < b_f:
-                raise ValueError(
-                    f"{name} holds {len(Xu)} samples, fewer than the {b_f} drawn per step "
-                    "(batch_sizes[2]); pass more unpaired fMRI or lower batch_sizes[2]. In "
-                    "cross-validation, shuffle or group the folds so that each training fold "
-                    "holds enough unpaired rows."
-                )
-        if weights[1] > 0:
-            U = check_images(unpaired_images, "unpaired_images", size=size, min_samples=1)
-            if len(U) < b_u:
-                raise ValueError(
-                    f"unpaired_images holds {len(U)} images, fewer than the {b_u} drawn per "
-                    "step (batch_sizes[1]); pass more unpaired images or lower "
-                    "batch_sizes[1]."
-                )
-        return Xu, U
-
     @uses_precision
     @holds_checkpoint_dir
     def fit(self, X_paired, images, X_unpaired_fmri=None, unpaired_images=None,
@@ -445,8 +408,8 @@ n_voxels), Niimg-like, Unpaired or None
                                   minimum=2 * DECODER_MULTIPLE)
         unpaired_fmri = marked_fmri if marked_fmri is not None else X_unpaired_fmri
         weights = self._resolve_loss_weights(unpaired_fmri, unwrap(unpaired_images))
-        Xu, U = self._check_unpaired(X, unpaired_fmri, marked_fmri is not None,
-                                     unwrap(unpaired_images), weights, size)
+        Xu, U = check_unpaired_data(self, X, unpaired_fmri, marked_fmri is not None,
+                                    unwrap(unpaired_images), weights, size)
         repeats = Xu if Xu is not None and Xu.ndim == 3 else None
         snr = de_voxel_weights(unwrap(voxel_snr), repeats, X.shape[1],
                                self.de_loss if weights[2] > 0 else "paper")

@@ -71,7 +71,7 @@ def check_reproduce_arguments(bids_root, out, *, stimulus_dir=None, unpaired_dir
     Returns
     -------
     out : pathlib.Path
-        The output folder, created.
+        The output folder (created, and a file test-written in it).
 
     Raises
     ------

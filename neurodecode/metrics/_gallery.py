@@ -393,6 +393,9 @@ class ClassGallery:
         from .._files import read_torch_file, unseal
 
         name = str(Path(path))
+        legacy = _read_legacy_npz(path)
+        if legacy is not None:
+            return cls._from_parts(*legacy, device=device)
         what = f"neurodecode {cls.__name__} file"
         payload = read_torch_file(path, what, ValueError)
         if not isinstance(payload, dict) or payload.get("format") != GALLERY_FORMAT:
@@ -401,23 +404,48 @@ class ClassGallery:
         if payload["class"] != cls.__name__:
             raise ValueError(f"{name} holds a {payload['class']}; load it with "
                              f"{payload['class']}.load.")
-        meta = json.loads(payload["meta"])
+        return cls._from_parts(json.loads(payload["meta"]), np.asarray(payload["classes"]),
+                               payload["classes_kind"], payload["centroids"].numpy(),
+                               payload["counts"].numpy(), device=device)
+
+    @classmethod
+    def _from_parts(cls, meta, classes, classes_kind, centroids, counts, device="auto"):
+        """A fitted gallery from its stored settings and arrays."""
         image_size_ = meta.pop("image_size_")
         if "device" in inspect.signature(cls).parameters:
             meta["device"] = device
         gallery = cls(**meta)
-        classes = np.asarray(payload["classes"])
-        if payload["classes_kind"] in "iu":
+        if classes_kind in "iu":
             classes = classes.astype(np.int64)
         gallery.classes_ = classes
-        gallery.centroids_ = payload["centroids"].numpy()
-        gallery.counts_ = payload["counts"].numpy()
+        gallery.centroids_ = centroids
+        gallery.counts_ = counts
         gallery.image_size_ = image_size_
         # partial_fit can go on adding images to a loaded gallery
         gallery._counts = {c.item(): int(n) for c, n in zip(gallery.classes_, gallery.counts_)}
         gallery._sums = {c.item(): gallery.centroids_[i].astype(np.float64) * gallery.counts_[i]
                          for i, c in enumerate(gallery.classes_)}
         return gallery
+
+
+def _read_legacy_npz(path):
+    """The parts of a gallery an earlier neurodecode saved as an unsealed ``.npz``, with a
+    warning (saving it again seals it); None for any other file."""
+    import warnings
+    import zipfile
+
+    if not (Path(path).is_file() and zipfile.is_zipfile(path)):
+        return None
+    with zipfile.ZipFile(path) as z:
+        if not {"centroids.npy", "meta.npy", "classes.npy"} <= set(z.namelist()):
+            return None
+    with np.load(Path(path), allow_pickle=False) as f:
+        parts = (json.loads(str(f["meta"])), f["classes"], str(f["classes_kind"]),
+                 f["centroids"], f["counts"])
+    warnings.warn(f"{path}: a gallery of an earlier neurodecode, an unsealed .npz (no "
+                  "checksum); loaded. Save it again (gallery.save(path)) to seal it.",
+                  UserWarning, stacklevel=3)
+    return parts
 
 
 def color_histograms(images, bins=8):

@@ -114,3 +114,36 @@ def test_linear_oracle_recovers_classes_from_fmri_linear_in_the_embedding():
     assert ranks.mean() > 1.5
     with pytest.raises(ValueError, match="X_test"):
         linear_oracle_ranks(X[:45], images[:45], X[45:, :10], labels[45:], g)
+
+
+def test_a_gallery_file_is_sealed_and_an_earlier_npz_still_loads(tmp_path):
+    import json
+
+    import torch
+
+    rng = np.random.default_rng(4)
+    g = ColorHistogramGallery(bins=2).fit(rng.random((6, 8, 8, 3)), np.repeat(["b", "a", "c"], 2))
+    g.save(tmp_path / "g.pt")
+    back = ColorHistogramGallery.load(tmp_path / "g.pt")
+    assert back.classes_.tolist() == ["a", "b", "c"]
+    np.testing.assert_array_equal(back.centroids_, g.centroids_)
+    payload = torch.load(tmp_path / "g.pt", weights_only=True)
+    payload["centroids"][0, 0] += 1.0  # edited after it was written
+    torch.save(payload, tmp_path / "edited.pt")
+    with pytest.raises(ValueError, match="does not match the checksum stored in it"):
+        ColorHistogramGallery.load(tmp_path / "edited.pt")
+    from neurodecode.metrics import ClassGallery
+
+    with pytest.raises(ValueError, match="holds a ColorHistogramGallery"):
+        ClassGallery.load(tmp_path / "g.pt")
+    (tmp_path / "empty.pt").write_bytes(b"")
+    with pytest.raises(ValueError, match="is empty"):
+        ColorHistogramGallery.load(tmp_path / "empty.pt")
+    # the unsealed .npz an earlier neurodecode wrote: loaded, with a warning
+    np.savez(tmp_path / "old.npz", centroids=g.centroids_, classes=g.classes_.astype(str),
+             classes_kind="U", counts=g.counts_,
+             meta=json.dumps({"bins": 2, "max_per_class": 100, "batch_size": 64,
+                              "image_size_": 8}))
+    with pytest.warns(UserWarning, match="unsealed .npz"):
+        old = ColorHistogramGallery.load(tmp_path / "old.npz")
+    np.testing.assert_array_equal(old.centroids_, g.centroids_)

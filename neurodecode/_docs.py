@@ -279,7 +279,7 @@ resume : bool, default=False
     otherwise start afresh."""
 
 
-_PLACEHOLDER = re.compile(r"%\((\w+)(?::\s*(.*))?\)s")
+_PLACEHOLDER = re.compile(r"%\((\w+)\s*(?::\s*(.*))?\)s")
 
 
 def render(name, overrides=""):
@@ -292,7 +292,10 @@ def render(name, overrides=""):
         return entry
     values = dict(defaults[name])
     for item in filter(None, (p.strip() for p in overrides.split(";"))):
-        key, _, value = item.partition("=")
+        key, equals, value = item.partition("=")
+        if not equals:
+            raise ValueError(f"docdict[{name!r}]: {item!r} gives no value; write "
+                             f"{item.strip()}=<value>.")
         if key.strip() not in values:
             raise ValueError(f"docdict[{name!r}] has no field {key.strip()!r}; its fields: "
                              f"{sorted(values)}.")
@@ -310,12 +313,19 @@ def fill_doc(obj):
     if not doc:
         return obj
     lines = []
+    where = getattr(obj, "__qualname__", repr(obj))
     for line in doc.splitlines():
         match = _PLACEHOLDER.fullmatch(line.strip())
         if match:
             indent = line[: len(line) - len(line.lstrip())]
+            if match.group(1) not in docdict:
+                raise KeyError(f"{where}'s docstring names %({match.group(1)})s, which is not "
+                               "an entry of neurodecode._docs.docdict.")
             entry = render(match.group(1), match.group(2) or "")
             lines.extend(indent + part if part else "" for part in entry.splitlines())
+        elif "%(" in line:
+            raise ValueError(f"{where}'s docstring has a placeholder that is not alone on its "
+                             f"line: {line.strip()!r}.")
         else:
             lines.append(line)
     obj.__doc__ = "\n".join(lines)

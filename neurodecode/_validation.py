@@ -1,4 +1,5 @@
 """Input checks: every error names the argument, what was expected and what was received."""
+import math
 import numbers
 from pathlib import Path
 
@@ -290,13 +291,15 @@ def check_images(images, name="images", size=None, min_samples=1, unpaired=False
         array = array.astype(np.float32) / 255.0
     else:
         array = array.astype(np.float32, copy=False)
-        if unpaired and array.dtype.kind == "f" and len(array):
-            rows = np.isnan(array.reshape(len(array), -1)).all(axis=1)
+        per_image = int(np.prod(array.shape[1:]))
+        kept = np.arange(len(array))  # the given row of each row left
+        if unpaired and len(array):
+            rows = np.isnan(array.reshape(len(array), per_image)).all(axis=1)
             if rows.any():
-                marked, array = rows, array[~rows]
-        bad = ~np.isfinite(array.reshape(len(array), -1))
+                marked, array, kept = rows, array[~rows], kept[~rows]
+        bad = ~np.isfinite(array.reshape(len(array), per_image))
         if bad.any():
-            rows = np.flatnonzero(bad.any(axis=1))
+            rows = kept[np.flatnonzero(bad.any(axis=1))]
             raise ValueError(
                 f"{name} contains {int(bad.sum())} NaN or infinite values, in {len(rows)} "
                 f"image(s) (first: {int(rows[0])}). Only SelfSupervisedDecoder.fit's images "
@@ -332,6 +335,8 @@ def check_number(value, name, kind=numbers.Real, low=None, high=None, low_inclus
     if isinstance(value, bool) or not isinstance(value, kind):
         expected = "an int" if kind is numbers.Integral else "a number"
         raise TypeError(f"{name} must be {expected}; got {value!r} of type {type(value).__name__}.")
+    if not isinstance(value, numbers.Integral) and not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number; got {value!r}.")
     bad_low = low is not None and (value < low if low_inclusive else value <= low)
     bad_high = high is not None and (value > high if high_inclusive else value >= high)
     if bad_low or bad_high:
@@ -387,8 +392,12 @@ class Numbers:
         self.length, self.kind, self.low = length, kind, low
 
     def __call__(self, value, name):
+        if isinstance(value, (str, bytes, dict, set, frozenset)) or (
+                isinstance(value, np.ndarray) and value.ndim != 1):
+            raise TypeError(f"{name} must be a sequence (tuple or list) of numbers; got "
+                            f"{value!r}.")
         if self.length is None:
-            if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
+            if not hasattr(value, "__len__"):
                 raise TypeError(f"{name} must be a sequence of "
                                 f"{'ints' if self.kind is numbers.Integral else 'numbers'}; "
                                 f"got {value!r}.")

@@ -189,3 +189,31 @@ def test_docdict_templates_fill_their_defaults_and_overrides():
     with pytest.raises(ValueError, match="is not a template"):
         render("n_boot", "default=3")
     assert set(defaults) <= set(docdict)
+
+
+def test_fill_doc_refuses_unknown_entries_and_stray_placeholders():
+    from neurodecode._docs import fill_doc
+
+    def f():
+        """Summary.
+
+        %(wieghts)s
+        """
+
+    with pytest.raises(KeyError, match="wieghts"):
+        fill_doc(f)
+
+    def g():
+        """Summary, %(n_boot)s inline."""
+
+    with pytest.raises(ValueError, match="not alone on its line"):
+        fill_doc(g)
+
+    def h():
+        """Summary.
+
+        %(n_trials: default)s
+        """
+
+    with pytest.raises(ValueError, match="gives no value"):
+        fill_doc(h)

@@ -277,6 +277,17 @@ class NeuralEstimator(BaseEstimator):
         _io.save(self, path)
 
 
+def checks_params_first(fit):
+    """Decorate a ``fit`` (outermost): every hyper-parameter is checked, and named
+    (``_check_params``), before the precision scope or the checkpoint folder is touched."""
+    @functools.wraps(fit)
+    def wrapper(self, *args, **kwargs):
+        self._check_params()
+        return fit(self, *args, **kwargs)
+
+    return wrapper
+
+
 def holds_checkpoint_dir(fit):
     """Decorate a ``fit``: its ``checkpoint_dir`` is checked (created, writable) and locked
     for the whole fit, before any work, so that a bad folder fails at once and two fits
@@ -284,7 +295,7 @@ def holds_checkpoint_dir(fit):
     """
     @functools.wraps(fit)
     def wrapper(self, *args, **kwargs):
-        with hold_dir(self.checkpoint_dir, "checkpoint_dir"):
+        with hold_dir(self.checkpoint_dir, f"{type(self).__name__}.checkpoint_dir"):
             return fit(self, *args, **kwargs)
 
     return wrapper
@@ -296,7 +307,7 @@ def uses_precision(method):
     precision in force (bfloat16 on CUDA, float32 on the CPU outside any scope)."""
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
-        precision = check_precision(self.precision)
+        precision = check_precision(self.precision, f"{type(self).__name__}.precision")
         if precision == "auto":
             return method(self, *args, **kwargs)
         with precision_scope(precision):
@@ -305,16 +316,18 @@ def uses_precision(method):
     return wrapper
 
 
-def default_image_size(images_shape, image_size, multiple, name="images", minimum=1):
+def default_image_size(images_shape, image_size, multiple, name="images", minimum=1,
+                       param="image_size"):
     """Image side to use: ``image_size`` or the (square) input size, a multiple of ``multiple``
-    and at least ``minimum``."""
+    and at least ``minimum``; ``param`` names the parameter in errors
+    (``"SelfSupervisedDecoder.image_size"``)."""
     if image_size is not None:
         size = int(image_size)
     else:
         h, w = images_shape[1], images_shape[2]
         if h != w:
             raise ValueError(
-                f"{name} are {h}x{w}, not square; pass image_size=<side> to resize them to "
+                f"{name} are {h}x{w}, not square; pass {param}=<side> to resize them to "
                 "a square."
             )
         size = h
@@ -322,13 +335,13 @@ def default_image_size(images_shape, image_size, multiple, name="images", minimu
     if size % multiple:
         lower = max(smallest, size // multiple * multiple)
         raise ValueError(
-            f"the image side must be a multiple of {multiple}; got {size}. Pass "
-            f"image_size={lower} or {lower + multiple} to resize"
+            f"{param}: the image side must be a multiple of {multiple}; got {size}. Pass "
+            f"{param}={lower} or {lower + multiple} to resize"
             + (f" (the smallest side is {smallest})." if smallest > multiple else ".")
         )
     if size < smallest:
         raise ValueError(
-            f"the image side must be at least {smallest}; got {size}. Pass "
-            f"image_size={smallest} (or larger) to resize."
+            f"{param}: the image side must be at least {smallest}; got {size}. Pass "
+            f"{param}={smallest} (or larger) to resize."
         )
     return size

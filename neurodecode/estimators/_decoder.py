@@ -32,6 +32,7 @@ from ..models import DecoderNet, get_backbone_spec
 from ..training import DE_LOSSES, Phase2Config, fit_decoder
 from ._base import (
     NeuralEstimator,
+    checks_params_first,
     default_image_size,
     holds_checkpoint_dir,
     is_fitted,
@@ -309,8 +310,8 @@ class SelfSupervisedDecoder(NeuralEstimator):
             if is_fitted(enc):
                 if enc.n_features_in_ != X.shape[1]:
                     raise ValueError(
-                        f"encoder was fitted with {enc.n_features_in_} voxels but X_paired has "
-                        f"{X.shape[1]}."
+                        f"{owner} was fitted with {enc.n_features_in_} voxels but X_paired has "
+                        f"{X.shape[1]}; fit it on these voxels, or pass it unfitted."
                     )
                 return copy.deepcopy(enc)
             return clone(enc)._fit_checked(images, X, owner=owner)
@@ -349,6 +350,7 @@ class SelfSupervisedDecoder(NeuralEstimator):
                              f"got {int((~marked).sum())} sample(s).")
         return X[~marked], images, X[marked]
 
+    @checks_params_first
     @uses_precision
     @holds_checkpoint_dir
     def fit(self, X_paired, images, X_unpaired_fmri=None, unpaired_images=None,
@@ -396,7 +398,6 @@ n_voxels), Niimg-like, Unpaired or None
         parameters wrapped in :class:`neurodecode.Unpaired`: scikit-learn slices any fit
         parameter with as many rows as ``X_paired``.
         """
-        self._check_params()
         X, images, marked_fmri = self._split_inputs(X_paired, images, unwrap(X_unpaired_fmri))
         check_units(X, "X_paired")
         n_rows = len(X) + (0 if marked_fmri is None else len(marked_fmri))
@@ -404,8 +405,12 @@ n_voxels), Niimg-like, Unpaired or None
                             ("unpaired_images", unpaired_images), ("voxel_snr", voxel_snr),
                             ("unpaired_fmri_images", unpaired_fmri_images)):
             warn_if_sliceable(value, name, n_rows)
+        owner = type(self).__name__
         size = default_image_size(images.shape, self.image_size, DECODER_MULTIPLE, "images",
-                                  minimum=2 * DECODER_MULTIPLE)
+                                  minimum=2 * DECODER_MULTIPLE, param=f"{owner}.image_size")
+        # the perceptual net's weights are found before any training (phase I included)
+        perceptual_state = resolve_weights(self.perceptual_net, self.weights,
+                                           f"{owner}.weights")
         unpaired_fmri = marked_fmri if marked_fmri is not None else X_unpaired_fmri
         weights = self._resolve_loss_weights(unpaired_fmri, unwrap(unpaired_images))
         Xu, U = check_unpaired_data(self, X, unpaired_fmri, marked_fmri is not None,
@@ -442,7 +447,7 @@ n_voxels), Niimg-like, Unpaired or None
         decoder, history, scales = fit_decoder(
             X, images, config, seed=seed_from_random_state(self.random_state), device=device,
             perceptual_net=self.perceptual_net,
-            perceptual_state=resolve_weights(self.perceptual_net, self.weights, "weights"),
+            perceptual_state=perceptual_state,
             image_loss_weights=self.image_loss_weights, encoder_net=enc_net, X_unpaired=Xu,
             unpaired_images=U, voxel_weights=voxel_weights, de_voxel_weights=de_weights,
             unpaired_fmri_images=truth, checkpoint_dir=self.checkpoint_dir,

@@ -28,6 +28,7 @@ from ..models import (
 from ..training import Phase1Config, fit_encoder
 from ._base import (
     NeuralEstimator,
+    checks_params_first,
     default_image_size,
     holds_checkpoint_dir,
     uses_precision,
@@ -284,6 +285,7 @@ class ImageEncoder(NeuralEstimator):
         return build_encoder_net(config, state_dict)
 
     # -- fit / predict -----------------------------------------------------------------------
+    @checks_params_first
     @uses_precision
     @holds_checkpoint_dir
     def fit(self, images, X):
@@ -301,7 +303,6 @@ class ImageEncoder(NeuralEstimator):
         self : ImageEncoder
             The fitted encoder.
         """
-        self._check_params()
         names = _voxel_names(X)
         X = self._check_fmri(self._fit_masker(X), "X", n_voxels=None, min_samples=2)
         check_units(X, "X")
@@ -316,9 +317,11 @@ class ImageEncoder(NeuralEstimator):
         (resized here, once, to the encoder's), ``X`` float32 (n, n_voxels). The decoder
         fits its inner encoder through here, with ``owner`` naming it in errors."""
         owner = owner or type(self).__name__
-        size = default_image_size(images.shape, self.image_size, 1, "images")
+        size = default_image_size(images.shape, self.image_size, 1, "images",
+                                  param=f"{owner}.image_size")
         self._check_image_size(size, f"{owner}.image_size" if self.image_size is not None
                                else "the image side")
+        state_dict = resolve_weights(self.backbone, self.weights, f"{owner}.weights")
         images = resize_images(images, size)
         phase1 = Phase1Config(
             n_epochs=int(self.n_epochs), batch_size=int(self.batch_size),
@@ -331,7 +334,7 @@ class ImageEncoder(NeuralEstimator):
         net, history = fit_encoder(
             images, X, self._net_config(X.shape[1], size), phase1,
             seed=seed_from_random_state(self.random_state), device=self._device(),
-            state_dict=resolve_weights(self.backbone, self.weights, "weights"),
+            state_dict=state_dict,
             cache_features=self.cache_features, checkpoint_dir=self.checkpoint_dir,
             checkpoint_every=self.checkpoint_every, identity=self._checkpoint_identity(),
             resume=self.resume, verbose=self.verbose)

@@ -172,6 +172,8 @@ def evaluate_reconstructions(reconstructions, images, *, gallery=None, labels=No
     marked = unpaired_rows(images)
     if marked is not None:  # rows marked unpaired have no ground truth: left out
         check_same_length(rec, images, "reconstructions", "images")
+        if labels is not None:
+            check_same_length(images, np.asarray(labels), "images", "labels")
         rec, images = rec[~marked], images[~marked]
         labels = None if labels is None else np.asarray(labels)[~marked]
     gt_full = check_images(images, "images", min_samples=2)
@@ -211,15 +213,23 @@ def evaluate_reconstructions(reconstructions, images, *, gallery=None, labels=No
     rows.append(_row("pairwise identification pixels", pair.per_image,
                      f"{pair.protocol}, pixels", random_state, n_boot, pair.chance))
     out.image_scores, out.scores = image_scores, {}
-    for metric, score in image_scores.items():
-        values = np.asarray(score.function(rec, gt), dtype=np.float64)
-        if values.shape != (len(rec),):
-            raise ValueError(f"scores[{metric!r}] must return one score per image, shape "
-                             f"({len(rec)},); got shape {values.shape}.")
-        out.scores[metric] = per_image[metric] = values
-        if metric in IMAGE_SCORES:
-            out[metric] = values
-        rows.append(_row(metric, values, score.protocol, random_state, n_boot))
+
+    def add_scores(names):  # the package's scores in place, the extra ones after the rest
+        for metric in names:
+            score = image_scores[metric]
+            if metric in per_image:
+                raise ValueError(f"scores[{metric!r}]: {metric!r} is already a column of "
+                                 "per_image; give the extra score another name.")
+            values = np.asarray(score.function(rec.copy(), gt.copy()), dtype=np.float64)
+            if values.shape != (len(rec),):
+                raise ValueError(f"scores[{metric!r}] must return one score per image, shape "
+                                 f"({len(rec)},); got shape {values.shape}.")
+            out.scores[metric] = per_image[metric] = values
+            if metric in IMAGE_SCORES:
+                out[metric] = values
+            rows.append(_row(metric, values, score.protocol, random_state, n_boot))
+
+    add_scores(IMAGE_SCORES)
     if gallery is not None:
         sim = gallery.similarity(embeddings=gallery.embed(rec))
         ranks = class_ranks(sim, true_index)
@@ -249,6 +259,7 @@ def evaluate_reconstructions(reconstructions, images, *, gallery=None, labels=No
         per_image[metric] = out.mindvis.per_image
         rows.append(_row(metric, out.mindvis.per_image, out.mindvis.protocol, random_state,
                          n_boot, out.mindvis.chance, out.mindvis))
+    add_scores([m for m in image_scores if m not in IMAGE_SCORES])
     out.per_image = pd.DataFrame(per_image)
     out.per_image.index.name = "image"
     out.summary = pd.DataFrame(rows)

@@ -209,10 +209,11 @@ class ClassGallery:
         classes : array-like of shape (n_classes,)
             The gallery's classes.
         chunk_size : int, default=50
-            About this many classes per chunk (:func:`numpy.array_split` into
-            ``max(1, n_classes // chunk_size)`` chunks).
-        also : sequence of ClassGallery, default=()
-            Other galleries fitted on the same images, chunk by chunk.
+            At most this many classes per chunk (:func:`numpy.array_split` into
+            ``ceil(n_classes / chunk_size)`` chunks of near-equal size).
+        also : ClassGallery or sequence of ClassGallery, default=()
+            Other galleries fitted on the same images, chunk by chunk (refitted: what they
+            held is forgotten).
         %(verbose_bar)s
 
         Returns
@@ -236,6 +237,13 @@ class ClassGallery:
 
         if not isinstance(chunk_size, numbers.Integral) or chunk_size < 1:
             raise ValueError(f"chunk_size must be a positive int; got {chunk_size!r}.")
+        also = [also] if isinstance(also, ClassGallery) else list(also)
+        for g in also:
+            if not isinstance(g, ClassGallery):
+                raise TypeError(f"also must hold ClassGallery objects; got {type(g).__name__}.")
+            if g is self:
+                raise ValueError("also must not hold the gallery itself (its images would "
+                                 "count twice).")
         classes = np.asarray(classes)
         if classes.ndim != 1 or not len(classes):
             raise ValueError(f"classes must be a non-empty 1D array; got shape {classes.shape}.")
@@ -243,7 +251,7 @@ class ClassGallery:
         for g in galleries:
             for attr in ("_sums", "centroids_", "classes_", "counts_", "image_size_"):
                 g.__dict__.pop(attr, None)
-        chunks = np.array_split(classes, max(1, len(classes) // chunk_size))
+        chunks = np.array_split(classes, -(-len(classes) // chunk_size))
         for chunk in tqdm(chunks, desc="class gallery", unit="chunk", disable=not verbose,
                           leave=False):
             images, labels = images_of(chunk)
@@ -414,7 +422,11 @@ class ClassGallery:
         image_size_ = meta.pop("image_size_")
         if "device" in inspect.signature(cls).parameters:
             meta["device"] = device
-        gallery = cls(**meta)
+        try:
+            gallery = cls(**meta)
+        except TypeError as exc:
+            raise ValueError(f"the file holds the settings of another kind of gallery "
+                             f"({sorted(meta)}), not of a {cls.__name__}: {exc}") from exc
         if classes_kind in "iu":
             classes = classes.astype(np.int64)
         gallery.classes_ = classes
@@ -434,11 +446,14 @@ def _read_legacy_npz(path):
     import warnings
     import zipfile
 
-    if not (Path(path).is_file() and zipfile.is_zipfile(path)):
-        return None
-    with zipfile.ZipFile(path) as z:
-        if not {"centroids.npy", "meta.npy", "classes.npy"} <= set(z.namelist()):
-            return None
+    if Path(path).suffix != ".npz" or not Path(path).is_file():
+        return None  # only a file named as numpy.savez named it is read the old way
+    try:
+        with zipfile.ZipFile(path) as z:
+            if not {"centroids.npy", "meta.npy", "classes.npy"} <= set(z.namelist()):
+                return None
+    except (zipfile.BadZipFile, OSError):
+        return None  # damaged: the sealed-file reader names the problem
     with np.load(Path(path), allow_pickle=False) as f:
         parts = (json.loads(str(f["meta"])), f["classes"], str(f["classes_kind"]),
                  f["centroids"], f["counts"])

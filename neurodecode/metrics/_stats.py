@@ -343,8 +343,19 @@ def paired_tests(scores, reference, columns=None, alternative="two-sided"):
     >>> round(t["2-way"]["pvalue"], 3), t["ssim"]["pvalue"]
     (0.031, 1.0)
     """
+    if alternative not in ("two-sided", "greater", "less"):
+        raise ValueError("alternative must be 'two-sided', 'greater' or 'less'; got "
+                         f"{alternative!r}.")
+    index = [getattr(t, "index", None) for t in (scores, reference)]
+    if all(i is not None for i in index) and not index[0].equals(index[1]):
+        raise ValueError("scores and reference are tables of other images (their indexes "
+                         "differ); pair them on the same images in the same order.")
     if columns is None:
         columns = [c for c in scores if c in reference]
+        if not columns:
+            raise ValueError("scores and reference share no column; pass columns=.")
+    elif isinstance(columns, str):
+        columns = [columns]
     if not isinstance(columns, dict):
         columns = {c: c for c in columns}
     out = {}

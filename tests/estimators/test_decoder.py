@@ -202,14 +202,18 @@ def test_image_size_resizes_and_must_divide_by_8(data):
     X, S, _, _, _ = data
     dec = SelfSupervisedDecoder(image_size=24, **DEC).fit(X, S)
     assert dec.predict(X[:2]).shape == (2, 24, 24, 3)
-    with pytest.raises(ValueError, match=r"multiple of 8; got 20. Pass image_size=16 or 24"):
+    with pytest.raises(ValueError, match=r"^SelfSupervisedDecoder.image_size: the image side "
+                       r"must be a multiple of 8; got 20. Pass "
+                       r"SelfSupervisedDecoder.image_size=16 or 24"):
         SelfSupervisedDecoder(image_size=20, **DEC).fit(X, S)
     with pytest.raises(ValueError, match="multiple of 8; got 36"):
         SelfSupervisedDecoder(**DEC).fit(X, np.zeros((16, 36, 36, 3), np.float32))
-    with pytest.raises(ValueError, match=r"multiple of 8; got 12. Pass image_size=16 or 24 "
+    with pytest.raises(ValueError, match=r"multiple of 8; got 12. Pass "
+                       r"SelfSupervisedDecoder.image_size=16 or 24 "
                        r"to resize \(the smallest side is 16\)"):
         SelfSupervisedDecoder(image_size=12, **DEC).fit(X, S)
-    with pytest.raises(ValueError, match="at least 16; got 8. Pass image_size=16"):
+    with pytest.raises(ValueError, match="at least 16; got 8. Pass "
+                       "SelfSupervisedDecoder.image_size=16"):
         SelfSupervisedDecoder(image_size=8, **DEC).fit(X, S)
 
 

@@ -93,3 +93,36 @@ def test_every_parameter_is_declared_with_its_check(cls):
     for name, check in cls._PARAMETERS.items():
         if isinstance(check, validation.Checked) and check.function is None:
             assert check.where, f"{cls.__name__}.{name}: say where it is checked"
+
+
+def test_review_cases_fail_clearly_before_any_work(tmp_path, monkeypatch):
+    X, images = _pairs(side=32)
+    monkeypatch.setattr(fit_module, "fit_encoder", lambda *a, **k: pytest.fail("trained"))
+    monkeypatch.setattr(fit_module, "train_decoder", lambda *a, **k: pytest.fail("trained"))
+    nan = np.full_like(images, np.nan)
+    with pytest.raises(ValueError, match="at least 2 paired samples"):
+        SelfSupervisedDecoder(**LITE).fit(X, nan)
+    with pytest.raises(ValueError, match=r"SelfSupervisedDecoder\.learning_rate must be a "
+                                         "finite number; got nan"):
+        SelfSupervisedDecoder(learning_rate=float("nan"), **LITE).fit(X, images)
+    with pytest.raises(ValueError, match=r"SelfSupervisedDecoder\.precision"):
+        SelfSupervisedDecoder(precision="fp16", **LITE).fit(X, images)
+    folder = tmp_path / "never"
+    with pytest.raises(ValueError, match=r"SelfSupervisedDecoder\.n_epochs"):
+        SelfSupervisedDecoder(checkpoint_dir=folder, **{**LITE, "n_epochs": -2}).fit(X, images)
+    assert not folder.exists()  # the parameters are checked before the folder is touched
+    from neurodecode import WeightsNotFoundError
+
+    dec = SelfSupervisedDecoder(encoder=ImageEncoder(backbone="efficientnet_lite0", **LITE),
+                                weights=str(tmp_path / "none.pth"),
+                                perceptual_net="efficientnet_lite0", random_state=0)
+    with pytest.raises(WeightsNotFoundError, match=r"SelfSupervisedDecoder\.weights"):
+        dec.fit(X, images, X_unpaired_fmri=Unpaired(X))  # before phase I
+
+
+def test_a_partly_nan_image_is_named_by_its_given_row():
+    X, images = _pairs(n=8, side=16)
+    images[2:4] = np.nan  # marked rows
+    images[5, 0, 0, 0] = np.nan  # a broken image
+    with pytest.raises(ValueError, match=r"in 1 image\(s\) \(first: 5\)"):
+        validation.check_images(images, "images", unpaired=True)

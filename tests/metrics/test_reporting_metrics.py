@@ -86,7 +86,7 @@ def test_fit_from_equals_partial_fit_chunk_by_chunk_and_feeds_other_galleries():
 
     g, other = ColorHistogramGallery(bins=3), ColorHistogramGallery(bins=2)
     g.fit_from(images_of, np.arange(7), chunk_size=3, also=[other])
-    assert calls == [[0, 1, 2, 3], [4, 5, 6]]  # array_split into 7 // 3 = 2 chunks
+    assert calls == [[0, 1, 2], [3, 4], [5, 6]]  # at most 3 classes per chunk
     ref = ColorHistogramGallery(bins=3).fit(np.concatenate(list(pool.values())),
                                             np.repeat(np.arange(7), 3))
     np.testing.assert_allclose(g.centroids_, ref.centroids_)
@@ -97,6 +97,8 @@ def test_fit_from_equals_partial_fit_chunk_by_chunk_and_feeds_other_galleries():
     assert g.classes_.tolist() == [0, 1]
     with pytest.raises(ValueError, match="chunk_size must be a positive int"):
         g.fit_from(images_of, [0], chunk_size=0)
+    with pytest.raises(ValueError, match="must not hold the gallery itself"):
+        g.fit_from(images_of, [0], also=[g])
 
 
 def test_linear_oracle_recovers_classes_from_fmri_linear_in_the_embedding():
@@ -147,3 +149,23 @@ def test_a_gallery_file_is_sealed_and_an_earlier_npz_still_loads(tmp_path):
     with pytest.warns(UserWarning, match="unsealed .npz"):
         old = ColorHistogramGallery.load(tmp_path / "old.npz")
     np.testing.assert_array_equal(old.centroids_, g.centroids_)
+
+
+def test_an_extra_score_cannot_replace_a_built_in_column_and_tables_must_pair():
+    import pandas as pd
+
+    rec, images = _pairs()
+    with pytest.raises(ValueError, match="'pairwise identification pixels' is already a "
+                                         "column"):
+        evaluate_reconstructions(rec, images, identification_n=2, n_trials=None,
+                                 distance="pixel_correlation",
+                                 scores={"pairwise identification pixels": lambda r, g:
+                                         np.zeros(len(r))})
+    a = pd.DataFrame({"m": np.arange(6.0)})
+    with pytest.raises(ValueError, match="indexes differ"):
+        paired_tests(a, a.iloc[::-1])
+    with pytest.raises(ValueError, match="share no column"):
+        paired_tests(a, pd.DataFrame({"x": np.arange(6.0)}))
+    assert list(paired_tests(a, a + 1, columns="m")) == ["m"]
+    with pytest.raises(ValueError, match="alternative must be"):
+        paired_tests(a, a, alternative="bogus")

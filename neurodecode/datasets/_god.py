@@ -40,28 +40,32 @@ def _subject_label(subject, layout):
     return label
 
 
-def _file_stamp(path):
-    """Identity of a file's content for the cache: size, mtime and a hash of its head and
-    tail (a gzip file's last 8 bytes are the CRC and size of its content); small files are
-    hashed whole."""
-    import hashlib
+def _cached_run(cache, where, bold_path, events_path, mask, affine, tr, task, shift):
+    """``(samples, rows, problem)`` of one run: from the cache folder ``cache`` when it
+    holds a sound entry for exactly these inputs (the whole content of both files, the
+    mask, the settings, the code version, the run's place), else computed (and stored).
+    ``problem`` says why an entry present was not used (None otherwise): the caller warns,
+    as a worker process's warnings would be lost."""
+    if cache is None:
+        return (*_process_run(bold_path, events_path, mask, affine, tr, task, shift), None)
+    from ._cache import Cache, array_sha256, file_sha256
 
-    st = os.stat(path)
-    h = hashlib.sha1()
-    with open(path, "rb") as f:
-        if st.st_size <= 2**20:
-            h.update(f.read())
-        else:
-            h.update(f.read(2**16))
-            f.seek(-2**16, os.SEEK_END)
-            h.update(f.read())
-    return (str(path), st.st_size, st.st_mtime_ns, h.hexdigest())
+    store = Cache(cache, "god-run-samples")
+    inputs = {"neurodecode": __version__, "samples_version": SAMPLES_VERSION, **where,
+              "bold_sha256": file_sha256(bold_path), "events_sha256": file_sha256(events_path),
+              "mask_sha256": array_sha256(np.asarray(mask, bool)),
+              "affine": np.round(np.asarray(affine, np.float64), 6).tolist(),
+              "tr": None if tr is None else float(tr), "task": task, "shift": int(shift)}
+    arrays, table, problem = store.get(inputs)
+    if arrays is not None:
+        return arrays["samples"], table, None
+    samples, rows = _process_run(bold_path, events_path, mask, affine, tr, task, shift)
+    store.put(inputs, {"samples": samples}, rows)
+    return samples, rows, problem
 
 
-def _process_run(bold_path, events_path, mask, affine, tr, task, shift, stamp):
-    """Samples of one run (cached by joblib.Memory; ``stamp`` holds the files' identities
-    and the code version, so that a changed file or a new neurodecode recomputes)."""
-    del stamp
+def _process_run(bold_path, events_path, mask, affine, tr, task, shift):
+    """Samples of one run and the events rows of its blocks."""
     img = load_nifti(bold_path, "BOLD run")
     if img.ndim != 4 or img.shape[3] < 1:
         raise ValueError(f"{bold_path}: a BOLD run must be 4D with at least one volume; got "
@@ -289,8 +293,11 @@ def load_god(bids_root, subject, *, source="preproc-spm", rois=DEFAULT_ROIS, sti
     shift : int, default=1
         Volumes of haemodynamic delay.
     cache : str, path-like, joblib.Memory or None, default=None
-        Cache of the per-run samples (joblib.Memory); a run is recomputed when its files
-        change.
+        Folder of the cache of the per-run samples (a ``joblib.Memory`` stands for its
+        folder). Entries hold arrays and JSON only (nothing in them can run code), each
+        bound to its inputs by name and seal: the whole content of the run's BOLD and events
+        files, the mask, the settings, the run and the neurodecode version; an entry that is
+        damaged, foreign or stale is recomputed with a warning, never used.
     n_jobs : int, default=1
         Runs processed in parallel (joblib).
     %(verbose)s
@@ -368,23 +375,31 @@ def load_god(bids_root, subject, *, source="preproc-spm", rois=DEFAULT_ROIS, sti
         keep |= masks[key]
     if not keep.any():
         raise ValueError(f"rois={tuple(rois)}: the masks of sub-{label} select no voxel.")
-    memory = cache if isinstance(cache, Memory) else Memory(cache, verbose=0)
-    process = memory.cache(_process_run)
+    if isinstance(cache, Memory):  # a joblib.Memory of earlier versions: its folder
+        cache = cache.location
+    if cache is not None:
+        cache = Path(cache)
 
     jobs = []
     for split, _, task in SPLITS:
         for r in runs[split]:
             tr = sidecar_tr(root, r["bold"], task)
-            jobs.append((split, r, delayed(process)(
-                r["bold"], r["events"], keep, grid_img.affine, tr, task, int(shift),
-                (__version__, SAMPLES_VERSION, _file_stamp(r["bold"]),
-                 _file_stamp(r["events"])))))
+            where = {"subject": label, "session": r["session"], "run": int(r["run"]),
+                     "bold": os.path.relpath(r["bold"], root),
+                     "events": os.path.relpath(r["events"], root), "source": source}
+            jobs.append((split, r, delayed(_cached_run)(
+                cache, where, r["bold"], r["events"], keep, grid_img.affine, tr, task,
+                int(shift))))
     results = Parallel(n_jobs=n_jobs, return_as="generator")(j[2] for j in jobs)
     collected = {"train": [], "test": [], "imagery": []}
     tables = []
     bar = tqdm(results, total=len(jobs), desc=f"sub-{label} runs", unit="run",
                disable=not verbose)
-    for (split, r, _), (samples, rows) in zip(jobs, bar):
+    for (split, r, _), (samples, rows, problem) in zip(jobs, bar):
+        if problem:
+            warnings.warn(f"cache: {problem}; sub-{label} ses-{r['session']} run-"
+                          f"{int(r['run']):02d} was recomputed (and its entry rewritten).",
+                          stacklevel=2)
         collected[split].append(samples)
         rows = rows.assign(split=split, session=r["session"], run=r["run"])
         tables.append(rows)

@@ -66,6 +66,83 @@ def read_events(path, task):
     return check_events(events, task, str(path))
 
 
+def _shown(value):
+    """A cell of an events file as written (``n/a`` for missing)."""
+    if pd.isna(value):
+        return "'n/a'"
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
+def _where(path, i):
+    """A row of an events file, for messages (row 1 is the first after the header)."""
+    return f"{path}, row {i + 1} (line {i + 2})"
+
+
+def check_blocks(events, keep, task, path="events"):
+    """Refuse blocks that would give wrong samples silently.
+
+    Every row needs a finite ``onset`` and a finite positive ``duration`` (BIDS: seconds);
+    the blocks kept as samples need a ``category_index`` that is an integer (``n/a`` there
+    has no label) and, in perception runs, a ``stimulus_name`` (``n/a`` there has no
+    image); two kept blocks may not overlap (a duplicated row would give two images the
+    same volumes).
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        The run's events, in file order (the messages name the file's rows).
+    keep : ndarray of bool
+        The rows that become samples.
+    task : {"perception", "imagery"}
+        The run's task.
+    path : str, default="events"
+        Named in the errors.
+
+    Raises
+    ------
+    ValueError
+        Naming the file, the row (and its line) and the column.
+    """
+    for column in ("onset", "duration"):
+        values = pd.to_numeric(events[column], errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(values)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"{_where(path, i)}: {column} is {_shown(events[column].iloc[i])}, not a "
+                             f"number of seconds ({int(bad.sum())} such row(s)); every event "
+                             f"needs a numeric {column}.")
+    duration = events["duration"].to_numpy(dtype=float)
+    if (duration <= 0).any():
+        i = int(np.flatnonzero(duration <= 0)[0])
+        raise ValueError(f"{_where(path, i)}: duration {duration[i]:g} s; a block needs a "
+                         "positive duration.")
+    kept = np.flatnonzero(keep)
+    category = pd.to_numeric(events["category_index"], errors="coerce").to_numpy(dtype=float)
+    bad = [i for i in kept if not (np.isfinite(category[i]) and category[i] == round(category[i]))]
+    if bad:
+        article = "an" if task[0] in "aeiou" else "a"
+        raise ValueError(f"{_where(path, bad[0])}: category_index is "
+                         f"{_shown(events['category_index'].iloc[bad[0]])}; {article} {task} "
+                         "block needs an "
+                         f"integer category ({len(bad)} such block(s)). BIDS 'n/a' means "
+                         "missing: fix the row or mark it as another event_type.")
+    if task == "perception":
+        names = events["stimulus_name"]
+        bad = [i for i in kept if pd.isna(names.iloc[i]) or str(names.iloc[i]).strip() == ""]
+        if bad:
+            raise ValueError(f"{_where(path, bad[0])}: stimulus_name is missing ('n/a'); a "
+                             f"stimulus block needs the name of its image ({len(bad)} such "
+                             "block(s)).")
+    onset = events["onset"].to_numpy(dtype=float)
+    order = kept[np.argsort(onset[kept], kind="stable")]
+    for a, b in zip(order[:-1], order[1:]):
+        if onset[b] < onset[a] + duration[a] - 1e-6:
+            raise ValueError(f"{path}: the {task} blocks of rows {a + 1} and {b + 1} (lines "
+                             f"{a + 2} and {b + 2}) overlap (onsets {onset[a]:g} s and "
+                             f"{onset[b]:g} s, the first lasting {duration[a]:g} s): two "
+                             "samples would share volumes. Remove the duplicated row.")
+
+
 def _block_volumes(onset, duration, tr, shift, n_volumes, path):
     """Volumes acquired during [onset, onset + duration), shifted by ``shift`` volumes."""
     first = int(np.ceil(onset / tr - 1e-6))
@@ -170,6 +247,14 @@ def run_samples(data, events, tr, *, task="perception", shift=1, drop_repeats=Tr
     data = np.asarray(data, dtype=np.float64)
     n_volumes = data.shape[0]
     check_events(events, task, path)
+    kind = "stimulus" if task == "perception" else "imagery"
+    is_kind = (events["event_type"] == kind).to_numpy()
+    if task == "perception" and drop_repeats:  # (in time order, as below)
+        by_time = events.sort_values(
+            "onset", kind="stable", key=lambda c: pd.to_numeric(c, errors="coerce"))
+        repeats = pd.Series(one_back_repeats(by_time), index=by_time.index)
+        is_kind = is_kind & ~repeats.sort_index().to_numpy()
+    check_blocks(events.reset_index(drop=True), is_kind, task, path)
     # in time order (a table edited out of order must not change the samples)
     events = events.sort_values("onset", kind="stable").reset_index(drop=True)
     rest = events.index[events["event_type"] == "rest"]
@@ -187,7 +272,6 @@ def run_samples(data, events, tr, *, task="perception", shift=1, drop_repeats=Tr
                          "initial rest, so percent signal change is undefined; restrict the "
                          "mask to brain voxels.")
     psc = 100.0 * (detrended / baseline - 1.0)
-    kind = "stimulus" if task == "perception" else "imagery"
     keep = (events["event_type"] == kind).to_numpy().copy()
     if task == "perception" and drop_repeats:
         keep &= ~one_back_repeats(events)

@@ -163,7 +163,7 @@ def _place_voxels(grid, roi, rng):
 @fill_doc
 def simulate_bids(root, subject="01", *, events_from=None, n_voxels=None, grid=(64, 64, 50),
                   snr=0.02, snr_spread=1.7, image_size=32, raw=True, preproc=True,
-                  stimuli=True, n_runs=None, random_state=0, verbose=0):
+                  stimuli=True, n_runs=None, overwrite=False, random_state=0, verbose=0):
     """Write the simulated subject as a GOD-layout BIDS dataset (OpenNeuro ds001246).
 
     The voxels of :func:`make_synthetic_subject` are placed in a brain volume; each run's
@@ -206,6 +206,11 @@ def simulate_bids(root, subject="01", *, events_from=None, n_voxels=None, grid=(
         "perceptionTest": 4, "imageryTest": 1}`` (default 24, 35, 20, as GOD). As in GOD,
         each training run shows 50 new images (classes of 8), each test run the 50 test
         images, each with 5 one-back repeats.
+    overwrite : bool, default=False
+        When the subject's folders already exist under ``root`` (``sub-<subject>`` and its
+        derivatives and sourcedata), remove them first; otherwise that is an error (a new
+        simulation written over an old one would leave the old runs, and a loader would mix
+        the two).
     %(random_state_data)s
     %(verbose)s
 
@@ -237,11 +242,26 @@ def simulate_bids(root, subject="01", *, events_from=None, n_voxels=None, grid=(
 
     root = Path(root)
     subject = str(subject).removeprefix("sub-")
+    if not re.fullmatch(r"[A-Za-z0-9]+", subject):
+        raise ValueError(f"subject={subject!r} is not a BIDS label (letters and digits only, "
+                         "e.g. '01').")
+    if not isinstance(overwrite, (bool, np.bool_)):
+        raise TypeError(f"overwrite must be True or False; got {overwrite!r}.")
+    owned = [root / f"sub-{subject}", root / "derivatives" / "preproc-spm" / "output" /
+             f"sub-{subject}", root / "sourcedata" / f"sub-{subject}"]
+    present = [p for p in owned if p.exists()]
+    if present and not overwrite:
+        raise FileExistsError(f"{present[0]} exists: simulate_bids does not write over an "
+                              "earlier simulation (its runs would be mixed with the new "
+                              "ones); pass overwrite=True to replace it, or another root.")
+    for p in present:
+        shutil.rmtree(p)
     grid = tuple(int(g) for g in grid)
     if len(grid) != 3 or min(grid) < 4:
         raise ValueError(f"grid must be 3 ints >= 4; got {grid}.")
-    seed = int(np.random.default_rng(random_state).integers(2**31 - 1)) \
-        if not isinstance(random_state, (int, np.integer)) else int(random_state)
+    from ..backend import seed_from_random_state
+
+    seed = seed_from_random_state(random_state)
     rng = np.random.default_rng([seed, 7919])
 
     if events_from is not None:

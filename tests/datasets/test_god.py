@@ -126,7 +126,7 @@ def test_raw_source_cache_and_parallel_runs(sub01, tmp_path):
     # the simulation has no motion: raw and preprocessed runs hold the same data
     np.testing.assert_array_equal(raw.X_train, god.X_train)
     np.testing.assert_array_equal(raw.X_test_trials, god.X_test_trials)
-    assert any((tmp_path / "cache").rglob("output.pkl"))
+    assert any((tmp_path / "cache").rglob("*.npz")) and not any((tmp_path / "cache").rglob("*.pkl"))
     again = load_god(root, 1, source="raw", cache=tmp_path / "cache", verbose=0)
     np.testing.assert_array_equal(again.X_imagery, raw.X_imagery)
 

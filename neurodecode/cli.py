@@ -66,8 +66,11 @@ def _reproduce(args):
             args.bids_root, args.out, stimulus_dir=args.stimulus_dir,
             unpaired_dir=args.unpaired_dir, gallery_dir=args.gallery_dir,
             weights_dir=args.weights, paper_backbones=args.paper_backbones,
-            device=args.device, precision=args.precision)
-    except (FileNotFoundError, ValueError, TypeError) as exc:
+            image_size=args.image_size, n_unpaired_per_class=args.unpaired_per_class,
+            n_gallery_per_class=args.gallery_per_class, encoder_epochs=args.encoder_epochs,
+            decoder_epochs=args.decoder_epochs, cache=args.cache, device=args.device,
+            precision=args.precision)
+    except (OSError, ValueError, TypeError) as exc:
         print(f"neurodecode reproduce god: error: {exc}", file=sys.stderr)
         return 2
     results = reproduce_god(
@@ -165,7 +168,8 @@ def build_parser():
                      help="also the L_ED-only and L_DE-only decoders")
     rep.add_argument("--paper-backbones", action="store_true",
                      help="VGG19/VGG16/AlexNet as in the paper (weights must be cached)")
-    rep.add_argument("--cache", metavar="DIR", help="joblib cache of the per-run samples")
+    rep.add_argument("--cache", metavar="DIR", help="cache folder of the per-run samples "
+                     "(sealed arrays; see load_god)")
     rep.add_argument("--device", default="auto")
     rep.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
                      help="training and prediction precision (default: auto)")

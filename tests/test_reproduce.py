@@ -103,3 +103,28 @@ def test_reproduce_keeps_the_traceback_of_a_failure_after_the_checks(god_inputs,
               "--stimulus-dir", str(root / "bids" / "stimuli"),
               "--unpaired-dir", str(root / "unpaired"), "--gallery-dir",
               str(root / "unpaired"), "--out", str(tmp_path / "o"), "--quiet"])
+
+
+@pytest.mark.parametrize("extra, words", [
+    (["--image-size", "16"], "image_size=16 is too small for the perceptual network "
+                             "'efficientnet_lite0': it reads images of at least 32 px"),
+    (["--image-size", "0"], "image_size must be in [16, inf); got 0"),
+    (["--image-size", "36"], "image_size must be a multiple of 8"),
+    (["--gallery-per-class", "0"], "n_gallery_per_class must be in [1, inf); got 0"),
+    (["--cache", "FILE"], "cache="),
+])
+def test_reproduce_checks_every_argument_before_any_work(god_inputs, tmp_path, capsys,
+                                                          monkeypatch, extra, words):
+    import neurodecode.demo as demo
+
+    monkeypatch.setattr(demo, "reproduce_god", lambda *a, **k: pytest.fail("work started"))
+    (tmp_path / "FILE").write_text("a file, not a folder")
+    extra = [str(tmp_path / "FILE") if e == "FILE" else e for e in extra]
+    root = god_inputs
+    code = main(["reproduce", "god", "--bids-root", str(root / "bids"), "--subject", "01",
+                 "--stimulus-dir", str(root / "bids" / "stimuli"),
+                 "--unpaired-dir", str(root / "unpaired"), "--gallery-dir",
+                 str(root / "unpaired"), "--out", str(tmp_path / "o"), "--quiet", *extra])
+    err = capsys.readouterr().err
+    assert code == 2 and words in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1

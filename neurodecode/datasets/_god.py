@@ -222,25 +222,53 @@ def read_images(paths, image_size=None):
     >>> images.shape, round(float(images[0, 0, 0, 0]), 5)
     ((1, 16, 16, 3), 1.0)
     """
-    from PIL import Image
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     out = []
     for p in paths:
-        with Image.open(p) as im:
-            im = im.convert("RGB")
-            w, h = im.size
-            side = min(w, h)
-            if w != h:
-                left, top = (w - side) // 2, (h - side) // 2
-                im = im.crop((left, top, left + side, top + side))
-            square = np.asarray(im, dtype=np.float32)[None] / 255.0
-            out.append(resize_images(square, image_size or side)[0])  # the package's resize
+        try:
+            with Image.open(p) as im:
+                im = ImageOps.exif_transpose(im)  # the orientation the camera recorded
+                rgb = _rgb(im, p)
+        except Image.DecompressionBombError as exc:
+            raise ValueError(f"{p}: {exc} Raise PIL.Image.MAX_IMAGE_PIXELS if the file is "
+                             "trusted, or downscale it.") from exc
+        except (UnidentifiedImageError, OSError) as exc:
+            raise ValueError(f"{p}: cannot be read as an image ({exc}).") from exc
+        out.append(_square(rgb, image_size))
     sizes = {a.shape for a in out}
     if len(sizes) > 1:
         raise ValueError(f"the images have different sizes {sorted(sizes)[:3]}; pass "
                          "image_size to resize them to one square size.")
     return np.stack(out) if out else np.zeros((0, image_size or 0, image_size or 0, 3),
                                               np.float32)
+
+
+def _rgb(im, path):
+    """An opened image as float32 RGB in [0, 1], by its mode: 16-bit grey by 65535 (not
+    clipped at 255 as ``convert("RGB")`` would), every 8-bit mode (L, P, CMYK, YCbCr,
+    RGBA, ...) through Pillow's RGB conversion."""
+    if im.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        grey = np.asarray(im, dtype=np.float64)
+        if grey.size and (grey.min() < 0 or grey.max() > 65535):
+            raise ValueError(f"{path}: a 32-bit integer image (values {grey.min():g} to "
+                             f"{grey.max():g}); save it with 8 or 16 bits per channel.")
+        grey = (grey / 65535.0).astype(np.float32)
+        return np.repeat(grey[..., None], 3, axis=-1)
+    if im.mode == "F":
+        raise ValueError(f"{path}: a floating-point image (mode F) has no defined range; save "
+                         "it with 8 or 16 bits per channel.")
+    return np.asarray(im.convert("RGB"), dtype=np.float32) / 255.0
+
+
+def _square(rgb, image_size):
+    """The centre square of an (H, W, 3) image, resized to ``image_size`` (the package's
+    resize)."""
+    h, w = rgb.shape[:2]
+    side = min(w, h)
+    top, left = (h - side) // 2, (w - side) // 2
+    square = np.ascontiguousarray(rgb[top:top + side, left:left + side])[None]
+    return resize_images(square, image_size or side)[0]
 
 
 def _group_test(samples, rows):

@@ -45,6 +45,8 @@ def _check_inputs(bids_root, stimulus_dir, unpaired_dir, gallery_dir, weights_di
 @fill_doc
 def check_reproduce_arguments(bids_root, out, *, stimulus_dir=None, unpaired_dir=None,
                               gallery_dir=None, weights_dir=None, paper_backbones=False,
+                              image_size=112, n_unpaired_per_class=None, n_gallery_per_class=100,
+                              encoder_epochs=50, decoder_epochs=150, cache=None,
                               device="auto", precision="auto"):
     """Check every input of :func:`reproduce_god` that can be checked without loading.
 
@@ -64,6 +66,16 @@ def check_reproduce_arguments(bids_root, out, *, stimulus_dir=None, unpaired_dir
         As in :func:`reproduce_god`.
     paper_backbones : bool, default=False
         As in :func:`reproduce_god` (its weight files must then exist).
+    image_size : int, default=112
+        A multiple of 8, at least 16 and at least what the perceptual network reads.
+    n_unpaired_per_class : int or None, default=None
+        None or a positive int.
+    n_gallery_per_class : int, default=100
+        A positive int.
+    encoder_epochs, decoder_epochs : int, default=50, 150
+        Non-negative ints.
+    cache : path-like or None, default=None
+        A folder that can be created and written.
     %(device)s
     precision : {"auto", "fp32", "bf16"}, default="auto"
         As in :func:`reproduce_god`.
@@ -78,7 +90,7 @@ def check_reproduce_arguments(bids_root, out, *, stimulus_dir=None, unpaired_dir
     FileNotFoundError
         Naming every missing input.
     ValueError
-        For a bad device, precision or output folder.
+        For a bad size, count, device, precision, output or cache folder.
 
     Examples
     --------
@@ -90,12 +102,32 @@ def check_reproduce_arguments(bids_root, out, *, stimulus_dir=None, unpaired_dir
       - --bids-root no/such/ds001246: not a BIDS dataset root (no dataset_description.json)
       ...
     """
-    from ._run import check_demo_arguments
+    import numbers
 
+    from .._files import prepare_output_dir
+    from .._validation import check_number
+    from ..models import smallest_feature_size
+    from ._run import EFFICIENTNET, PAPER, check_demo_arguments
+
+    check_number(image_size, "image_size", kind=numbers.Integral, low=16)
+    if image_size % 8:
+        raise ValueError(f"image_size must be a multiple of 8 (the decoder's); got {image_size}.")
+    net = (PAPER if paper_backbones else EFFICIENTNET)["perceptual"]
+    smallest = smallest_feature_size(net, start=image_size)
+    if smallest != image_size:
+        raise ValueError(f"image_size={image_size} is too small for the perceptual network "
+                         f"{net!r}: it reads images of at least {smallest} px.")
+    check_number(n_unpaired_per_class, "n_unpaired_per_class", kind=numbers.Integral, low=1,
+                 allow_none=True)
+    check_number(n_gallery_per_class, "n_gallery_per_class", kind=numbers.Integral, low=1)
+    check_number(encoder_epochs, "encoder_epochs", kind=numbers.Integral, low=0)
+    check_number(decoder_epochs, "decoder_epochs", kind=numbers.Integral, low=0)
     missing = _check_inputs(bids_root, stimulus_dir, unpaired_dir, gallery_dir, weights_dir,
                             paper_backbones)
     if missing:
         raise FileNotFoundError("cannot reproduce: missing inputs:\n  - " + "\n  - ".join(missing))
+    if cache is not None:
+        prepare_output_dir(cache, "cache")
     return check_demo_arguments(out, device, False, precision)
 
 
@@ -175,10 +207,12 @@ def reproduce_god(bids_root, subject, out, *, stimulus_dir=None, unpaired_dir=No
     from ..datasets import load_god, load_image_folder
     from ._run import EFFICIENTNET, PAPER, PipelineSettings, _Log, run_pipeline
 
-    out = check_reproduce_arguments(bids_root, out, stimulus_dir=stimulus_dir,
-                                    unpaired_dir=unpaired_dir, gallery_dir=gallery_dir,
-                                    weights_dir=weights_dir, paper_backbones=paper_backbones,
-                                    device=device, precision=precision)
+    out = check_reproduce_arguments(
+        bids_root, out, stimulus_dir=stimulus_dir, unpaired_dir=unpaired_dir,
+        gallery_dir=gallery_dir, weights_dir=weights_dir, paper_backbones=paper_backbones,
+        image_size=image_size, n_unpaired_per_class=n_unpaired_per_class,
+        n_gallery_per_class=n_gallery_per_class, encoder_epochs=encoder_epochs,
+        decoder_epochs=decoder_epochs, cache=cache, device=device, precision=precision)
     nets = dict(PAPER if paper_backbones else EFFICIENTNET)
     if paper_backbones and weights_dir is not None:
         import torch

@@ -28,7 +28,7 @@ from .._validation import (
 from .._weights import resolve_weights
 from ..backend import seed_from_random_state, tensor_view
 from ..metrics import pixcorr_scorer
-from ..models import DecoderNet, get_backbone_spec
+from ..models import DecoderNet, get_backbone_spec, smallest_feature_size
 from ..training import DE_LOSSES, Phase2Config, fit_decoder
 from ._base import (
     NeuralEstimator,
@@ -408,6 +408,13 @@ n_voxels), Niimg-like, Unpaired or None
         owner = type(self).__name__
         size = default_image_size(images.shape, self.image_size, DECODER_MULTIPLE, "images",
                                   minimum=2 * DECODER_MULTIPLE, param=f"{owner}.image_size")
+        smallest = smallest_feature_size(self.perceptual_net, start=size)
+        if smallest != size:
+            fix = -(-(smallest or 4096) // DECODER_MULTIPLE) * DECODER_MULTIPLE
+            raise ValueError(f"{owner}.image_size: the images' side {size} is too small for "
+                             f"perceptual_net {self.perceptual_net!r} (its layers need at least "
+                             f"{smallest} px); pass {owner}.image_size={fix} (or larger), or "
+                             "a perceptual_net with smaller late maps.")
         # the perceptual net's weights are found before any training (phase I included)
         perceptual_state = resolve_weights(self.perceptual_net, self.weights,
                                            f"{owner}.weights")

@@ -18,6 +18,7 @@ from ._frozen_nets import (
     FeatureExtractor,
     build_classifier,
     build_feature_extractor,
+    smallest_feature_size,
 )
 from ._losses import (
     ImageLoss,
@@ -50,6 +51,7 @@ __all__ = [
     "normalize_channels",
     "perceptual_distance",
     "snr_weighted_fmri_loss",
+    "smallest_feature_size",
     "smallest_image_size",
     "total_variation",
 ]

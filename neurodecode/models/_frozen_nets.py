@@ -4,6 +4,8 @@ encoder's backbone, the perceptual loss, the evaluation features) and full class
 Pure torch: this module builds architectures and copies given state dicts into them. Finding
 weight files on disk is done by :mod:`neurodecode._weights`.
 """
+import functools
+
 import torch
 from torch import nn
 
@@ -327,3 +329,62 @@ def build_classifier(name, state_dict=None):
     else:
         model.load_state_dict(state_dict, strict=True)
     return Classifier(model)
+
+
+def smallest_feature_size(name, taps=None, start=1, largest=4096):
+    """The smallest square image side from ``start`` on that a backbone's taps can read.
+
+    Below it, a convolution or pooling of the backbone would see an input smaller than its
+    kernel. The network runs on the meta device: shapes only, no memory, no weights.
+
+    Parameters
+    ----------
+    name : str
+        A backbone of :data:`BACKBONES`.
+    taps : sequence of Tap or None, default=None
+        The taps read; None: the backbone's perceptual taps.
+    start : int, default=1
+        The side to start from.
+    largest : int, default=4096
+        Sides beyond this are not tried.
+
+    Returns
+    -------
+    side : int or None
+        ``start`` itself when it works; None when no side up to ``largest`` does.
+
+    Examples
+    --------
+    >>> from neurodecode.models import smallest_feature_size
+    >>> smallest_feature_size("vgg16"), smallest_feature_size("efficientnet_lite0", start=16)
+    (16, 32)
+    """
+    spec = get_backbone_spec(name)
+    taps = tuple(spec.perceptual_taps if taps is None else taps)
+    return _smallest_feature_size(name, taps, int(start), int(largest))
+
+
+@functools.lru_cache(maxsize=64)
+def _smallest_feature_size(name, taps, start, largest):
+    with torch.device("meta"):
+        net = build_feature_extractor(name, list(taps))
+
+    def works(side):
+        try:
+            with torch.no_grad():
+                net(torch.zeros(1, 3, side, side, device="meta"))
+        except (RuntimeError, ValueError):
+            return False
+        return True
+
+    if works(start):
+        return start
+    lo, hi = start, max(2 * start, 16)
+    while not works(hi):
+        lo, hi = hi, 2 * hi
+        if hi > largest:
+            return None
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if works(mid) else (mid, hi)
+    return hi

@@ -88,7 +88,9 @@ def prf_from_maps(maps, stimulus_degrees, *, sigma=3.0, power=10, max_spread=0.1
     prf : pandas.DataFrame, one row per voxel
         ``x``, ``y`` (deg; +x right, +y up, origin at the image centre), ``eccentricity``
         (deg), ``polar_angle`` (deg, counter-clockwise from the right horizontal meridian,
-        in [0, 360)), ``size`` (deg), ``spread`` (deg) and ``confined`` (bool).
+        in [0, 360)), ``size`` (deg), ``spread`` (deg) and ``confined`` (bool). A voxel
+        whose map is all zero (no gradient: the voxel does not see the image) has NaN
+        position and size and is not confined.
 
     Examples
     --------
@@ -128,6 +130,10 @@ def prf_from_maps(maps, stimulus_degrees, *, sigma=3.0, power=10, max_spread=0.1
         "polar_angle": (torch.rad2deg(torch.atan2(y, x)) % 360).cpu().numpy(),
         "size": size.cpu().numpy(), "spread": (spread * deg).cpu().numpy(),
         "confined": (spread <= max_spread * max(h, w)).cpu().numpy()})
+    empty = (m.flatten(1).amax(1) <= 0).cpu().numpy()  # no gradient at all: no pRF
+    if empty.any():
+        out.loc[empty, ["x", "y", "eccentricity", "polar_angle", "size", "spread"]] = np.nan
+        out.loc[empty, "confined"] = False
     return out
 
 

@@ -408,7 +408,8 @@ n_voxels), Niimg-like, Unpaired or None
         owner = type(self).__name__
         size = default_image_size(images.shape, self.image_size, DECODER_MULTIPLE, "images",
                                   minimum=2 * DECODER_MULTIPLE, param=f"{owner}.image_size")
-        smallest = smallest_feature_size(self.perceptual_net, start=size)
+        smallest = (smallest_feature_size(self.perceptual_net, start=size)
+                    if float(self.image_loss_weights[1]) > 0 else size)  # else never run
         if smallest != size:
             fix = -(-(smallest or 4096) // DECODER_MULTIPLE) * DECODER_MULTIPLE
             raise ValueError(f"{owner}.image_size: the images' side {size} is too small for "

@@ -280,3 +280,17 @@ def test_estimate_prf_reads_gaussian_maps_and_agrees_with_their_gradients():
     free = EncoderNet(fx, n_voxels=2, image_size=32, branch_channels=4, branch_strides=(1,))
     with pytest.raises(ValueError, match="space_model='gaussian'"):
         estimate_prf(free, method="gaussian")
+
+
+def test_a_voxel_without_gradient_has_no_prf():
+    """An all-zero gradient map used to come back as a confined pRF of size 0 at a corner
+    (issue 23): it has no position, and the paper's filter drops it."""
+    import numpy as np
+
+    from neurodecode.analysis import prf_from_maps
+
+    yy, xx = np.mgrid[0:16, 0:16]
+    blob = np.exp(-((xx - 10) ** 2 + (yy - 5) ** 2) / 2.0)
+    prf = prf_from_maps(np.stack([blob, np.zeros((16, 16))]), stimulus_degrees=16.0)
+    assert bool(prf.confined[0]) and not bool(prf.confined[1])
+    assert np.isnan(prf.loc[1, ["x", "y", "size", "eccentricity"]].astype(float)).all()

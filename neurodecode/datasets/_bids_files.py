@@ -183,10 +183,25 @@ def sidecar_tr(root, bold_path, task):
     tr : float or None
         Seconds; None when no sidecar gives it.
     """
-    tr = read_json(Path(root) / f"task-{task}_bold.json").get("RepetitionTime")
+    top = Path(root) / f"task-{task}_bold.json"
+    meta = read_json(top)
+    if not isinstance(meta, dict):
+        raise ValueError(f"{top}: a sidecar must hold a JSON object; got {type(meta).__name__}.")
+    tr, where = meta.get("RepetitionTime"), top
     name = Path(bold_path).name
     for suffix in (".nii.gz", ".nii"):
         if name.endswith(suffix):
             own = Path(bold_path).with_name(name[: -len(suffix)] + ".json")
-            tr = read_json(own).get("RepetitionTime", tr)
-    return None if tr is None else float(tr)
+            meta = read_json(own)
+            if not isinstance(meta, dict):
+                raise ValueError(f"{own}: a sidecar must hold a JSON object; got "
+                                 f"{type(meta).__name__}.")
+            if "RepetitionTime" in meta:
+                tr, where = meta["RepetitionTime"], own
+    if tr is None:
+        return None
+    if isinstance(tr, bool) or not isinstance(tr, (int, float)) or not np.isfinite(tr) \
+            or tr <= 0:
+        raise ValueError(f"{where}: RepetitionTime is {tr!r}; BIDS wants a positive number of "
+                         "seconds (GOD: 3).")
+    return float(tr)

@@ -77,6 +77,10 @@ def _process_run(bold_path, events_path, mask, affine, tr, task, shift):
                          "and mask must share one grid.")
     header_tr = float(img.header.get_zooms()[3])
     if tr is None:
+        if not (np.isfinite(header_tr) and header_tr > 0):
+            raise ValueError(f"{bold_path}: no repetition time: the NIfTI header gives "
+                             f"{header_tr:g} s and no JSON sidecar gives RepetitionTime; add "
+                             "it to the run's sidecar (GOD: 3).")
         tr = header_tr
     elif header_tr > 0 and abs(header_tr - tr) > 1e-3 and header_tr != 1.0:
         raise ValueError(f"{bold_path}: repetition time {header_tr:g} s in the NIfTI header "

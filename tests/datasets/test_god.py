@@ -414,3 +414,24 @@ def test_bad_arguments(small):
     with pytest.raises(TypeError, match="subject must be a label"):
         load_god(root, True, verbose=0)
     assert load_god(root, "1", rois=("V1",), verbose=0).meta["subject"] == "01"
+
+
+@pytest.mark.parametrize("value, words", [
+    (0, "RepetitionTime is 0; BIDS wants a positive number of seconds"),
+    ("3", "RepetitionTime is '3'"),
+    (-3.0, "RepetitionTime is -3.0"),
+])
+def test_a_bad_repetition_time_names_its_sidecar(small, value, words):
+    root, _ = small
+    (root / "task-perception_bold.json").write_text(json.dumps({"RepetitionTime": value}))
+    with pytest.raises(ValueError, match=r"task-perception_bold.json: " + words.replace(
+            "(", r"\(")):
+        load_god(root, "01", verbose=0)
+
+
+def test_a_sidecar_that_is_not_an_object_is_named(small):
+    root, _ = small
+    (root / "task-perception_bold.json").write_text("[1, 2]")
+    with pytest.raises(ValueError, match="task-perception_bold.json: a sidecar must hold a "
+                                         "JSON object; got list"):
+        load_god(root, "01", verbose=0)

@@ -119,6 +119,12 @@ def load_god_bdata(path, *, rois=DEFAULT_ROIS):
     if value.shape != (len(names), data.shape[1]):
         raise ValueError(f"{path}: metadata value has shape {value.shape}, expected "
                          f"({len(names)}, {data.shape[1]}) (keys x columns).")
+    seen = set()
+    for name in names:
+        if name in seen:
+            raise ValueError(f"{path}: the metadata key {name!r} appears more than once; a "
+                             "BData file names each key once (which row would be meant?).")
+        seen.add(name)
     meta = dict(zip(names, value))
 
     def column(*keys):
@@ -135,7 +141,17 @@ def load_god_bdata(path, *, rois=DEFAULT_ROIS):
         return meta[key] == 1
 
     datatype, _ = column("DataType")
+    other = ~np.isin(datatype, (1, 2, 3))
+    if other.any():
+        found = sorted({str(v) for v in np.unique(datatype[other])})
+        raise ValueError(f"{path}: {int(other.sum())} sample(s) (first: row "
+                         f"{int(np.flatnonzero(other)[0])}) have DataType {found}; GOD's are 1 "
+                         "(training), 2 (test) and 3 (imagery). Remove the other rows first.")
     stim, id_key = column("stimulus_id", "Label")
+    if not np.isfinite(stim).all():
+        raise ValueError(f"{path}: {int((~np.isfinite(stim)).sum())} sample(s) have no "
+                         f"{id_key} (NaN or infinite; first: row "
+                         f"{int(np.flatnonzero(~np.isfinite(stim))[0])}).")
     voxel = columns("VoxelData")
     if isinstance(rois, str):
         rois = (rois,)
@@ -149,7 +165,16 @@ def load_god_bdata(path, *, rois=DEFAULT_ROIS):
             raise ValueError(f"rois: unknown ROI {r!r} in {path}; known: {known}.")
         keep |= columns(f"ROI_{r}")
     keep &= voxel
+    if not keep.any():
+        raise ValueError(f"rois={tuple(rois)}: no voxel of {path} is in them (the ROI columns "
+                         "mark no VoxelData column).")
     X = data[:, keep].astype(np.float32)
+    bad = ~np.isfinite(X)
+    if bad.any():
+        rows, cols = np.nonzero(bad)
+        raise ValueError(f"{path}: {int(bad.sum())} NaN or infinite value(s) in the voxels "
+                         f"selected (first: sample {int(rows[0])}, voxel {int(cols[0])}); "
+                         "exclude those voxels (rois) or repair the file.")
     run = column("Run")[0] if "Run" in meta else np.full(len(data), np.nan)
     block = column("Block")[0] if "Block" in meta else np.full(len(data), np.nan)
     stim = np.round(stim, 6)

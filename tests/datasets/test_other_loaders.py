@@ -242,3 +242,41 @@ def test_bdata_v73_mat_file_is_read_as_hdf5(tmp_path):
         f["metaData/key"] = np.array([k.encode() for k in keys])
         f["metaData/value"] = value.T
     np.testing.assert_allclose(load_god_bdata(path).X_train, voxels[dtype == 1], rtol=1e-6)
+
+
+def _write_bdata(path, data, keys, value):
+    with h5py.File(path, "w") as f:
+        f["dataset"] = data
+        f["metadata/key"] = np.array([k.encode() for k in keys])
+        f["metadata/description"] = np.array([b"" for _ in keys])
+        f["metadata/value"] = value
+
+
+def test_bdata_hostile_files_are_refused_naming_what_is_wrong(tmp_path):
+    """Issue 23: a duplicated key used to take its last row, rows of another DataType to
+    vanish, NaN to pass, an empty ROI to give 0-voxel arrays."""
+    rng = np.random.default_rng(3)
+    data, keys, value, voxels, dtype, _ = _bdata_arrays(rng)
+    path = tmp_path / "dup.h5"
+    _write_bdata(path, data, keys + ["ROI_V1"], np.vstack([value, value[keys.index("ROI_V2")]]))
+    with pytest.raises(ValueError, match="the metadata key 'ROI_V1' appears more than once"):
+        load_god_bdata(path)
+    odd = data.copy()
+    odd[2, 12] = 4  # the DataType column (after the 12 voxel columns)
+    _write_bdata(path := tmp_path / "type.h5", odd, keys, value)
+    with pytest.raises(ValueError, match=r"1 sample\(s\) \(first: row 2\) have DataType "
+                                         r"\['4.0'\]"):
+        load_god_bdata(path)
+    nan = data.copy()
+    nan[3, 1] = np.nan
+    _write_bdata(path := tmp_path / "nan.h5", nan, keys, value)
+    with pytest.raises(ValueError, match=r"1 NaN or infinite value\(s\) in the voxels selected "
+                                         r"\(first: sample 3, voxel 1\)"):
+        load_god_bdata(path)
+    assert load_god_bdata(path, rois=("LOC",)).X_train.shape[1] == 3  # V1's NaN left out
+    empty = value.copy()
+    empty[keys.index("ROI_FFA")] = np.nan
+    _write_bdata(path := tmp_path / "empty.h5", data, keys, empty)
+    with pytest.raises(ValueError, match=r"rois=\('FFA',\): no voxel"):
+        load_god_bdata(path, rois=("FFA",))
+    assert voxels.shape[1] == 12 and len(dtype) == len(data)

@@ -47,7 +47,7 @@ def main():
     pred = torch.from_numpy(enc.predict(np.concatenate([s.images_test, grey])))
     P, g = pred[:-1], pred[-1:]
     R = torch.from_numpy(s.X_test)
-    w = snr(s.X_test_trials)
+    w = snr(s.X_test_trials, n_images=len(s.X_test_trials))
     w = torch.from_numpy((w / w.mean()).astype(np.float32))
     losses = {"ours (0.9 MSE - 0.1 cos)": lambda a, b: fmri_loss(a, b, alpha=0.9, reduction="none"),
               "authors (SNR-weighted MAE - 0.1 cos)":

@@ -261,7 +261,7 @@ def tune_job(arm, penalty, epochs, size_name, seed, device, workdir, threads=Non
     dec = make_decoder(encoder, spec, penalty, epochs, device, seed)
     dec.fit(s.X_train[train], s.images_train[train],
             **fit_kwargs(spec, s.images_unpaired, s.X_val, s.X_val_trials,
-                         s.images_train[val], snr(s.X_val_trials)))
+                         s.images_train[val], snr(s.X_val_trials, n_images=len(s.X_val_trials))))
     rec = dec.predict(s.X_val)
     dist = PerceptualDistance(net="efficientnet_lite1", image_size=size.feature_size,
                               device=device)
@@ -391,7 +391,7 @@ def final_job(arm, penalty, epochs, size_name, seed, device, workdir, fmri_sourc
     t = time.perf_counter()
     dec = make_decoder(encoder, spec, penalty, epochs, device, seed)
     dec.fit(s.X_train, s.images_train,
-            **fit_kwargs(spec, images_unpaired, means, trials, truth, snr(s.X_test_trials)))
+            **fit_kwargs(spec, images_unpaired, means, trials, truth, snr(s.X_test_trials, n_images=len(s.X_test_trials))))
     scores = evaluate(dec.predict(s.X_test), s, gallery, device, size)
     return {"arm": arm, "seed": seed, "fmri_source": fmri_source, "pool": pool,
             "loss_weights": list(spec["loss_weights"]), "penalty_weight": penalty,

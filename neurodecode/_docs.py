@@ -204,6 +204,13 @@ docdict["n_trials"] = """n_trials : int or None, default=$default
     (hypergeometric), free of sampling noise, which suits model selection."""
 defaults["n_trials"] = {"default": "1000"}
 
+docdict["trials"] = """trials : array-like of shape (n_images, n_repeats, n_voxels)
+    Single-trial responses to repeated images, images first (a subject's
+    ``X_test_trials``). More repeats than images is refused as the repeats-first layout.
+n_images : int or None, default=None
+    The number of images, to confirm the first axis when there are more repeats than
+    images."""
+
 docdict["n_boot"] = """n_boot : int, default=10000
     Bootstrap resamples (of the images, with replacement) behind each confidence interval
     or standard error."""

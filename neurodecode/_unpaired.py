@@ -308,7 +308,7 @@ def de_voxel_weights(voxel_snr, repeats, n_voxels, de_loss):
         from ._utils import snr as repeat_snr
 
         # (n, n_repeats, V), the layout snr() takes; a voxel without signal gets a tiny SNR
-        snr = np.maximum(repeat_snr(repeats), 1e-6)
+        snr = np.maximum(repeat_snr(repeats, n_images=len(repeats)), 1e-6)
     elif de_loss == "authors":
         raise ValueError(
             "de_loss='authors' weights each voxel's error by its SNR: pass voxel_snr (e.g. "

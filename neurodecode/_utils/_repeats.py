@@ -3,13 +3,26 @@ used by the analyses and by the decoder's unpaired-fMRI weights."""
 import numpy as np
 
 
-def check_trials(trials):
-    """``trials`` as a finite float64 (n_images, n_repeats, n_voxels) array."""
+def check_trials(trials, n_images=None):
+    """``trials`` as a finite float64 (n_images, n_repeats, n_voxels) array.
+
+    More repeats than images is refused as the other layout, repeats first (the deprecated
+    ``X_test_repeats``; GOD: 35 repeats of 50 images), unless ``n_images`` confirms the
+    first axis."""
     t = np.asarray(trials, dtype=np.float64)
     if t.ndim != 3:
         raise ValueError(
             f"trials must have shape (n_images, n_repeats, n_voxels); got {t.shape}: pass a "
             "subject's X_test_trials.")
+    if n_images is not None and int(n_images) != t.shape[0]:
+        raise ValueError(f"n_images={n_images} but trials has {t.shape[0]} on its first axis "
+                         "(images first: (n_images, n_repeats, n_voxels)).")
+    if n_images is None and t.shape[1] > t.shape[0]:
+        raise ValueError(
+            f"trials has more repeats ({t.shape[1]}) than images ({t.shape[0]}): it looks "
+            "repeats first, (n_repeats, n_images, n_voxels), as the deprecated "
+            "X_test_repeats is. Pass np.moveaxis(trials, 0, 1) (or X_test_trials, images "
+            f"first); if it really holds {t.shape[0]} images, pass n_images={t.shape[0]}.")
     if t.shape[0] < 3 or t.shape[1] < 2:
         raise ValueError(f"trials needs at least 3 images and 2 repeats; got {t.shape[:2]}.")
     if not np.all(np.isfinite(t)):
@@ -18,7 +31,7 @@ def check_trials(trials):
     return t
 
 
-def snr(trials):
+def snr(trials, n_images=None):
     """Per-voxel SNR of repeated responses (the authors' reference code).
 
     The variance over images of the mean over repeats, divided by the mean over images of
@@ -28,7 +41,11 @@ def snr(trials):
     Parameters
     ----------
     trials : array-like of shape (n_images, n_repeats, n_voxels)
-        Single-trial responses to repeated images.
+        Single-trial responses to repeated images, images first (a subject's
+        ``X_test_trials``). More repeats than images is refused as the repeats-first layout.
+    n_images : int or None, default=None
+        The number of images, to confirm the first axis when there are more repeats than
+        images.
 
     Returns
     -------
@@ -44,5 +61,5 @@ def snr(trials):
     >>> np.round(snr(trials), 1)  # signal variance 1 and 4 over noise variance 1
     array([1., 4.])
     """
-    t = check_trials(trials)
+    t = check_trials(trials, n_images)
     return t.mean(axis=1).var(axis=0) / t.var(axis=1, ddof=1).mean(axis=0)

@@ -10,7 +10,8 @@ from .._utils import pearson_r, snr  # noqa: F401  (snr: public here)
 
 
 @fill_doc
-def noise_ceiling(trials, *, method="split-half", n_splits=100, random_state=None):
+def noise_ceiling(trials, *, n_images=None, method="split-half", n_splits=100,
+                  random_state=None):
     """Per-voxel noise ceiling of the mean over repeats (split-half, Spearman-Brown).
 
     The estimator (paper, "Noise-Ceiling"): the repeats are split
@@ -26,8 +27,7 @@ def noise_ceiling(trials, *, method="split-half", n_splits=100, random_state=Non
 
     Parameters
     ----------
-    trials : array-like of shape (n_images, n_repeats, n_voxels)
-        Single-trial responses to repeated images.
+    %(trials)s
     method : {"split-half"}, default="split-half"
         The estimator (the only one offered: the paper's).
     n_splits : int, default=100
@@ -49,7 +49,7 @@ def noise_ceiling(trials, *, method="split-half", n_splits=100, random_state=Non
     >>> np.round(noise_ceiling(trials, random_state=0), 2)  # truth: 1.0, 0.98, 0.70
     array([1.  , 0.97, 0.68])
     """
-    t = _check_trials(trials)
+    t = _check_trials(trials, n_images)
     if method != "split-half":
         raise ValueError(f"method must be 'split-half'; got {method!r}.")
     if not isinstance(n_splits, numbers.Integral) or n_splits < 1:

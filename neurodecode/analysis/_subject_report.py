@@ -58,7 +58,8 @@ def subject_statistics(subject, *, ceiling=None, random_state=0):
     subject = _check(subject, ("X_train", "X_test", "X_test_trials", "roi", "roi_masks"),
                      "subject_statistics(subject)")
     if ceiling is None:
-        ceiling = noise_ceiling(subject.X_test_trials, random_state=random_state)
+        ceiling = noise_ceiling(subject.X_test_trials, n_images=len(subject.X_test_trials),
+                                random_state=random_state)
     out = {
         "voxels_per_roi": {r: int(m.sum()) for r, m in subject.roi_masks.items()},
         "fmri_variance": {"train": variance_percentiles(subject.X_train),
@@ -210,7 +211,8 @@ def encoder_summary(subject, encoder, voxel_r, *, ceiling=None, min_ceiling=0.3,
     subject = _check(subject, ("X_test_trials", "roi_masks"), "encoder_summary(subject)")
     voxel_r = np.asarray(voxel_r, dtype=np.float64)
     if ceiling is None:
-        ceiling = noise_ceiling(subject.X_test_trials, random_state=random_state)
+        ceiling = noise_ceiling(subject.X_test_trials, n_images=len(subject.X_test_trials),
+                                random_state=random_state)
     corrected = noise_corrected_accuracy(voxel_r, ceiling, min_ceiling=min_ceiling)
     true = subject.get("noise_ceiling") if "noise_ceiling_single_trial" in subject else None
     rows = []

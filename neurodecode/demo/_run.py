@@ -532,7 +532,8 @@ def run_pipeline(subject, out, settings, nets, protocol, device="auto", seed=0, 
     ).fit(subject.images_train, subject.X_train)
     encoder_seconds = time.perf_counter() - t
     voxel_r = encoder.voxel_scores(subject.images_test, subject.X_test)
-    ceiling = noise_ceiling(subject.X_test_trials, random_state=seed)  # split-half, once
+    ceiling = noise_ceiling(subject.X_test_trials, n_images=len(subject.X_test),  # the
+                            random_state=seed)  # contract's layout; split-half, once
     reference = ceiling if truth is None else truth
     log(f"encoder fitted in {encoder_seconds:.0f} s; held-out voxel r: median "
         f"{np.median(voxel_r):.3f} ({noise_ceiling_kind} median "

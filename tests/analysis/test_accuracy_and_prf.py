@@ -294,3 +294,26 @@ def test_a_voxel_without_gradient_has_no_prf():
     prf = prf_from_maps(np.stack([blob, np.zeros((16, 16))]), stimulus_degrees=16.0)
     assert bool(prf.confined[0]) and not bool(prf.confined[1])
     assert np.isnan(prf.loc[1, ["x", "y", "size", "eccentricity"]].astype(float)).all()
+
+
+def test_the_repeats_first_layout_is_refused_by_its_shape():
+    """Issue 23: noise_ceiling took (35 repeats, 50 images, V) as 35 images of 50 repeats
+    and returned ceilings near 0 where the truth is ~1."""
+    import numpy as np
+    import pytest
+
+    from neurodecode.analysis import noise_ceiling, snr
+
+    rng = np.random.default_rng(0)
+    signal = rng.standard_normal((50, 1, 4))
+    trials = signal + 0.1 * rng.standard_normal((50, 35, 4))  # images first: GOD's test
+    assert np.all(noise_ceiling(trials, n_splits=10, random_state=0) > 0.99)
+    repeats_first = np.moveaxis(trials, 1, 0)  # (35, 50, 4), as X_test_repeats
+    for fn in (noise_ceiling, snr):
+        with pytest.raises(ValueError, match=r"more repeats \(50\) than images \(35\): it "
+                                             "looks repeats first"):
+            fn(repeats_first)
+    few = trials[:6, :8]  # 6 images x 8 repeats, really: confirmed by n_images
+    assert noise_ceiling(few, n_images=6, n_splits=5, random_state=0).shape == (4,)
+    with pytest.raises(ValueError, match="n_images=7 but trials has 6"):
+        snr(few, n_images=7)

@@ -28,7 +28,7 @@ def test_subject_statistics_against_the_arrays(subject):
     assert st["voxels_per_roi"]["V1"] == int(subject.roi_masks["V1"].sum())
     var = subject.X_test.astype(np.float64).var(0)
     assert st["fmri_variance"]["test"]["p50"] == pytest.approx(np.percentile(var, 50))
-    ceiling = noise_ceiling(subject.X_test_trials, random_state=0)
+    ceiling = noise_ceiling(subject.X_test_trials, n_images=5, random_state=0)
     assert st["noise_ceiling_split_half"]["median"] == pytest.approx(np.nanmedian(ceiling))
     assert st["noise_ceiling_true"]["median"] == pytest.approx(np.median(subject.noise_ceiling))
     hvc = st["hvc_clean_correlation"]  # against numpy's Pearson r of the clean responses

@@ -410,7 +410,7 @@ def load_god(bids_root, subject, *, source="preproc-spm", rois=DEFAULT_ROIS, sti
     if isinstance(cache, Memory):  # a joblib.Memory of earlier versions: its folder
         cache = cache.location
     if cache is not None:
-        cache = Path(cache)
+        cache = Path(cache).expanduser()
 
     jobs = []
     for split, _, task in SPLITS:

@@ -88,6 +88,11 @@ def ssim(reconstructions, images):
     from skimage.metrics import structural_similarity
 
     rec, gt = _pair(reconstructions, images)
+    window = 2 * int(3.5 * 1.5 + 0.5) + 1  # skimage's Gaussian window at sigma 1.5: 11 px
+    if min(rec.shape[1:3]) < window:
+        raise ValueError(f"ssim needs images of at least {window} x {window} px (its Gaussian "
+                         f"window, sigma 1.5, as in the literature); got "
+                         f"{rec.shape[1]} x {rec.shape[2]}.")
     return np.array([
         structural_similarity(rgb2gray(a), rgb2gray(b), gaussian_weights=True, sigma=1.5,
                               use_sample_covariance=False, data_range=1.0)

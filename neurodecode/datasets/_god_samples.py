@@ -84,8 +84,8 @@ def check_blocks(events, keep, task, path="events"):
     Every row needs a finite ``onset`` and a finite positive ``duration`` (BIDS: seconds);
     the blocks kept as samples need a ``category_index`` that is an integer (``n/a`` there
     has no label) and, in perception runs, a ``stimulus_name`` (``n/a`` there has no
-    image); two kept blocks may not overlap (a duplicated row would give two images the
-    same volumes).
+    image); no two blocks of the task (one-back repeats included) may overlap (a
+    duplicated row would give two images the same volumes).
 
     Parameters
     ----------
@@ -134,7 +134,9 @@ def check_blocks(events, keep, task, path="events"):
                              f"stimulus block needs the name of its image ({len(bad)} such "
                              "block(s)).")
     onset = events["onset"].to_numpy(dtype=float)
-    order = kept[np.argsort(onset[kept], kind="stable")]
+    blocks = np.flatnonzero((events["event_type"] == (
+        "stimulus" if task == "perception" else "imagery")).to_numpy())  # repeats included
+    order = blocks[np.argsort(onset[blocks], kind="stable")]
     for a, b in zip(order[:-1], order[1:]):
         if onset[b] < onset[a] + duration[a] - 1e-6:
             raise ValueError(f"{path}: the {task} blocks of rows {a + 1} and {b + 1} (lines "

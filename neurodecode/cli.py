@@ -40,12 +40,13 @@ def _download_weights(args):
 
 
 def _demo(args):
-    from ._errors import WeightsNotFoundError
     from .demo import check_demo_arguments, run_demo
 
     try:  # everything a user can get wrong is checked before any work
+        if args.seed < 0:
+            raise ValueError(f"--seed must be a non-negative int; got {args.seed}.")
         check_demo_arguments(args.out, args.device, args.paper_backbones, args.precision)
-    except (ValueError, TypeError, WeightsNotFoundError) as exc:
+    except (OSError, ValueError, TypeError) as exc:
         print(f"neurodecode demo: error: {exc}", file=sys.stderr)
         return 2
     results = run_demo(out=args.out, quick=args.quick, device=args.device, seed=args.seed,
@@ -68,7 +69,8 @@ def _reproduce(args):
             weights_dir=args.weights, paper_backbones=args.paper_backbones,
             image_size=args.image_size, n_unpaired_per_class=args.unpaired_per_class,
             n_gallery_per_class=args.gallery_per_class, encoder_epochs=args.encoder_epochs,
-            decoder_epochs=args.decoder_epochs, cache=args.cache, device=args.device,
+            decoder_epochs=args.decoder_epochs, cache=args.cache, subject=args.subject,
+            decoder_penalty_weight=args.penalty_weight, seed=args.seed, device=args.device,
             precision=args.precision)
     except (OSError, ValueError, TypeError) as exc:
         print(f"neurodecode reproduce god: error: {exc}", file=sys.stderr)

@@ -47,6 +47,7 @@ def check_reproduce_arguments(bids_root, out, *, stimulus_dir=None, unpaired_dir
                               gallery_dir=None, weights_dir=None, paper_backbones=False,
                               image_size=112, n_unpaired_per_class=None, n_gallery_per_class=100,
                               encoder_epochs=50, decoder_epochs=150, cache=None,
+                              subject=None, decoder_penalty_weight=1.0, seed=0,
                               device="auto", precision="auto"):
     """Check every input of :func:`reproduce_god` that can be checked without loading.
 
@@ -76,6 +77,12 @@ def check_reproduce_arguments(bids_root, out, *, stimulus_dir=None, unpaired_dir
         Non-negative ints.
     cache : path-like or None, default=None
         A folder that can be created and written.
+    subject : str, int or None, default=None
+        When given, ``sub-<subject>`` must be a folder of ``bids_root``.
+    decoder_penalty_weight : float, default=1.0
+        A finite number >= 0.
+    seed : int, default=0
+        A non-negative int.
     %(device)s
     precision : {"auto", "fp32", "bf16"}, default="auto"
         As in :func:`reproduce_god`.
@@ -122,8 +129,18 @@ def check_reproduce_arguments(bids_root, out, *, stimulus_dir=None, unpaired_dir
     check_number(n_gallery_per_class, "n_gallery_per_class", kind=numbers.Integral, low=1)
     check_number(encoder_epochs, "encoder_epochs", kind=numbers.Integral, low=0)
     check_number(decoder_epochs, "decoder_epochs", kind=numbers.Integral, low=0)
+    check_number(decoder_penalty_weight, "decoder_penalty_weight", low=0.0)
+    check_number(seed, "seed", kind=numbers.Integral, low=0)
     missing = _check_inputs(bids_root, stimulus_dir, unpaired_dir, gallery_dir, weights_dir,
                             paper_backbones)
+    if not missing and subject is not None:
+        label = str(subject).removeprefix("sub-")
+        label = f"{int(label):02d}" if label.isdigit() and not (
+            Path(bids_root) / f"sub-{label}").is_dir() else label
+        if not (Path(bids_root) / f"sub-{label}").is_dir():
+            found = sorted(p.name for p in Path(bids_root).glob("sub-*") if p.is_dir())
+            missing.append(f"--subject {subject}: no sub-{label} in {bids_root} (found: "
+                           f"{', '.join(found) or 'none'})")
     if missing:
         raise FileNotFoundError("cannot reproduce: missing inputs:\n  - " + "\n  - ".join(missing))
     if cache is not None:
@@ -212,7 +229,9 @@ def reproduce_god(bids_root, subject, out, *, stimulus_dir=None, unpaired_dir=No
         gallery_dir=gallery_dir, weights_dir=weights_dir, paper_backbones=paper_backbones,
         image_size=image_size, n_unpaired_per_class=n_unpaired_per_class,
         n_gallery_per_class=n_gallery_per_class, encoder_epochs=encoder_epochs,
-        decoder_epochs=decoder_epochs, cache=cache, device=device, precision=precision)
+        decoder_epochs=decoder_epochs, cache=cache, subject=subject,
+        decoder_penalty_weight=decoder_penalty_weight, seed=seed, device=device,
+        precision=precision)
     nets = dict(PAPER if paper_backbones else EFFICIENTNET)
     if paper_backbones and weights_dir is not None:
         import torch

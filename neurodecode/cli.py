@@ -70,6 +70,7 @@ def _reproduce(args):
             image_size=args.image_size, n_unpaired_per_class=args.unpaired_per_class,
             n_gallery_per_class=args.gallery_per_class, encoder_epochs=args.encoder_epochs,
             decoder_epochs=args.decoder_epochs, cache=args.cache, subject=args.subject,
+            rois=tuple(args.rois),
             decoder_penalty_weight=args.penalty_weight, seed=args.seed, device=args.device,
             precision=args.precision)
     except (OSError, ValueError, TypeError) as exc:

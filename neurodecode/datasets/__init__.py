@@ -2,6 +2,7 @@
 subject (also written as a GOD-layout BIDS dataset)."""
 from ._bdata import load_god_bdata
 from ._god import load_god, read_images
+from ._god_rois import resolve_roi
 from ._image_folder import load_image_folder
 from .._rois import COMPOSITES, GOD_COMPOSITES, GOD_MASK_ROIS, ROIS
 from ._images import class_recipe, load_photographs, make_class_images, pink_noise
@@ -30,5 +31,6 @@ __all__ = [
     "make_synthetic_subject",
     "pink_noise",
     "read_images",
+    "resolve_roi",
     "simulate_bids",
 ]

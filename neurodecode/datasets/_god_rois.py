@@ -37,7 +37,7 @@ def resolve_roi(name):
 
     Examples
     --------
-    >>> from neurodecode.datasets._god_rois import resolve_roi
+    >>> from neurodecode.datasets import resolve_roi
     >>> resolve_roi("LH_V1")
     [('LH', 'V1d'), ('LH', 'V1v')]
     >>> len(resolve_roi("V1+FFA"))

@@ -47,8 +47,8 @@ def check_reproduce_arguments(bids_root, out, *, stimulus_dir=None, unpaired_dir
                               gallery_dir=None, weights_dir=None, paper_backbones=False,
                               image_size=112, n_unpaired_per_class=None, n_gallery_per_class=100,
                               encoder_epochs=50, decoder_epochs=150, cache=None,
-                              subject=None, decoder_penalty_weight=1.0, seed=0,
-                              device="auto", precision="auto"):
+                              subject=None, rois=DEFAULT_ROIS, decoder_penalty_weight=1.0,
+                              seed=0, device="auto", precision="auto"):
     """Check every input of :func:`reproduce_god` that can be checked without loading.
 
     The dataset root, the three image folders, the weight files (with
@@ -79,6 +79,8 @@ def check_reproduce_arguments(bids_root, out, *, stimulus_dir=None, unpaired_dir
         A folder that can be created and written.
     subject : str, int or None, default=None
         When given, ``sub-<subject>`` must be a folder of ``bids_root``.
+    rois : sequence of str, default=("VC",)
+        Names :func:`~neurodecode.datasets.resolve_roi` knows.
     decoder_penalty_weight : float, default=1.0
         A finite number >= 0.
     seed : int, default=0
@@ -131,6 +133,10 @@ def check_reproduce_arguments(bids_root, out, *, stimulus_dir=None, unpaired_dir
     check_number(decoder_epochs, "decoder_epochs", kind=numbers.Integral, low=0)
     check_number(decoder_penalty_weight, "decoder_penalty_weight", low=0.0)
     check_number(seed, "seed", kind=numbers.Integral, low=0)
+    from ..datasets import resolve_roi
+
+    for roi in ((rois,) if isinstance(rois, str) else tuple(rois)) or (None,):
+        resolve_roi(roi)
     missing = _check_inputs(bids_root, stimulus_dir, unpaired_dir, gallery_dir, weights_dir,
                             paper_backbones)
     if not missing and subject is not None:
@@ -229,7 +235,7 @@ def reproduce_god(bids_root, subject, out, *, stimulus_dir=None, unpaired_dir=No
         gallery_dir=gallery_dir, weights_dir=weights_dir, paper_backbones=paper_backbones,
         image_size=image_size, n_unpaired_per_class=n_unpaired_per_class,
         n_gallery_per_class=n_gallery_per_class, encoder_epochs=encoder_epochs,
-        decoder_epochs=decoder_epochs, cache=cache, subject=subject,
+        decoder_epochs=decoder_epochs, cache=cache, subject=subject, rois=rois,
         decoder_penalty_weight=decoder_penalty_weight, seed=seed, device=device,
         precision=precision)
     nets = dict(PAPER if paper_backbones else EFFICIENTNET)

@@ -64,6 +64,8 @@ REPRODUCE_CASES = [
     (["--subject", "01", "--device", "tpu"], "device"),
     (["--subject", "01", "--source", "fmriprep"], "invalid choice"),
     (["--subject", "01", "--image-size", "big"], "invalid int value"),
+    (["--subject", "01", "--rois", "V9"], "unknown ROI"),
+    (["--subject", "01", "--rois", "LH_"], "unknown ROI"),
 ]
 
 

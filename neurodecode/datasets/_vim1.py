@@ -74,8 +74,21 @@ def load_vim1(responses_mat, stimuli_mat, subject=1, *, image_size=None):
     r = _h5(responses_mat, [f"dataTrnS{s}", f"dataValS{s}", f"roiS{s}", f"voxIdxS{s}"])
     st = _h5(stimuli_mat, ["stimTrn", "stimVal"])
     trn, val = r[f"dataTrnS{s}"].astype(np.float64), r[f"dataValS{s}"].astype(np.float64)
+    for key in (f"roiS{s}", f"voxIdxS{s}"):
+        v = np.asarray(r[key], np.float64).ravel()
+        if not np.all(np.isfinite(v)) or not np.array_equal(v, np.round(v)):
+            raise ValueError(f"{responses_mat}: {key} must hold integers; found NaN, infinite "
+                             "or fractional values.")
     roi = r[f"roiS{s}"].ravel().astype(int)
     idx = r[f"voxIdxS{s}"].ravel().astype(np.int64)
+    n_grid = int(np.prod(VIM1_GRID))
+    if len(idx) and (idx.min() < 1 or idx.max() > n_grid):
+        raise ValueError(f"{responses_mat}: voxIdxS{s} holds indices from {idx.min()} to "
+                         f"{idx.max()}; vim-1's are 1-based into the {VIM1_GRID} grid (1 to "
+                         f"{n_grid}).")
+    if len(np.unique(idx)) != len(idx):
+        raise ValueError(f"{responses_mat}: voxIdxS{s} names {len(idx) - len(np.unique(idx))} "
+                         "voxel position(s) twice; each voxel has its own position.")
     n_vox = len(roi)
     # v7.3 reverses the dimensions: responses come back (samples, voxels); be tolerant
     if trn.shape[1] != n_vox and trn.shape[0] == n_vox:
@@ -84,10 +97,11 @@ def load_vim1(responses_mat, stimuli_mat, subject=1, *, image_size=None):
         raise ValueError(f"{responses_mat}: inconsistent sizes: dataTrnS{s} {trn.shape}, "
                          f"dataValS{s} {val.shape}, roiS{s} {roi.shape}, voxIdxS{s} "
                          f"{idx.shape}.")
-    bad = np.isnan(trn).any(axis=0) | np.isnan(val).any(axis=0)
+    bad = ~np.isfinite(trn).all(axis=0) | ~np.isfinite(val).all(axis=0)
     if bad.any():
-        warnings.warn(f"vim-1 subject {s}: {int(bad.sum())} of {n_vox} voxels have NaN "
-                      "responses and are dropped (count in n_nan_voxels).", stacklevel=2)
+        warnings.warn(f"vim-1 subject {s}: {int(bad.sum())} of {n_vox} voxels have NaN or "
+                      "infinite responses and are dropped (count in n_nan_voxels).",
+                      stacklevel=2)
     keep = ~bad
     # 1-based, column-major (MATLAB) indices into the 64 x 64 x 18 grid
     ijk = np.unravel_index(idx[keep] - 1, VIM1_GRID, order="F")
@@ -105,8 +119,21 @@ def load_vim1(responses_mat, stimuli_mat, subject=1, *, image_size=None):
         return a
 
     trn_img, val_img = images(st["stimTrn"]), images(st["stimVal"])
+    for name, a, X in (("stimTrn", trn_img, trn), ("stimVal", val_img, val)):
+        if a.ndim != 3 or a.shape[1] != a.shape[2]:
+            raise ValueError(f"{stimuli_mat}: {name} must hold square grey images (n, side, "
+                             f"side); got shape {a.shape}.")
+        if len(a) != len(X):
+            raise ValueError(f"{stimuli_mat}: {name} holds {len(a)} images but "
+                             f"{responses_mat} has {len(X)} responses for them; the two files "
+                             "must be of the same release.")
+        if not np.all(np.isfinite(a)):
+            raise ValueError(f"{stimuli_mat}: {name} contains NaN or infinite pixels.")
     lo = min(trn_img.min(), val_img.min())
     hi = max(trn_img.max(), val_img.max())
+    if not hi > lo:
+        raise ValueError(f"{stimuli_mat}: every stimulus pixel equals {lo:g}; the images are "
+                         "blank.")
 
     def rgb(a):
         a = ((a - lo) / (hi - lo)).astype(np.float32)

@@ -280,3 +280,47 @@ def test_bdata_hostile_files_are_refused_naming_what_is_wrong(tmp_path):
     with pytest.raises(ValueError, match=r"rois=\('FFA',\): no voxel"):
         load_god_bdata(path, rois=("FFA",))
     assert voxels.shape[1] == 12 and len(dtype) == len(data)
+
+
+def _rewrite(path, **arrays):
+    with h5py.File(path, "a") as f:
+        for k, v in arrays.items():
+            del f[k]
+            f[k] = v
+
+
+@pytest.mark.parametrize("edit, words", [
+    (lambda r, s, flat: _rewrite(r, voxIdxS1=np.r_[flat[:-1] + 1, 0][None].astype(float)),
+     "voxIdxS1 holds indices from 0"),
+    (lambda r, s, flat: _rewrite(r, voxIdxS1=np.r_[flat[:-1] + 1, flat[0] + 1][None]
+                                 .astype(float)), "names 1 voxel position(s) twice"),
+    (lambda r, s, flat: _rewrite(r, roiS1=np.full((1, 30), np.nan)), "roiS1 must hold integers"),
+    (lambda r, s, flat: _rewrite(s, stimTrn=np.zeros((128, 128, 5))), "stimTrn holds 5 images "
+                                                                      "but"),
+    (lambda r, s, flat: _rewrite(s, stimTrn=np.zeros((128, 128, 8)),
+                                 stimVal=np.zeros((128, 128, 4))), "the images are blank"),
+    (lambda r, s, flat: _rewrite(s, stimVal=np.full((128, 128, 4), np.nan)),
+     "NaN or infinite pixels"),
+])
+def test_vim1_hostile_files_are_refused(tmp_path, edit, words):
+    """Issue 23: an index out of the grid or given twice, non-integer ROI codes, stimuli
+    that do not match the responses, blank or NaN stimuli: each refused, naming the file."""
+    rng = np.random.default_rng(5)
+    resp, stim, trn, val, roi, flat, imgs = _vim1_files(tmp_path, rng)
+    edit(resp, stim, flat)
+    import warnings
+
+    with pytest.raises(ValueError, match=r"\.mat: ") as info, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the NaN voxels of the fixture, when reached
+        load_vim1(resp, stim, subject=1)
+    assert words in str(info.value), info.value
+
+
+def test_vim1_infinite_responses_are_dropped_like_nan(tmp_path):
+    rng = np.random.default_rng(6)
+    resp, stim, trn, val, roi, flat, imgs = _vim1_files(tmp_path, rng)
+    trn = trn.copy()
+    trn[0, 9] = np.inf
+    _rewrite(resp, dataTrnS1=trn)
+    with pytest.warns(UserWarning, match="3 of 30 voxels have NaN or infinite"):
+        assert load_vim1(resp, stim, subject=1).X_train.shape[1] == 27

@@ -25,9 +25,9 @@ def plot_reconstructions(images, reconstructions, n_columns=10, titles=None, fig
     ----------
     images : array of shape (n, H, W, 3)
         The ground truths, in [0, 1].
-    reconstructions : dict {name: array of shape (n, H', W', 3)}
+    reconstructions : dict {name: array of shape (n, H', W', 3)} or array
         Each method's reconstructions of ``images``, in the same order; the name labels its
-        row.
+        row. A single array is one row, "reconstruction".
     n_columns : int, default=10
         How many images to show (the first ones).
     titles : sequence of str or None, default=None
@@ -52,8 +52,24 @@ def plot_reconstructions(images, reconstructions, n_columns=10, titles=None, fig
     >>> len(fig.axes)
     6
     """
-    rows = [("ground truth", images)] + list(reconstructions.items())
+    from .._validation import as_numeric_array, check_images, check_same_length
+
+    def shown(a, name):  # shape and NaN checked; float values clipped to [0, 1] as drawn
+        a = as_numeric_array(a, name)
+        return check_images(np.clip(a, 0, 1) if a.dtype.kind == "f" else a, name)
+
+    images = shown(images, "images")
+    if not isinstance(reconstructions, dict):
+        reconstructions = {"reconstruction": reconstructions}
+    rows = [("ground truth", images)]
+    for name, rec in reconstructions.items():
+        rec = shown(rec, f"reconstructions[{name!r}]")
+        check_same_length(images, rec, "images", f"reconstructions[{name!r}]")
+        rows.append((name, rec))
     n = min(n_columns, len(images))
+    if titles is not None and len(titles) < n:
+        raise ValueError(f"titles has {len(titles)} entries for {n} images shown; give one "
+                         "per column.")
     fig = _figure((1.1 * n + 1.2, 1.15 * len(rows)), figure)
     axes = fig.subplots(len(rows), n, squeeze=False)
     for r, (name, imgs) in enumerate(rows):
@@ -213,6 +229,9 @@ def plot_training_curves(histories, keys=("L_D", "L_ED", "L_DE"), figure=None):
     >>> [ax.get_title() for ax in fig.axes], len(fig.axes[2].lines)
     (['L_D', 'L_ED', 'L_DE'], 0)
     """
+    if not isinstance(histories, dict) or not histories:
+        raise ValueError("histories must be a non-empty dict {method: history_}; got "
+                         f"{histories!r:.80}.")
     fig = _figure((3.2 * len(keys), 2.8), figure)
     axes = fig.subplots(1, len(keys), squeeze=False)[0]
     for ax, key in zip(axes, keys):

@@ -794,14 +794,20 @@ def smallest_image_size(config, start=1, largest=4096):
             return False
         return True
 
-    if builds(start):
+    return smallest_side(builds, start, largest)
+
+
+def smallest_side(works, start=1, largest=4096):
+    """The smallest side ``>= start`` for which ``works(side)`` is True (a monotone test),
+    by doubling then bisection; None when no side up to ``largest`` works."""
+    if works(start):
         return start
-    lo, hi = start, max(2 * start, 16)  # builds(lo) is False; find the smallest True
-    while not builds(hi):
+    lo, hi = start, max(2 * start, 16)  # works(lo) is False; find the smallest True
+    while not works(hi):
         lo, hi = hi, 2 * hi
         if hi > largest:
             return None
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        lo, hi = (lo, mid) if builds(mid) else (mid, hi)
+        lo, hi = (lo, mid) if works(mid) else (mid, hi)
     return hi

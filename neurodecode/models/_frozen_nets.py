@@ -366,6 +366,8 @@ def smallest_feature_size(name, taps=None, start=1, largest=4096):
 
 @functools.lru_cache(maxsize=64)
 def _smallest_feature_size(name, taps, start, largest):
+    from ._encoder_net import smallest_side
+
     with torch.device("meta"):
         net = build_feature_extractor(name, list(taps))
 
@@ -377,14 +379,4 @@ def _smallest_feature_size(name, taps, start, largest):
             return False
         return True
 
-    if works(start):
-        return start
-    lo, hi = start, max(2 * start, 16)
-    while not works(hi):
-        lo, hi = hi, 2 * hi
-        if hi > largest:
-            return None
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        lo, hi = (lo, mid) if works(mid) else (mid, hi)
-    return hi
+    return smallest_side(works, start, largest)

@@ -210,3 +210,82 @@ def test_plot_flatmap_renders_offline_with_opacity(pycortex_s1):
         plot_flatmap(vol, "S1", "nope", **kw)
     with pytest.raises(ValueError, match="reference volume has shape"):
         plot_flatmap(np.ones((3, 3, 3)), "S1", "fullhead", **kw)
+
+
+def _s1_masker(shape):
+    mask = np.zeros(shape[::-1], np.int8)
+    mask[40:60, 40:60, 10:20] = 1
+    return _masker(nib.Nifti1Image(mask, np.eye(4))).fit(), int(mask.sum())
+
+
+FLATMAP_ERRORS = [
+    # (id, call(plot_flatmap, shape), exception type, words in the message)
+    ("unknown subject", lambda f, s: f(np.ones(s), "S9", "fullhead"), ValueError,
+     "no transform 'fullhead' for subject 'S9'"),
+    ("values of another grid", lambda f, s: f(np.ones((4, 4, 4)), "S1", "fullhead"),
+     ValueError, "values give a volume of shape (4, 4, 4)"),
+    ("1D values without a masker", lambda f, s: f(np.ones(10), "S1", "fullhead"),
+     ValueError, "pass masker"),
+    ("1D values of the wrong length", lambda f, s: f(np.ones(7), "S1", "fullhead",
+                                                     masker=_s1_masker(s)[0]), ValueError,
+     "values has 7 values but the masker's mask has 4000"),
+    ("all values NaN", lambda f, s: f(np.full(s, np.nan), "S1", "fullhead"), ValueError,
+     "no finite entry"),
+    ("1D opacity for a volume", lambda f, s: f(np.ones(s), "S1", "fullhead",
+                                               opacity=np.ones(5)), ValueError,
+     "opacity must be shaped like values"),
+    ("opacity of another grid", lambda f, s: f(np.ones(s), "S1", "fullhead",
+                                               opacity=np.ones((4, 4, 4))), ValueError,
+     "opacity give a volume of shape (4, 4, 4)"),
+    ("vmax below vmin", lambda f, s: f(np.ones(s), "S1", "fullhead", vmin=1, vmax=0),
+     ValueError, "vmax=0 must be larger than vmin=1"),
+    ("vmin above every value", lambda f, s: f(np.random.default_rng(0).random(s), "S1",
+                                              "fullhead", vmin=5), ValueError,
+     "the colour range is empty"),
+    ("vmin NaN", lambda f, s: f(np.ones(s), "S1", "fullhead", vmin=np.nan), ValueError,
+     "vmin must be a finite number"),
+    ("unknown colormap", lambda f, s: f(np.ones(s), "S1", "fullhead", cmap="nope"),
+     ValueError, "cmap='nope' is not a matplotlib colormap"),
+    ("height 0", lambda f, s: f(np.ones(s), "S1", "fullhead", height=0), ValueError,
+     "height must be in [16, inf)"),
+    ("ROI outlines without Inkscape", lambda f, s: f(np.ones(s), "S1", "fullhead",
+                                                     with_rois=True), ValueError,
+     "with_rois=True draws the ROI outlines with Inkscape"),
+    ("values file missing", lambda f, s: f("/nonexistent/map.nii.gz", "S1", "fullhead"),
+     FileNotFoundError, "/nonexistent/map.nii.gz"),
+]
+
+
+@pytest.mark.hostile("plotting: pycortex flatmaps")
+@pytest.mark.parametrize("name, call, error, words", FLATMAP_ERRORS,
+                         ids=[c[0] for c in FLATMAP_ERRORS])
+def test_plot_flatmap_refuses_bad_input_clearly(pycortex_s1, monkeypatch, name, call, error,
+                                                words):
+    from neurodecode.plotting import _maps, plot_flatmap
+
+    if "Inkscape" in name:
+        monkeypatch.setattr(_maps, "_inkscape_available", lambda: False)
+    shape = pycortex_s1.db.get_xfm("S1", "fullhead").shape
+    with pytest.raises(error) as info:
+        call(plot_flatmap, shape)
+    assert words in str(info.value), f"{name}: unclear message: {info.value}"
+
+
+@pytest.mark.hostile("plotting: pycortex flatmaps", cases={"correct": 3})
+def test_plot_flatmap_clips_opacity_and_draws_constant_values(pycortex_s1):
+    from neurodecode.plotting import plot_flatmap
+
+    shape = pycortex_s1.db.get_xfm("S1", "fullhead").shape
+    vol = np.random.default_rng(1).random(shape)
+    kw = dict(with_curvature=False, colorbar=False, height=120, with_rois=False)
+    opaque = _pixels(plot_flatmap(vol, "S1", "fullhead", opacity=np.ones(shape), **kw))
+    # opacities above 1 are clipped to 1 (documented), NaN opacities are transparent
+    np.testing.assert_array_equal(
+        _pixels(plot_flatmap(vol, "S1", "fullhead", opacity=np.full(shape, 7.0), **kw)), opaque)
+    np.testing.assert_array_equal(
+        _pixels(plot_flatmap(vol, "S1", "fullhead", opacity=np.full(shape, np.nan), **kw)),
+        _pixels(plot_flatmap(vol, "S1", "fullhead", opacity=np.zeros(shape), **kw)))
+    # constant values (an empty automatic range) are drawn in one colour, not refused
+    flat = _pixels(plot_flatmap(np.full(shape, 0.3), "S1", "fullhead", **kw))
+    assert np.abs(flat - _pixels(plot_flatmap(vol, "S1", "fullhead", opacity=np.zeros(shape),
+                                              **kw))).mean() > 5

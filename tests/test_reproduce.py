@@ -105,6 +105,7 @@ def test_reproduce_keeps_the_traceback_of_a_failure_after_the_checks(god_inputs,
               str(root / "unpaired"), "--out", str(tmp_path / "o"), "--quiet"])
 
 
+@pytest.mark.hostile("CLI")
 @pytest.mark.parametrize("extra, words", [
     (["--image-size", "16"], "image_size=16 is too small for the perceptual network "
                              "'efficientnet_lite0': it reads images of at least 32 px"),

@@ -51,6 +51,9 @@ def _read_h5(path):
 def _orient(data, names, value):
     """Undo MATLAB v7.3's reversed dimensions: value is (keys, columns), data (samples,
     columns)."""
+    if data.ndim != 2:
+        raise ValueError(f"the dataset must be a 2D matrix (samples x columns); got shape "
+                         f"{data.shape}")
     value = np.atleast_2d(value)
     if value.shape[0] != len(names) and value.shape[1] == len(names):
         value = value.T
@@ -112,9 +115,13 @@ def load_god_bdata(path, *, rois=DEFAULT_ROIS):
 
     path = Path(path)
     check_fetched(path)
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder; pass one BData file (e.g. Subject1.h5).")
     try:
         data, names, value = (_read_mat(path) if path.suffix == ".mat" else _read_h5(path))
-    except (OSError, KeyError) as exc:
+    except Exception as exc:  # h5py and scipy.io raise many types for a damaged file
+        if isinstance(exc, ValueError) and str(exc).startswith(str(path)):  # our own
+            raise
         raise ValueError(f"{path}: cannot read it as a BData file ({exc}).") from exc
     if value.shape != (len(names), data.shape[1]):
         raise ValueError(f"{path}: metadata value has shape {value.shape}, expected "

@@ -135,6 +135,10 @@ def nifti_data(img, path, dtype=np.float32):
     -------
     data : ndarray
     """
+    if np.dtype(img.get_data_dtype()).kind not in "biuf":
+        raise ValueError(f"{path}: the voxels are stored as {img.get_data_dtype()}, not real "
+                         "numbers; neurodecode reads real-valued (integer or float) NIfTI "
+                         "files: convert the image (e.g. its magnitude) first.")
     try:
         return np.asanyarray(img.dataobj).astype(dtype, copy=False)
     except (EOFError, OSError, zlib.error, gzip.BadGzipFile, ValueError) as exc:

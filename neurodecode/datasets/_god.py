@@ -1,4 +1,5 @@
 """Generic Object Decoding (OpenNeuro ds001246) from BIDS: raw or preprocessed BOLD to samples."""
+import numbers
 import os
 import warnings
 from pathlib import Path
@@ -8,7 +9,7 @@ import pandas as pd
 
 from .._docs import fill_doc
 from .._version import __version__
-from .._validation import resize_images
+from .._validation import check_number, resize_images
 from ._bids_files import bids_layout, load_nifti, nifti_data, sidecar_tr
 from ._god_rois import resolve_roi, voxel_labels
 from ._subject import FMRI_UNITS, Subject
@@ -92,8 +93,16 @@ def _process_run(bold_path, events_path, mask, affine, tr, task, shift):
         raise ValueError(f"{bold_path}: {int(bad.sum())} voxel(s) inside the ROI mask have "
                          f"NaN or infinite values (first at voxel indices {ijk}); exclude "
                          "them from the mask or repair the run.")
+    flat = np.ptp(data, axis=0) == 0
+    if flat.any():
+        ijk = np.argwhere(mask)[np.flatnonzero(flat)[:3]].tolist()
+        raise ValueError(f"{bold_path}: {int(flat.sum())} voxel(s) inside the ROI mask are "
+                         f"constant over the run (first at voxel indices {ijk}): no signal, "
+                         "and z-scoring would turn their rounding errors into unit-variance "
+                         "noise; exclude them from the mask or repair the run.")
     events = read_events(events_path, task)
-    samples, rows = run_samples(data, events, tr, task=task, shift=shift, path=str(bold_path))
+    samples, rows = run_samples(data, events, tr, task=task, shift=shift,
+                                path=f"{events_path} (BOLD: {Path(bold_path).name})")
     return samples, rows
 
 
@@ -228,7 +237,8 @@ def read_images(paths, image_size=None):
     """
     from PIL import Image, ImageOps, UnidentifiedImageError
 
-    out = []
+    check_number(image_size, "image_size", numbers.Integral, low=1, allow_none=True)
+    out, first = [], {}
     for p in paths:
         try:
             with Image.open(p) as im:
@@ -240,10 +250,11 @@ def read_images(paths, image_size=None):
         except (UnidentifiedImageError, OSError) as exc:
             raise ValueError(f"{p}: cannot be read as an image ({exc}).") from exc
         out.append(_square(rgb, image_size))
-    sizes = {a.shape for a in out}
-    if len(sizes) > 1:
-        raise ValueError(f"the images have different sizes {sorted(sizes)[:3]}; pass "
-                         "image_size to resize them to one square size.")
+        first.setdefault(out[-1].shape, p)
+    if len(first) > 1:
+        sizes = "; ".join(f"{s[0]} x {s[1]} (e.g. {p})" for s, p in list(first.items())[:3])
+        raise ValueError(f"the images have different sizes: {sizes}; pass image_size to "
+                         "resize them to one square size.")
     return np.stack(out) if out else np.zeros((0, image_size or 0, image_size or 0, 3),
                                               np.float32)
 
@@ -280,6 +291,16 @@ def _group_test(samples, rows):
     names = rows["stimulus_name"].to_numpy(dtype=str)
     order = sorted(set(names))
     groups = [np.flatnonzero(names == n) for n in order]
+    labels = rows["category_index"].to_numpy()
+    for n, g in zip(order, groups):
+        if len(set(labels[g].tolist())) > 1:
+            where = rows.iloc[g][["session", "run", "category_index"]]
+            raise ValueError(
+                f"test image {str(n)!r} has category_index "
+                f"{sorted(int(v) for v in set(labels[g].tolist()))} in "
+                "different test runs (session, run, category_index: "
+                f"{[[a, int(b), int(c)] for a, b, c in where.to_numpy().tolist()[:6]]}); one image has one category: repair "
+                "those events files.")
     counts = np.array([len(g) for g in groups])
     n_rep = int(counts.max())
     if (counts != n_rep).any():
@@ -379,6 +400,15 @@ def load_god(bids_root, subject, *, source="preproc-spm", rois=DEFAULT_ROIS, sti
             or shift < 0:
         raise ValueError(f"shift must be an int >= 0 (volumes of haemodynamic delay); got "
                          f"{shift!r}.")
+    check_number(image_size, "image_size", numbers.Integral, low=1, allow_none=True)
+    if image_size is not None and stimulus_dir is None:
+        raise ValueError(f"image_size={image_size!r} sizes the stimulus images, which are "
+                         "read only with stimulus_dir; pass stimulus_dir too, or leave "
+                         "image_size None.")
+    check_number(n_jobs, "n_jobs", numbers.Integral)
+    if n_jobs == 0:
+        raise ValueError("n_jobs must be a positive number of processes, or negative as in "
+                         "joblib (-1: all cores); got 0.")
     if isinstance(rois, str):
         rois = (rois,)
     if rois is None or len(rois) == 0:
@@ -407,6 +437,13 @@ def load_god(bids_root, subject, *, source="preproc-spm", rois=DEFAULT_ROIS, sti
         keep |= masks[key]
     if not keep.any():
         raise ValueError(f"rois={tuple(rois)}: the masks of sub-{label} select no voxel.")
+    for name in rois:
+        members = resolve_roi(name)
+        if not any(masks[key].any() for key in members):
+            raise ValueError(f"rois: {name!r} selects no voxel: every mask file of it is "
+                             f"empty ({sorted(f'{h}_{r}' for h, r in members)} of sub-{label}"
+                             f" in {Path(raw.root) / 'sourcedata'}); repair those masks or "
+                             "drop the ROI from rois.")
     if isinstance(cache, Memory):  # a joblib.Memory of earlier versions: its folder
         cache = cache.location
     if cache is not None:

@@ -42,7 +42,10 @@ def check_events(events, task, path="events"):
     if missing:
         raise ValueError(f"{path}: events of task '{task}' lack the column(s) {missing}; "
                          f"found {list(events.columns)}. neurodecode reads {list(required)} "
-                         "(the ds001246 events.tsv format).")
+                         "(the ds001246 events.tsv format)."
+                         + (" Is the file comma-separated? BIDS events files are "
+                            "tab-separated." if len(events.columns) == 1
+                            and "," in str(events.columns[0]) else ""))
     return events
 
 
@@ -61,8 +64,13 @@ def read_events(path, task):
     events : pandas.DataFrame
         The table; ``stimulus_name`` and ``category_name`` as strings.
     """
-    events = pd.read_csv(path, sep="\t", na_values="n/a", keep_default_na=False,
-                         dtype={"stimulus_name": str, "category_name": str})
+    try:
+        events = pd.read_csv(path, sep="\t", na_values="n/a", keep_default_na=False,
+                             dtype={"stimulus_name": str, "category_name": str})
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: cannot read this events file as a tab-separated table "
+                         f"with a header row ({type(exc).__name__}: {exc}); BIDS events "
+                         "files are TSV with the columns onset, duration, ...") from exc
     return check_events(events, task, str(path))
 
 

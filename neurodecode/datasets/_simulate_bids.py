@@ -181,7 +181,7 @@ def simulate_bids(root, subject="01", *, events_from=None, n_voxels=None, grid=(
     Parameters
     ----------
     root : path-like
-        Folder to write into (created; existing files of the same names are overwritten).
+        Folder to write into (created; see ``overwrite`` for a subject already there).
     subject : str, default="01"
         The subject label (``sub-<subject>``).
     events_from : path-like or None, default=None
@@ -358,14 +358,21 @@ def simulate_bids(root, subject="01", *, events_from=None, n_voxels=None, grid=(
         write(root / f"task-{task}_bold.json",
               json.dumps({"RepetitionTime": TR, "TaskName": task}, indent=4))
 
-    # masks: dorsal/ventral halves of V1-V3 by slice, HVC = LOC | FFA | PPA
+    # masks: dorsal/ventral halves of V1-V3 (each area's upper and lower half of its voxels
+    # by slice, per hemisphere, so that both mask files of an area hold voxels),
+    # HVC = LOC | FFA | PPA
     anat = root / "sourcedata" / f"sub-{subject}" / "anat"
-    zmid = np.median(ijk[:, 2]) if V else 0
+    dorsal = np.zeros(V, bool)
+    for area in EARLY_AREAS:
+        for h in ("LH", "RH"):
+            group = np.flatnonzero((sub.roi == area) & (hemi == h))
+            by_z = group[np.argsort(ijk[group, 2], kind="stable")]
+            dorsal[by_z[len(by_z) // 2:]] = True
     for h in ("LH", "RH"):
         for name in GOD_MASK_ROIS:
             if name[:-1] in EARLY_AREAS:
                 area, part = name[:-1], name[-1]
-                sel = (sub.roi == area) & ((ijk[:, 2] >= zmid) == (part == "d"))
+                sel = (sub.roi == area) & (dorsal == (part == "d"))
             elif name in COMPOSITES:
                 sel = np.isin(sub.roi, COMPOSITES[name])
             else:

@@ -1,9 +1,11 @@
 """Per-voxel values on the brain: NIfTI through a masker, nilearn views, pycortex flatmaps."""
+import numbers
 import shutil
 
 import numpy as np
 
 from .._docs import fill_doc
+from .._validation import check_number
 from ._figures import _figure
 
 
@@ -181,7 +183,7 @@ def plot_voxel_map(values, masker, *, kind="stat_map", threshold=None, cmap=None
     return plotting.plot_glass_brain(img, plot_abs=False, **common)
 
 
-def _volume(values, masker, shape):
+def _volume(values, masker, shape, name="values"):
     """Values as a 3D array in pycortex's (z, y, x) order, NaN outside the mask."""
     import nibabel as nib
 
@@ -194,20 +196,20 @@ def _volume(values, masker, shape):
         else:
             vol = np.asarray(values, dtype=np.float32)
             if vol.ndim == 1:
-                raise ValueError("values is 1D (one value per voxel): pass masker (the "
+                raise ValueError(f"{name} is 1D (one value per voxel): pass masker (the "
                                  "NiftiMasker or mask image in the transform's reference "
                                  "space) so the voxels can be put back in the volume.")
     else:
         masker = _resolve_masker(masker)
-        vals = _check_values(values, _n_mask_voxels(masker))
+        vals = _check_values(values, _n_mask_voxels(masker), name)
         mask = np.asarray(masker.mask_img_.dataobj) != 0
         vol = np.full(mask.shape, np.nan, np.float32)
         vol[mask] = vals  # nilearn's voxel order is the C order of the boolean mask
         vol = vol.T
     if vol.shape != tuple(shape):
-        raise ValueError(f"values give a volume of shape {vol.shape} (z, y, x) but the "
+        raise ValueError(f"{name} give a volume of shape {vol.shape} (z, y, x) but the "
                          f"transform's reference volume has shape {tuple(shape)}; the "
-                         "values (or masker) must be in the functional space the pycortex "
+                         f"{name} (or masker) must be in the functional space the pycortex "
                          "transform was made for.")
     return vol
 
@@ -243,20 +245,22 @@ def plot_flatmap(values, subject, xfm, *, masker=None, opacity=None, cmap="virid
         transform's reference space.
     opacity : array-like or None, default=None
         Alpha per voxel in [0, 1], shaped like ``values`` (e.g. the noise ceiling,
-        clipped); None draws every voxel opaque. NaN values are always transparent.
+        clipped); None draws every voxel opaque. Opacities outside [0, 1] are clipped to it,
+        NaN opacities are 0; NaN values are always transparent.
     cmap : str or matplotlib colormap, default="viridis"
         Colormap; use a cyclic one (``"twilight"``, ``"hsv"``) for polar angles.
     vmin, vmax : float or None, default=None
-        Colour range; None uses the 1st and 99th percentiles of the finite values.
+        Colour range (``vmax > vmin``); None uses the 1st and 99th percentiles of the
+        finite values.
     with_rois : bool or None, default=None
-        Draw ROI outlines and labels (needs Inkscape); None draws them when Inkscape is
-        installed.
+        Draw ROI outlines and labels (needs Inkscape: True without it is an error); None
+        draws them when Inkscape is installed.
     with_curvature : bool, default=True
         Draw the cortical curvature under the data.
     colorbar : bool, default=True
         Add a colour bar for ``values``.
     height : int, default=512
-        Height of the rendered flatmap in pixels.
+        Height of the rendered flatmap in pixels (at least 16).
     %(figure)s
     ax : matplotlib.axes.Axes or None, default=None
         Draw into these axes instead (e.g. a panel of :func:`plot_prf_maps`).
@@ -280,6 +284,24 @@ def plot_flatmap(values, subject, xfm, *, masker=None, opacity=None, cmap="virid
                           "(or pip install pycortex).") from exc
     import matplotlib
 
+    check_number(vmin, "vmin", allow_none=True)
+    check_number(vmax, "vmax", allow_none=True)
+    check_number(height, "height", numbers.Integral, low=16)
+    if isinstance(cmap, str):
+        if cmap not in matplotlib.colormaps:
+            raise ValueError(f"cmap={cmap!r} is not a matplotlib colormap (see "
+                             "matplotlib.colormaps); e.g. 'viridis', or 'twilight' for "
+                             "polar angles.")
+        colormap = matplotlib.colormaps[cmap]
+    elif isinstance(cmap, matplotlib.colors.Colormap):
+        colormap = cmap
+    else:
+        raise TypeError(f"cmap must be a colormap name or a matplotlib Colormap; got "
+                        f"{cmap!r}.")
+    rois = _inkscape_available() if with_rois is None else bool(with_rois)
+    if rois and not _inkscape_available():
+        raise ValueError("with_rois=True draws the ROI outlines with Inkscape, which is not "
+                         "installed (apt install inkscape); pass with_rois=False.")
     try:
         ref = cortex.db.get_xfm(subject, xfm)
     except Exception as exc:
@@ -289,24 +311,29 @@ def plot_flatmap(values, subject, xfm, *, masker=None, opacity=None, cmap="virid
     finite = np.isfinite(vol)
     if not finite.any():
         raise ValueError("values has no finite entry; nothing to plot.")
+    if vmin is not None and vmax is not None and vmax <= vmin:
+        raise ValueError(f"vmax={vmax!r} must be larger than vmin={vmin!r}.")
     lo, hi = np.percentile(vol[finite], [1, 99])
+    given = (vmin, vmax)
     vmin = float(lo) if vmin is None else float(vmin)
     vmax = float(hi) if vmax is None else float(vmax)
     if vmax <= vmin:
-        vmax = vmin + 1.0
+        if given != (None, None):
+            raise ValueError(f"the colour range is empty: vmin={vmin:g}, vmax={vmax:g} (one "
+                             "given, the other the 1st/99th percentile of the values); pass "
+                             "both.")
+        vmax = vmin + 1.0  # constant values: any range shows them
     if opacity is None:
         a = np.ones_like(vol)
     else:
         if masker is None and np.ndim(opacity) == 1:
             raise ValueError("opacity must be shaped like values.")
-        a = _volume(opacity, masker, ref.shape)
+        a = _volume(opacity, masker, ref.shape, "opacity")
         a = np.clip(np.nan_to_num(a, nan=0.0), 0.0, 1.0)
     a = np.where(finite, a, 0.0).astype(np.float32)
-    colormap = matplotlib.colormaps[cmap] if isinstance(cmap, str) else cmap
     rgba = colormap(np.clip((np.nan_to_num(vol, nan=vmin) - vmin) / (vmax - vmin), 0, 1))
     rgb = (rgba[..., :3] * 255).round().astype(np.uint8)
     view = cortex.VolumeRGB(rgb[..., 0], rgb[..., 1], rgb[..., 2], subject, xfm, alpha=a)
-    rois = _inkscape_available() if with_rois is None else bool(with_rois)
     if ax is None:
         fig = _figure((8.0, 4.2), figure)
         ax = fig.add_subplot(111)

@@ -16,6 +16,9 @@ import pytest
 from neurodecode.datasets import load_god, simulate_bids
 from neurodecode.datasets._cache import Cache
 
+# each case is an entry the cache must not trust: detected, recomputed and warned about
+pytestmark = pytest.mark.hostile("cache", kind="correct")
+
 SMALL = {"V1": 24, "V2": 16, "V3": 12, "hV4": 8, "LOC": 12, "FFA": 8, "PPA": 8}
 GRID = (20, 20, 12)
 RUNS = {"perceptionTraining": 2, "perceptionTest": 3, "imageryTest": 1}
@@ -95,6 +98,7 @@ def test_an_object_array_in_an_entry_is_refused(ds, tmp_path):
         _same(_load(ds, cache), ref)
 
 
+@pytest.mark.hostile("cache", cases={"correct": 2})
 def test_a_foreign_entry_and_swapped_entries_are_recomputed(ds, tmp_path):
     cache, other_cache = tmp_path / "cache", tmp_path / "other_cache"
     ref = _load(ds, cache)

@@ -20,6 +20,7 @@ def _run(tmp_path, lines, task="perception"):
     return run_samples(data, events, tr=3.0, task=task, path=str(path))
 
 
+@pytest.mark.hostile("loaders: events files", cases={"correct": 1})
 def test_a_well_formed_run_gives_its_blocks(tmp_path):
     X, rows = _run(tmp_path, GOOD)
     assert X.shape == (2, 4) and rows["stimulus_name"].tolist() == ["img_a", "img_b"]
@@ -36,6 +37,7 @@ def test_a_well_formed_run_gives_its_blocks(tmp_path):
     (2, "abc\t9\tstimulus\timg_b\t2", r"row 3 \(line 4\): onset is 'abc', not a number"),
     (1, "6\tn/a\tstimulus\timg_a\t1", r"row 2 \(line 3\): duration is 'n/a', not a number"),
 ])
+@pytest.mark.hostile("loaders: events files")
 def test_a_broken_row_is_named(tmp_path, row, line, match):
     lines = list(GOOD)
     lines[row] = line
@@ -43,6 +45,7 @@ def test_a_broken_row_is_named(tmp_path, row, line, match):
         _run(tmp_path, lines)
 
 
+@pytest.mark.hostile("loaders: events files", cases={"error": 1, "correct": 1})
 def test_overlapping_blocks_are_refused(tmp_path):
     lines = GOOD[:2] + ["6\t9\tstimulus\timg_c\t3"] + GOOD[2:]  # a second block at 6 s
     with pytest.raises(ValueError, match=r"rows 2 and 3 \(lines 3 and 4\) overlap"):
@@ -53,6 +56,7 @@ def test_overlapping_blocks_are_refused(tmp_path):
     assert rows["stimulus_name"].tolist() == ["img_a"]
 
 
+@pytest.mark.hostile("loaders: events files", cases={"error": 1})
 def test_imagery_blocks_need_a_category(tmp_path):
     lines = ["0\t6\trest\tn/a\tn/a", "6\t15\timagery\tn/a\tn/a", "21\t3\trest\tn/a\tn/a"]
     with pytest.raises(ValueError, match=r"row 2 \(line 3\): category_index is 'n/a'; an "

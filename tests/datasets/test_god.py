@@ -171,12 +171,14 @@ def test_generated_events_follow_the_ds001246_format(small):
 
 # --- errors that say what to do --------------------------------------------------------
 
+@pytest.mark.hostile("loaders: BIDS trees (load_god)", cases={"error": 1})
 def test_unknown_subject_lists_the_subjects(small):
     root, _ = small
     with pytest.raises(ValueError, match=r"no 'sub-07'.*subjects found: \['01'\]"):
         load_god(root, "07", verbose=0)
 
 
+@pytest.mark.hostile("loaders: BIDS trees (load_god)", cases={"error": 1})
 def test_missing_test_sessions_are_listed(small):
     root, _ = small
     for d in root.rglob("ses-perceptionTest*"):
@@ -185,6 +187,7 @@ def test_missing_test_sessions_are_listed(small):
         load_god(root, "01", verbose=0)
 
 
+@pytest.mark.hostile("loaders: BIDS trees (load_god)", cases={"error": 1})
 def test_events_without_required_columns(small):
     root, _ = small
     path = next(root.glob("sub-01/ses-perceptionTraining01/func/*run-01_events.tsv"))
@@ -195,6 +198,7 @@ def test_events_without_required_columns(small):
         load_god(root, "01", verbose=0)
 
 
+@pytest.mark.hostile("loaders: BIDS trees (load_god)", cases={"error": 1})
 def test_tr_mismatch_between_sidecar_and_header(small):
     root, _ = small
     (root / "task-perception_bold.json").write_text(json.dumps({"RepetitionTime": 2.0}))
@@ -203,12 +207,14 @@ def test_tr_mismatch_between_sidecar_and_header(small):
         load_god(root, "01", verbose=0)
 
 
+@pytest.mark.hostile("loaders: BIDS trees (load_god)", cases={"error": 1})
 def test_unknown_roi_lists_the_known_ones(small):
     root, _ = small
     with pytest.raises(ValueError, match=r"unknown ROI 'V7'.*Known: \[.*'FFA'.*'VC'"):
         load_god(root, "01", rois=("V7",), verbose=0)
 
 
+@pytest.mark.hostile("loaders: BIDS trees (load_god)", cases={"error": 1})
 def test_missing_stimulus_images_are_counted(small, tmp_path):
     root, _ = small
     (tmp_path / "stim").mkdir()
@@ -217,6 +223,7 @@ def test_missing_stimulus_images_are_counted(small, tmp_path):
         load_god(root, "01", stimulus_dir=tmp_path / "stim", verbose=0)
 
 
+@pytest.mark.hostile("loaders: BIDS trees (load_god)", cases={"error": 1})
 def test_mask_on_another_grid(small):
     root, _ = small
     path = root / "sourcedata/sub-01/anat/sub-01_mask_LH_V1d.nii.gz"
@@ -226,6 +233,7 @@ def test_mask_on_another_grid(small):
         load_god(root, "01", verbose=0)
 
 
+@pytest.mark.hostile("loaders: BIDS trees (load_god)", cases={"error": 1})
 def test_truncated_bold_names_the_file(small):
     root, _ = small
     path = next(root.glob("derivatives/preproc-spm/output/sub-01/ses-perceptionTest01/"
@@ -237,6 +245,7 @@ def test_truncated_bold_names_the_file(small):
         load_god(root, "01", verbose=0)
 
 
+@pytest.mark.hostile("loaders: BIDS trees (load_god)", cases={"error": 1})
 def test_unfetched_datalad_file_says_datalad_get(small):
     root, _ = small
     path = next(root.glob("derivatives/preproc-spm/output/sub-01/ses-perceptionTraining01/"
@@ -248,6 +257,7 @@ def test_unfetched_datalad_file_says_datalad_get(small):
         load_god(root, "01", verbose=0)
 
 
+@pytest.mark.hostile("loaders: BIDS trees (load_god)", cases={"error": 1})
 def test_missing_derivatives_suggest_raw(small):
     root, _ = small
     shutil.rmtree(root / "derivatives")
@@ -255,6 +265,7 @@ def test_missing_derivatives_suggest_raw(small):
         load_god(root, "01", verbose=0)
 
 
+@pytest.mark.hostile("loaders: BIDS trees (load_god)", cases={"error": 1})
 def test_not_a_bids_root(tmp_path):
     with pytest.raises(FileNotFoundError, match="not a BIDS dataset root"):
         load_god(tmp_path, "01")
@@ -312,6 +323,7 @@ def test_pybids_config_ships_inside_the_package(tmp_path):
 
 # --- found by adversarial review --------------------------------------------------------
 
+@pytest.mark.hostile("loaders: BIDS trees (load_god)", cases={"correct": 1})
 def test_folders_above_the_dataset_do_not_leak_into_entities(tmp_path):
     """BIDS-like names in the path above the root (sub-99/, ses-x/, run-7_x/) are ignored."""
     ref = None
@@ -329,6 +341,7 @@ def test_folders_above_the_dataset_do_not_leak_into_entities(tmp_path):
             np.testing.assert_array_equal(god.X_train, ref.X_train)
 
 
+@pytest.mark.hostile("loaders: BIDS trees (load_god)", cases={"error": 1})
 def test_two_files_for_one_run_are_refused(small):
     root, _ = small
     path = next(root.glob("derivatives/preproc-spm/output/sub-01/ses-perceptionTraining01/"
@@ -338,6 +351,7 @@ def test_two_files_for_one_run_are_refused(small):
         load_god(root, "01", verbose=0)
 
 
+@pytest.mark.hostile("loaders: BIDS trees (load_god)", cases={"correct": 1})
 def test_events_out_of_time_order_give_the_same_samples(small):
     root, _ = small
     ref = load_god(root, "01", verbose=0)
@@ -349,6 +363,7 @@ def test_events_out_of_time_order_give_the_same_samples(small):
     np.testing.assert_allclose(got.X_test_trials, ref.X_test_trials, atol=1e-6)
 
 
+@pytest.mark.hostile("loaders: BIDS trees (load_god)", cases={"correct": 1})
 def test_runs_missing_from_the_derivatives_are_reported(small):
     root, _ = small
     next(root.glob("derivatives/preproc-spm/output/sub-01/ses-perceptionTest01/func/"
@@ -359,6 +374,7 @@ def test_runs_missing_from_the_derivatives_are_reported(small):
     assert god.X_test_trials.shape[1] == 2
 
 
+@pytest.mark.hostile("loaders: BIDS trees (load_god)", cases={"error": 1})
 def test_nan_inside_the_mask_names_the_run(small):
     root, truth = small
     path = next(root.glob("derivatives/preproc-spm/output/sub-01/ses-perceptionTraining01/"
@@ -373,6 +389,7 @@ def test_nan_inside_the_mask_names_the_run(small):
         load_god(root, "01", verbose=0)
 
 
+@pytest.mark.hostile("cache", cases={"correct": 1})
 def test_cache_sees_a_same_size_edit_with_the_old_mtime(small, tmp_path):
     root, _ = small
     cache = tmp_path / "cache"
@@ -396,6 +413,7 @@ def test_cache_sees_a_same_size_edit_with_the_old_mtime(small, tmp_path):
     assert got.stimulus_train.tolist() != ref.stimulus_train.tolist()
 
 
+@pytest.mark.hostile("loaders: BIDS trees (load_god)", cases={"error": 1})
 def test_probabilistic_mask_is_refused(small):
     root, _ = small
     path = root / "sourcedata/sub-01/anat/sub-01_mask_LH_V1d.nii.gz"
@@ -405,6 +423,7 @@ def test_probabilistic_mask_is_refused(small):
         load_god(root, "01", verbose=0)
 
 
+@pytest.mark.hostile("loaders: BIDS trees (load_god)", cases={"error": 3, "correct": 1})
 def test_bad_arguments(small):
     root, _ = small
     with pytest.raises(ValueError, match="shift must be an int >= 0"):
@@ -416,6 +435,7 @@ def test_bad_arguments(small):
     assert load_god(root, "1", rois=("V1",), verbose=0).meta["subject"] == "01"
 
 
+@pytest.mark.hostile("loaders: sidecars (JSON)")
 @pytest.mark.parametrize("value, words", [
     (0, "RepetitionTime is 0; BIDS wants a positive number of seconds"),
     ("3", "RepetitionTime is '3'"),
@@ -429,6 +449,7 @@ def test_a_bad_repetition_time_names_its_sidecar(small, value, words):
         load_god(root, "01", verbose=0)
 
 
+@pytest.mark.hostile("loaders: sidecars (JSON)", cases={"error": 1})
 def test_a_sidecar_that_is_not_an_object_is_named(small):
     root, _ = small
     (root / "task-perception_bold.json").write_text("[1, 2]")

@@ -13,6 +13,7 @@ def _pillow_rgb(path):
         return np.asarray(ImageOps.exif_transpose(im).convert("RGB"), np.float32) / 255
 
 
+@pytest.mark.hostile("loaders: image files", cases={"correct": 1})
 def test_16_bit_grey_png_is_scaled_by_65535(tmp_path):
     values = np.array([[0, 16384], [32768, 65535]], dtype=np.uint16)
     path = tmp_path / "g16.png"
@@ -24,6 +25,7 @@ def test_16_bit_grey_png_is_scaled_by_65535(tmp_path):
     np.testing.assert_array_equal(got[0, ..., 0], got[0, ..., 2])
 
 
+@pytest.mark.hostile("loaders: image files", kind="correct")
 @pytest.mark.parametrize("mode", ["L", "P", "CMYK", "RGBA", "LA", "1", "YCbCr"])
 def test_8_bit_modes_equal_pillows_rgb_conversion(tmp_path, mode):
     rng = np.random.default_rng(0)
@@ -34,6 +36,7 @@ def test_8_bit_modes_equal_pillows_rgb_conversion(tmp_path, mode):
     np.testing.assert_allclose(read_images([path])[0], _pillow_rgb(path), atol=1e-6)
 
 
+@pytest.mark.hostile("loaders: image files", cases={"correct": 1})
 def test_the_exif_orientation_is_applied(tmp_path):
     a = np.zeros((4, 8, 3), np.uint8)
     a[:, :4] = 255  # left half white
@@ -48,6 +51,7 @@ def test_the_exif_orientation_is_applied(tmp_path):
     np.testing.assert_allclose(got, expected[2:6], atol=1e-6)
 
 
+@pytest.mark.hostile("loaders: image files", cases={"error": 3})
 def test_unreadable_32_bit_and_float_images_are_refused(tmp_path):
     (tmp_path / "bad.png").write_bytes(b"not an image")
     with pytest.raises(ValueError, match=r"bad.png: cannot be read as an image"):
@@ -58,3 +62,12 @@ def test_unreadable_32_bit_and_float_images_are_refused(tmp_path):
     Image.fromarray(np.array([[0.0, 0.5]], dtype=np.float32)).save(tmp_path / "f.tif")
     with pytest.raises(ValueError, match="floating-point image"):
         read_images([tmp_path / "f.tif"])
+
+
+@pytest.mark.hostile("loaders: image files", cases={"error": 1})
+def test_a_decompression_bomb_is_refused_naming_the_file(tmp_path, monkeypatch):
+    Image.fromarray(np.zeros((64, 64, 3), np.uint8)).save(tmp_path / "big.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # 64 x 64 is over twice the limit
+    with pytest.raises(ValueError, match=r"big.png: .*Raise PIL.Image.MAX_IMAGE_PIXELS if "
+                                         "the file is trusted"):
+        read_images([tmp_path / "big.png"])

@@ -2,6 +2,7 @@
 import h5py
 import numpy as np
 import pytest
+import scipy.io
 from PIL import Image
 
 from neurodecode.datasets import (
@@ -119,6 +120,7 @@ def test_bdata_v73_reversed_dimensions(tmp_path):
     np.testing.assert_allclose(god.X_train, voxels[dtype == 1], rtol=1e-6)
 
 
+@pytest.mark.hostile("loaders: BData (.h5/.mat)", cases={"error": 2})
 def test_bdata_damaged_or_foreign_files(tmp_path):
     path = tmp_path / "x.h5"
     with h5py.File(path, "w") as f:
@@ -189,6 +191,7 @@ def test_vim1_drops_nan_voxels_and_maps_column_major_indices(tmp_path):
     assert set(vim.roi) <= {"other", "V1", "V2", "V3", "V3A", "V3B", "V4", "LatOcc"}
 
 
+@pytest.mark.hostile("loaders: vim-1 (.mat)", cases={"error": 2})
 def test_vim1_errors(tmp_path):
     rng = np.random.default_rng(4)
     resp, stim, *_ = _vim1_files(tmp_path, rng)
@@ -252,6 +255,7 @@ def _write_bdata(path, data, keys, value):
         f["metadata/value"] = value
 
 
+@pytest.mark.hostile("loaders: BData (.h5/.mat)", cases={"error": 4, "correct": 1})
 def test_bdata_hostile_files_are_refused_naming_what_is_wrong(tmp_path):
     """Issue 23: a duplicated key used to take its last row, rows of another DataType to
     vanish, NaN to pass, an empty ROI to give 0-voxel arrays."""
@@ -289,6 +293,7 @@ def _rewrite(path, **arrays):
             f[k] = v
 
 
+@pytest.mark.hostile("loaders: vim-1 (.mat)")
 @pytest.mark.parametrize("edit, words", [
     (lambda r, s, flat: _rewrite(r, voxIdxS1=np.r_[flat[:-1] + 1, 0][None].astype(float)),
      "voxIdxS1 holds indices from 0"),
@@ -316,6 +321,7 @@ def test_vim1_hostile_files_are_refused(tmp_path, edit, words):
     assert words in str(info.value), info.value
 
 
+@pytest.mark.hostile("loaders: vim-1 (.mat)", cases={"correct": 1})
 def test_vim1_infinite_responses_are_dropped_like_nan(tmp_path):
     rng = np.random.default_rng(6)
     resp, stim, trn, val, roi, flat, imgs = _vim1_files(tmp_path, rng)
@@ -324,3 +330,45 @@ def test_vim1_infinite_responses_are_dropped_like_nan(tmp_path):
     _rewrite(resp, dataTrnS1=trn)
     with pytest.warns(UserWarning, match="3 of 30 voxels have NaN or infinite"):
         assert load_vim1(resp, stim, subject=1).X_train.shape[1] == 27
+
+
+def _h5_1d(path):
+    with h5py.File(path, "w") as f:
+        f["dataset"] = np.zeros(5)
+        f["metadata/key"] = np.array([b"VoxelData"])
+        f["metadata/value"] = np.zeros((1, 5))
+        f["metadata/description"] = np.array([b""])
+
+
+@pytest.mark.hostile("loaders: BData (.h5/.mat)")
+@pytest.mark.parametrize("name, make, error, words", [
+    ("missing file", lambda p: p / "none.h5", FileNotFoundError, "none.h5 does not exist"),
+    ("a folder", lambda p: p, ValueError, "is a folder; pass one BData file"),
+    ("a v5 .mat of something else", lambda p: (scipy.io.savemat(p / "v5.mat", {"x": [1.0]}),
+                                               p / "v5.mat")[1], ValueError,
+     "v5.mat: not a BData .mat file"),
+    ("a .mat that is not MATLAB", lambda p: ((p / "junk.mat").write_bytes(b"MATLAB 5.0 x" * 9),
+                                             p / "junk.mat")[1], ValueError,
+     "junk.mat: cannot read it as a BData file"),
+    ("a 1D dataset", lambda p: (_h5_1d(p / "d1.h5"), p / "d1.h5")[1], ValueError,
+     "d1.h5: cannot read it as a BData file (the dataset must be a 2D matrix"),
+])
+def test_bdata_unreadable_files_are_named(tmp_path, name, make, error, words):
+    path = make(tmp_path)
+    with pytest.raises(error) as info:
+        load_god_bdata(path)
+    assert words in str(info.value), f"{name}: {info.value}"
+
+
+@pytest.mark.hostile("loaders: vim-1 (.mat)")
+@pytest.mark.parametrize("name, files, error, words", [
+    ("missing file", lambda p: (p / "none.mat", p / "none.mat"), FileNotFoundError,
+     "none.mat does not exist"),
+    ("v5 .mat files", lambda p: [(scipy.io.savemat(p / "v5.mat", {"x": [1.0]}), p / "v5.mat")[1]]
+     * 2, ValueError, "v5.mat: cannot open it as a MATLAB v7.3 (HDF5) file"),
+])
+def test_vim1_unreadable_files_are_named(tmp_path, name, files, error, words):
+    resp, stim = files(tmp_path)
+    with pytest.raises(error) as info:
+        load_vim1(resp, stim, subject=1)
+    assert words in str(info.value), f"{name}: {info.value}"

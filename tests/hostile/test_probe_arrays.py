@@ -115,6 +115,14 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("name, call, error, expected", CASES, ids=[c[0] for c in CASES])
+ANALYSIS = ("noise_ceiling", "snr", "prediction_accuracy", "noise_corrected")
+
+
+def _param(case):
+    category = "analyses" if case[0].startswith(ANALYSIS) else "metrics"
+    return pytest.param(*case, id=case[0], marks=pytest.mark.hostile(category))
+
+
+@pytest.mark.parametrize("name, call, error, expected", [_param(c) for c in CASES])
 def test_hostile_array_input(name, call, error, expected):
     check_case(name, call, error, expected)

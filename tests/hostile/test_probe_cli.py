@@ -5,6 +5,8 @@ import pytest
 import neurodecode.demo as demo
 from neurodecode.cli import main
 
+pytestmark = pytest.mark.hostile("CLI")
+
 
 @pytest.fixture()
 def no_work(monkeypatch):

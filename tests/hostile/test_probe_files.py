@@ -53,6 +53,7 @@ EVENT_CASES = [
 ]
 
 
+@pytest.mark.hostile("loaders: events files")
 @pytest.mark.parametrize("name, rows, header, error, expected", EVENT_CASES,
                          ids=[c[0] for c in EVENT_CASES])
 def test_hostile_events(tmp_path, name, rows, header, error, expected):
@@ -64,6 +65,7 @@ def test_hostile_events(tmp_path, name, rows, header, error, expected):
     assert expected in str(info.value) and "e_events.tsv" in str(info.value), info.value
 
 
+@pytest.mark.hostile("loaders: sidecars (JSON)")
 @pytest.mark.parametrize("content, words", [
     ('{"RepetitionTime": 0}', "RepetitionTime is 0"),
     ('{"RepetitionTime": null}', None),  # absent: the header decides
@@ -90,6 +92,7 @@ def _png(path, array, mode=None):
     return path
 
 
+@pytest.mark.hostile("loaders: image files")
 @pytest.mark.parametrize("name, make, error, expected", [
     ("empty list", lambda p: [], None, lambda x: x.shape == (0, 0, 0, 3)),
     ("different sizes", lambda p: [_png(p / "a.png", np.zeros((4, 4, 3), np.uint8)),
@@ -114,6 +117,7 @@ def test_hostile_image_files(tmp_path, name, make, error, expected):
     assert expected in str(info.value), info.value
 
 
+@pytest.mark.hostile("loaders: image files", cases={"error": 2})
 def test_hostile_image_folders(tmp_path):
     with pytest.raises((ValueError, FileNotFoundError), match="no_such"):
         load_image_folder(tmp_path / "no_such")
@@ -122,6 +126,7 @@ def test_hostile_image_folders(tmp_path):
         load_image_folder(tmp_path / "empty")
 
 
+@pytest.mark.hostile("subject contract")
 @pytest.mark.parametrize("name, edit, words", [
     ("X_train 1D", lambda d: d.update(X_train=d["X_train"][:, 0]), "X_train"),
     ("X_test of other voxels", lambda d: d.update(X_test=d["X_test"][:, :3]), "X_test"),
@@ -148,6 +153,7 @@ def test_hostile_hand_built_subjects(name, edit, words):
     assert words in str(info.value), info.value
 
 
+@pytest.mark.hostile("subject contract", cases={"error": 2, "correct": 1})
 def test_concat_unpaired_fmri_refuses_mismatched_parts():
     X, images = np.zeros((4, 3)), np.zeros((4, 8, 8, 3))
     with pytest.raises(ValueError, match="voxels"):

@@ -16,6 +16,8 @@ from neurodecode.plotting import (
 
 from ._probe import check_case
 
+pytestmark = pytest.mark.hostile("plotting: figures")
+
 rng = np.random.default_rng(0)
 IMG = rng.random((4, 8, 8, 3))
 
@@ -63,6 +65,7 @@ def test_hostile_plotting_input(name, call, error, expected):
     check_case(name, call, error, expected)
 
 
+@pytest.mark.hostile("plotting: figures", cases={"correct": 1})
 def test_out_of_range_reconstructions_are_clipped_as_documented():
     fig = plot_reconstructions(IMG, {"linear": IMG * 1.5 - 0.2})
     assert isinstance(fig, Figure) and len(fig.axes) == 8

@@ -1,5 +1,7 @@
 """Repeated responses: their check and the per-voxel SNR (the authors' reference code),
 used by the analyses and by the decoder's unpaired-fMRI weights."""
+import numbers
+
 import numpy as np
 
 
@@ -9,7 +11,14 @@ def check_trials(trials, n_images=None):
     More repeats than images is refused as the other layout, repeats first (the deprecated
     ``X_test_repeats``; GOD: 35 repeats of 50 images), unless ``n_images`` confirms the
     first axis."""
-    t = np.asarray(trials, dtype=np.float64)
+    raw = np.asarray(trials)
+    if raw.dtype.kind not in "biuf":
+        raise ValueError(f"trials must hold real numbers; got dtype {raw.dtype}.")
+    if n_images is not None and (isinstance(n_images, (bool, np.bool_))
+                                 or not isinstance(n_images, numbers.Integral)):
+        raise TypeError(f"n_images must be an int (the number of images) or None; got "
+                        f"{n_images!r}.")
+    t = raw.astype(np.float64)
     if t.ndim != 3:
         raise ValueError(
             f"trials must have shape (n_images, n_repeats, n_voxels); got {t.shape}: pass a "
@@ -50,7 +59,9 @@ def snr(trials, n_images=None):
     Returns
     -------
     snr : ndarray of shape (n_voxels,)
-        Non-negative; about ``signal variance / noise variance + 1 / n_repeats``.
+        Non-negative; about ``signal variance / noise variance + 1 / n_repeats``. A voxel
+        whose repeats are identical has ``inf`` (no noise), a constant voxel 0 (no
+        signal), as :func:`noise_ceiling` gives them 1 and 0.
 
     Examples
     --------
@@ -62,4 +73,8 @@ def snr(trials, n_images=None):
     array([1., 4.])
     """
     t = check_trials(trials, n_images)
-    return t.mean(axis=1).var(axis=0) / t.var(axis=1, ddof=1).mean(axis=0)
+    signal, noise = t.mean(axis=1).var(axis=0), t.var(axis=1, ddof=1).mean(axis=0)
+    out = np.zeros_like(signal)  # a constant voxel (no signal, no noise): 0
+    np.divide(signal, noise, out=out, where=noise > 0)
+    out[(noise == 0) & (signal > 0)] = np.inf  # identical repeats of varying responses
+    return out

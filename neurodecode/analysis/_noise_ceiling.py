@@ -52,7 +52,7 @@ def noise_ceiling(trials, *, n_images=None, method="split-half", n_splits=100,
     t = _check_trials(trials, n_images)
     if method != "split-half":
         raise ValueError(f"method must be 'split-half'; got {method!r}.")
-    if not isinstance(n_splits, numbers.Integral) or n_splits < 1:
+    if isinstance(n_splits, bool) or not isinstance(n_splits, numbers.Integral) or n_splits < 1:
         raise ValueError(f"n_splits must be a positive int; got {n_splits!r}.")
     rng = check_random_state(random_state)
     n_rep = t.shape[1]

@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from .._docs import fill_doc
+from .._validation import check_number
 from .._utils import correlation
 from ..backend import seed_from_random_state
 
@@ -102,10 +103,18 @@ def prf_from_maps(maps, stimulus_degrees, *, sigma=3.0, power=10, max_spread=0.1
     >>> prf[["x", "y", "polar_angle"]].round(1).values.tolist()
     [[8.5, 7.5, 41.4]]
     """
-    m = torch.as_tensor(np.asarray(maps) if not torch.is_tensor(maps) else maps,
-                        dtype=torch.float64)
-    if m.ndim != 3:
-        raise ValueError(f"maps must have shape (n_voxels, h, w); got {tuple(m.shape)}.")
+    check_number(stimulus_degrees, "stimulus_degrees", low=0, low_inclusive=False)
+    check_number(sigma, "sigma", low=0)
+    check_number(power, "power", low=0, low_inclusive=False)
+    check_number(max_spread, "max_spread", low=0, low_inclusive=False)
+    if not torch.is_tensor(maps):
+        maps = np.asarray(maps)
+        if maps.dtype.kind not in "biuf":
+            raise ValueError(f"maps must hold real numbers; got dtype {maps.dtype}.")
+    m = torch.as_tensor(maps, dtype=torch.float64)
+    if m.ndim != 3 or (m.shape[0] and min(m.shape[1:]) < 1):
+        raise ValueError(f"maps must have shape (n_voxels, h, w) with h, w >= 1; got "
+                         f"{tuple(m.shape)}.")
     if not torch.isfinite(m).all() or (m < 0).any():
         raise ValueError("maps must be finite and non-negative.")
     n, h, w = m.shape

@@ -36,7 +36,7 @@ def _read_h5(path):
         if data_key is None or meta_key is None:
             raise ValueError(f"{path}: not a BData file (no 'dataset'/'dataSet' and "
                              f"'metadata'/'metaData'); found {sorted(f.keys())}.")
-        data = np.asarray(f[data_key], dtype=np.float64)
+        data = np.asarray(f[data_key])  # in its stored dtype (checked by the caller)
         meta = f[meta_key]
         keys = meta["key"]
         if keys.dtype.kind == "O" or keys.dtype.kind == "S":
@@ -74,7 +74,7 @@ def _read_mat(path):
                          f"found {sorted(k for k in mat if not k.startswith('__'))}.")
     meta = mat["metaData"]
     names = [str(k) for k in np.atleast_1d(meta.key)]
-    return _orient(np.asarray(mat["dataSet"], np.float64), names,
+    return _orient(np.asarray(mat["dataSet"]), names,
                    np.asarray(meta.value, np.float64))
 
 
@@ -123,6 +123,10 @@ def load_god_bdata(path, *, rois=DEFAULT_ROIS):
         if isinstance(exc, ValueError) and str(exc).startswith(str(path)):  # our own
             raise
         raise ValueError(f"{path}: cannot read it as a BData file ({exc}).") from exc
+    if data.dtype.kind not in "fiub":
+        raise ValueError(f"{path}: the dataset holds {data.dtype} values, not numbers.")
+    stored = data.dtype
+    data = data.astype(np.float64)
     if value.shape != (len(names), data.shape[1]):
         raise ValueError(f"{path}: metadata value has shape {value.shape}, expected "
                          f"({len(names)}, {data.shape[1]}) (keys x columns).")
@@ -155,6 +159,12 @@ def load_god_bdata(path, *, rois=DEFAULT_ROIS):
                          f"{int(np.flatnonzero(other)[0])}) have DataType {found}; GOD's are 1 "
                          "(training), 2 (test) and 3 (imagery). Remove the other rows first.")
     stim, id_key = column("stimulus_id", "Label")
+    if stored.kind == "f" and stored.itemsize < 8:
+        raise ValueError(f"{path}: the dataset is stored as {stored}, which cannot hold GOD's "
+                         f"{id_key} values (synset id + image number / 1e6, e.g. "
+                         "1518878.010042): the images of one category would merge into one. "
+                         "Use the file as published (float64), or rewrite it in float64 "
+                         "from the source.")
     if not np.isfinite(stim).all():
         raise ValueError(f"{path}: {int((~np.isfinite(stim)).sum())} sample(s) have no "
                          f"{id_key} (NaN or infinite; first: row "
@@ -162,6 +172,8 @@ def load_god_bdata(path, *, rois=DEFAULT_ROIS):
     voxel = columns("VoxelData")
     if isinstance(rois, str):
         rois = (rois,)
+    if rois is None or len(rois) == 0:
+        raise ValueError("rois must name at least one ROI, e.g. ('VC',).")
     keep = np.zeros(data.shape[1], bool)
     # the package's names are accepted for the file's spellings ("hV4" for ROI_V4)
     rois = [next((a for a, c in ALIASES.items() if c == r and f"ROI_{a}" in meta), r)
@@ -187,6 +199,10 @@ def load_god_bdata(path, *, rois=DEFAULT_ROIS):
     stim = np.round(stim, 6)
 
     train, test, imagery = datatype == 1, datatype == 2, datatype == 3
+    for mask, what in ((train, "training (DataType 1)"), (test, "test (DataType 2)")):
+        if not mask.any():
+            raise ValueError(f"{path}: no {what} samples; a GOD subject's BData file holds "
+                             "both (is it one of several files of a subject?).")
     test_ids = np.unique(stim[test])
     groups = [np.flatnonzero(test & (stim == s)) for s in test_ids]
     n_rep = max((len(g) for g in groups), default=0)

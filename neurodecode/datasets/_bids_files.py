@@ -147,7 +147,7 @@ def nifti_data(img, path, dtype=np.float32):
 
 
 def read_json(path):
-    """JSON sidecar as a dict (``{}`` when the file is absent).
+    """JSON sidecar as a dict (``{}`` when the file is absent); errors name the file.
 
     Parameters
     ----------
@@ -157,21 +157,86 @@ def read_json(path):
     Returns
     -------
     meta : dict
+        What the file holds (a JSON object: anything else is an error).
     """
     path = Path(path)
     if not path.exists():
         return {}
     check_fetched(path)
-    with open(path) as f:
-        try:
-            return json.load(f)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}: not valid JSON ({exc}).") from exc
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder, not a JSON sidecar; remove or rename it.")
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text ({exc}); BIDS sidecars are UTF-8 JSON.") \
+            from exc
+    try:
+        meta = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not valid JSON ({exc}).") from exc
+    if not isinstance(meta, dict):
+        raise ValueError(f"{path}: a sidecar must hold a JSON object; got "
+                         f"{type(meta).__name__}.")
+    return meta
 
 
-def sidecar_tr(root, bold_path, task):
-    """Repetition time of a run from its JSON sidecars (BIDS inheritance: the run's own
-    sidecar overrides the top-level ``task-<task>_bold.json``).
+def sidecar_chain(root, bold_path, task, raw_run=None):
+    """The JSON sidecars that apply to a BOLD run, from the most general to the most
+    specific (BIDS inheritance: a later file overrides an earlier one).
+
+    Parameters
+    ----------
+    root : path-like
+        The raw dataset root.
+    bold_path : path-like
+        The run's BOLD file (raw, or a derivative).
+    task : str
+        The run's task.
+    raw_run : path-like or None, default=None
+        Any file of the raw run beside its BOLD (e.g. its events.tsv): its
+        ``*_bold.json`` is in the chain, also for a derivative.
+
+    Returns
+    -------
+    paths : list of Path
+        ``task-<task>_bold.json`` at the root, the subject's and the session's
+        ``*_task-<task>_bold.json``, the raw run's sidecar, the file's own sidecar (those
+        that exist or not: absent files are skipped by the reader).
+
+    Examples
+    --------
+    >>> from neurodecode.datasets._bids_files import sidecar_chain
+    >>> [p.name for p in sidecar_chain("ds", "ds/sub-01/ses-a/func/"
+    ...                                "sub-01_ses-a_task-x_run-01_bold.nii.gz", "x")]
+    ['task-x_bold.json', 'sub-01_task-x_bold.json', 'sub-01_ses-a_task-x_bold.json', 'sub-01_ses-a_task-x_run-01_bold.json']
+    """
+    import re
+
+    root, bold = Path(root), Path(bold_path)
+    ents = dict(re.findall(r"(?:^|_)(sub|ses)-([A-Za-z0-9]+)", bold.name))
+    chain = [root / f"task-{task}_bold.json"]
+    if "sub" in ents:
+        sub = f"sub-{ents['sub']}"
+        chain.append(root / sub / f"{sub}_task-{task}_bold.json")
+        if "ses" in ents:
+            ses = f"ses-{ents['ses']}"
+            chain.append(root / sub / ses / f"{sub}_{ses}_task-{task}_bold.json")
+    if raw_run is not None:
+        raw_run = Path(raw_run)
+        stem = raw_run.name.rsplit("_", 1)[0]
+        chain.append(raw_run.with_name(stem + "_bold.json"))
+    for suffix in (".nii.gz", ".nii"):
+        if bold.name.endswith(suffix):
+            own = bold.with_name(bold.name[: -len(suffix)] + ".json")
+            if own not in chain:
+                chain.append(own)
+    return chain
+
+
+def sidecar_tr(root, bold_path, task, raw_run=None):
+    """Repetition time of a run from its JSON sidecars, following BIDS inheritance (see
+    :func:`sidecar_chain`: the most specific sidecar that gives it wins; ``null`` counts
+    as not given).
 
     Parameters
     ----------
@@ -181,31 +246,28 @@ def sidecar_tr(root, bold_path, task):
         The run's BOLD file (raw or derivative).
     task : str
         The run's task.
+    raw_run : path-like or None, default=None
+        A file of the raw run beside its BOLD (its events.tsv), for a derivative.
 
     Returns
     -------
     tr : float or None
         Seconds; None when no sidecar gives it.
     """
-    top = Path(root) / f"task-{task}_bold.json"
-    meta = read_json(top)
-    if not isinstance(meta, dict):
-        raise ValueError(f"{top}: a sidecar must hold a JSON object; got {type(meta).__name__}.")
-    tr, where = meta.get("RepetitionTime"), top
-    name = Path(bold_path).name
-    for suffix in (".nii.gz", ".nii"):
-        if name.endswith(suffix):
-            own = Path(bold_path).with_name(name[: -len(suffix)] + ".json")
-            meta = read_json(own)
-            if not isinstance(meta, dict):
-                raise ValueError(f"{own}: a sidecar must hold a JSON object; got "
-                                 f"{type(meta).__name__}.")
-            if "RepetitionTime" in meta:
-                tr, where = meta["RepetitionTime"], own
+    tr = where = None
+    for path in sidecar_chain(root, bold_path, task, raw_run):
+        meta = read_json(path)
+        if meta.get("RepetitionTime") is not None:
+            tr, where = meta["RepetitionTime"], path
     if tr is None:
         return None
-    if isinstance(tr, bool) or not isinstance(tr, (int, float)) or not np.isfinite(tr) \
-            or tr <= 0:
-        raise ValueError(f"{where}: RepetitionTime is {tr!r}; BIDS wants a positive number of "
-                         "seconds (GOD: 3).")
-    return float(tr)
+    number = isinstance(tr, (int, float)) and not isinstance(tr, bool)
+    try:
+        value = float(tr) if number else np.nan
+    except OverflowError:  # an integer beyond float range
+        value = np.inf
+    if not number or not np.isfinite(value) or value <= 0:
+        shown = repr(tr) if len(repr(tr)) < 40 else repr(tr)[:20] + "..."
+        raise ValueError(f"{where}: RepetitionTime is {shown}; BIDS wants a positive number "
+                         "of seconds (GOD: 3).")
+    return value

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 #: The format of an entry; part of every key.
-CACHE_FORMAT = "neurodecode-cache-1"
+CACHE_FORMAT = "neurodecode-cache-2"
 
 
 def file_sha256(path):
@@ -43,17 +43,39 @@ def _canonical(inputs):
     return json.dumps({"format": CACHE_FORMAT, **inputs}, sort_keys=True, default=str)
 
 
-def _table_arrays(table):
-    """A DataFrame as plain arrays (no object dtype): ``{name: array}`` and a JSON spec."""
-    arrays, spec = {}, []
-    for i, (name, col) in enumerate(table.items()):
+def canonical_table(table):
+    """``table`` with every text (object) column as ``str`` values or NaN: the form a cache
+    entry restores exactly, so that a cached load equals a fresh one cell for cell.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from neurodecode.datasets._cache import canonical_table
+    >>> canonical_table(pd.DataFrame({"a": [True, None], "b": [1, 2]}))["a"].tolist()
+    ['True', nan]
+    """
+    import pandas as pd
+
+    out = {}
+    for name, col in table.items():
         values = col.to_numpy()
         if values.dtype == object:
             null = col.isna().to_numpy()
-            arrays[f"table_{i}"] = np.asarray(["" if n else str(v) for v, n in
-                                               zip(values, null)], dtype=str)
-            arrays[f"table_{i}_null"] = null
-            spec.append({"name": str(name), "kind": "str"})
+            values = np.array([np.nan if n else str(v) for v, n in zip(values, null)],
+                              dtype=object)
+        out[name] = values
+    return pd.DataFrame(out, index=pd.RangeIndex(len(table)))
+
+
+def _table_arrays(table):
+    """A DataFrame as plain arrays (no object dtype) and a JSON spec: ``{name: array}``,
+    ``spec``. Text columns go into the spec (JSON keeps every character, NUL included)."""
+    arrays, spec = {}, []
+    for i, (name, col) in enumerate(canonical_table(table).items()):
+        values = col.to_numpy()
+        if values.dtype == object:
+            spec.append({"name": str(name), "kind": "str",
+                         "values": [None if isinstance(v, float) else v for v in values]})
         else:
             arrays[f"table_{i}"] = values
             spec.append({"name": str(name), "kind": "array"})
@@ -65,11 +87,10 @@ def _table_from(f, spec, n_rows):
 
     columns = {}
     for i, c in enumerate(spec):
-        values = f[f"table_{i}"]
         if c["kind"] == "str":
-            out = values.astype(object)
-            out[f[f"table_{i}_null"]] = np.nan
-            values = out
+            values = np.array([np.nan if v is None else v for v in c["values"]], dtype=object)
+        else:
+            values = f[f"table_{i}"]
         columns[c["name"]] = values
     return pd.DataFrame(columns, index=pd.RangeIndex(n_rows))
 

@@ -22,7 +22,7 @@ SPLITS = (("train", "perceptionTraining", "perception"),
           ("imagery", "imageryTest", "imagery"))
 SOURCES = ("preproc-spm", "raw")
 #: Bumped whenever the sample construction changes: part of the cache key.
-SAMPLES_VERSION = 1
+SAMPLES_VERSION = 2
 IMAGE_EXTENSIONS = (".JPEG", ".jpeg", ".jpg", ".JPG", ".png", ".PNG", ".bmp", ".tif", ".tiff")
 
 
@@ -77,6 +77,8 @@ def _process_run(bold_path, events_path, mask, affine, tr, task, shift):
                          f"{mask.shape} (affine {np.round(affine, 3).tolist()}); every run "
                          "and mask must share one grid.")
     header_tr = float(img.header.get_zooms()[3])
+    time_unit = img.header.get_xyzt_units()[1]
+    header_tr /= {"msec": 1e3, "usec": 1e6}.get(time_unit, 1.0)  # NIfTI: seconds by default
     if tr is None:
         if not (np.isfinite(header_tr) and header_tr > 0):
             raise ValueError(f"{bold_path}: no repetition time: the NIfTI header gives "
@@ -103,7 +105,9 @@ def _process_run(bold_path, events_path, mask, affine, tr, task, shift):
     events = read_events(events_path, task)
     samples, rows = run_samples(data, events, tr, task=task, shift=shift,
                                 path=f"{events_path} (BOLD: {Path(bold_path).name})")
-    return samples, rows
+    from ._cache import canonical_table
+
+    return samples, canonical_table(rows)  # as a cache entry restores it
 
 
 def _runs(layout, raw, subject, session_type, task, source):
@@ -114,7 +118,10 @@ def _runs(layout, raw, subject, session_type, task, source):
     for f in files:
         ent = f.get_entities()
         if "run" not in ent or "session" not in ent:
-            continue
+            raise ValueError(f"{f.path}: a BOLD file without a "
+                             f"{'run' if 'run' not in ent else 'ses'}- entity; GOD names "
+                             f"every run sub-<label>_ses-<label>_task-{task}_run-<index>_"
+                             f"{suffix}.nii.gz (rename it, and its events.tsv).")
         by_run.setdefault((ent["session"], int(ent["run"])), []).append(f.path)
     runs = []
     for (session, run), paths in sorted(by_run.items()):
@@ -154,9 +161,19 @@ def _mask_volume(path, grid_img):
                          f"{np.round(grid_img.affine, 3).tolist()}); resample the mask to "
                          "the BOLD grid (e.g. nilearn.image.resample_to_img).")
     data = nifti_data(img, path, dtype=np.float64)
+    if data.ndim == 4 and data.shape[3] == 1:  # (x, y, z, 1), as some tools write masks
+        data = data[..., 0]
+    if data.ndim != 3:
+        raise ValueError(f"{path}: a mask must be a 3D volume; got shape {data.shape}.")
+    if not np.isfinite(data).all():
+        raise ValueError(f"{path}: the mask has NaN or infinite values; a mask holds 0 "
+                         "(outside) and 1 (inside).")
     if not np.array_equal(data, np.round(data)):
         raise ValueError(f"{path}: the mask has non-integer values (a probabilistic map?); "
                          "threshold it into a binary mask first.")
+    if (data < 0).any():
+        raise ValueError(f"{path}: the mask has negative values ({int((data < 0).sum())} "
+                         "voxels); a mask holds 0 (outside) and positive values (inside).")
     return data > 0
 
 
@@ -164,8 +181,17 @@ def _roi_volumes(raw, subject, parts, grid_img):
     """The requested mask files (strict), and every other mask file that loads (for the
     per-voxel labels; an unfetched or damaged one is skipped)."""
     available = raw.get(subject=subject, suffix="mask", extension=[".nii.gz", ".nii"])
-    by_key = {(f.get_entities().get("hemisphere"), f.get_entities().get("roi")): f.path
-              for f in available}
+    by_key, copies = {}, {}
+    for f in available:
+        key = (f.get_entities().get("hemisphere"), f.get_entities().get("roi"))
+        copies.setdefault(key, []).append(f.path)
+        by_key[key] = f.path
+    twice = {key: sorted(paths) for key, paths in copies.items()
+             if len(paths) > 1 and key in parts}
+    if twice:
+        key, paths = next(iter(twice.items()))
+        raise ValueError(f"sub-{subject}: {len(paths)} mask files for {key[0]}_{key[1]} "
+                         f"({paths}); keep one (GOD's are in sourcedata/sub-{subject}/anat/).")
     missing = [f"{h}_{r}" for h, r in parts if (h, r) not in by_key]
     if missing:
         raise FileNotFoundError(
@@ -175,7 +201,9 @@ def _roi_volumes(raw, subject, parts, grid_img):
     masks = {key: _mask_volume(by_key[key], grid_img) for key in parts}
     skipped = []
     for key, path in by_key.items():
-        if key in masks:
+        if key in masks or len(copies[key]) > 1:
+            if key not in masks:
+                skipped.append(f"{key[0]}_{key[1]}")
             continue
         try:
             masks[key] = _mask_volume(path, grid_img)
@@ -190,10 +218,24 @@ def _find_images(stimulus_dir, *name_lists):
     stimulus_dir = Path(stimulus_dir)
     if not stimulus_dir.is_dir():
         raise FileNotFoundError(f"stimulus_dir={str(stimulus_dir)!r} is not a folder.")
+    import unicodedata
+
+    def key(name):  # macOS writes file names decomposed (NFD), events hold NFC
+        return unicodedata.normalize("NFC", str(name))
+
     found = {}
-    for p in stimulus_dir.rglob("*"):
+    for p in sorted(stimulus_dir.rglob("*")):
         if p.suffix in IMAGE_EXTENSIONS:
-            found.setdefault(p.stem, p)
+            found.setdefault(key(p.stem), []).append(p)
+    name_lists = [[key(n) for n in names] for names in name_lists]
+    wanted = {n for names in name_lists for n in names}
+    twice = sorted(n for n in wanted if len(found.get(n, ())) > 1)
+    if twice:
+        raise ValueError(
+            f"stimulus_dir={str(stimulus_dir)!r}: {len(twice)} stimulus name(s) match more than "
+            f"one image file (first: {twice[0]!r}: {[str(p) for p in found[twice[0]]]}); "
+            "keep one file per stimulus_name.")
+    found = {n: paths[0] for n, paths in found.items()}
     for names in name_lists:
         missing = [n for n in names if n not in found]
         if missing:
@@ -237,6 +279,9 @@ def read_images(paths, image_size=None):
     """
     from PIL import Image, ImageOps, UnidentifiedImageError
 
+    if isinstance(paths, (str, bytes, os.PathLike)):
+        raise TypeError(f"paths must be a sequence of image files; got one path {paths!r} "
+                        "(pass [path] for one image).")
     check_number(image_size, "image_size", numbers.Integral, low=1, allow_none=True)
     out, first = [], {}
     for p in paths:
@@ -286,21 +331,36 @@ def _square(rgb, image_size):
     return resize_images(square, image_size or side)[0]
 
 
+def _labels(rows):
+    """The integer ``category_index`` of the sample rows (checked integers by
+    ``check_blocks``; the column may hold text where other rows have it)."""
+    if not len(rows):
+        return np.zeros(0, int)
+    return pd.to_numeric(rows["category_index"]).to_numpy().astype(int)
+
+
+def _names(rows, column):
+    """A text column of the sample rows, one entry per row: '' where the events give none
+    (``n/a``, or no such column)."""
+    if column not in rows:
+        return np.full(len(rows), "", dtype=str) if len(rows) else np.zeros(0, str)
+    return rows[column].fillna("").astype(str).to_numpy(dtype=str)
+
+
 def _group_test(samples, rows):
     """(n_images, n_repeats, V) trials of the test images, images sorted by name."""
     names = rows["stimulus_name"].to_numpy(dtype=str)
     order = sorted(set(names))
     groups = [np.flatnonzero(names == n) for n in order]
-    labels = rows["category_index"].to_numpy()
+    labels = _labels(rows)
     for n, g in zip(order, groups):
         if len(set(labels[g].tolist())) > 1:
-            where = rows.iloc[g][["session", "run", "category_index"]]
+            where = [[a, int(b), int(c)] for (a, b), c in zip(
+                rows.iloc[g][["session", "run"]].to_numpy().tolist(), labels[g])]
             raise ValueError(
-                f"test image {str(n)!r} has category_index "
-                f"{sorted(int(v) for v in set(labels[g].tolist()))} in "
-                "different test runs (session, run, category_index: "
-                f"{[[a, int(b), int(c)] for a, b, c in where.to_numpy().tolist()[:6]]}); one image has one category: repair "
-                "those events files.")
+                f"test image {str(n)!r} has category_index {sorted(set(labels[g].tolist()))} "
+                f"in different test runs (session, run, category_index: {where[:6]}); one "
+                "image has one category: repair those events files.")
     counts = np.array([len(g) for g in groups])
     n_rep = int(counts.max())
     if (counts != n_rep).any():
@@ -362,7 +422,8 @@ def load_god(bids_root, subject, *, source="preproc-spm", rois=DEFAULT_ROIS, sti
         ``X_train`` (n_train, V), ``stimulus_train`` (names), ``stimulus_id_train``,
         ``labels_train`` (category index); ``X_test`` (n_test, V, mean of the repeats),
         ``X_test_trials`` (n_test, n_repeats, V), ``stimulus_test``, ``stimulus_id_test``,
-        ``labels_test``; ``X_imagery``, ``labels_imagery``, ``category_imagery``;
+        ``labels_test``; ``X_imagery``, ``labels_imagery``, ``category_imagery`` (the
+        events' ``category_name``, '' where they give none);
         ``images_train``/``images_test`` (with ``stimulus_dir``); ``roi`` (area of each
         voxel), ``roi_hemisphere``, ``roi_masks`` (per-voxel
         boolean, by ROI name, as the simulated subject), ``roi_imgs`` (NIfTI masks);
@@ -452,7 +513,7 @@ def load_god(bids_root, subject, *, source="preproc-spm", rois=DEFAULT_ROIS, sti
     jobs = []
     for split, _, task in SPLITS:
         for r in runs[split]:
-            tr = sidecar_tr(root, r["bold"], task)
+            tr = sidecar_tr(root, r["bold"], task, raw_run=r["events"])
             where = {"subject": label, "session": r["session"], "run": int(r["run"]),
                      "bold": os.path.relpath(r["bold"], root),
                      "events": os.path.relpath(r["events"], root), "source": source}
@@ -482,7 +543,7 @@ def load_god(bids_root, subject, *, source="preproc-spm", rois=DEFAULT_ROIS, sti
     names = train_rows["stimulus_name"].astype(str)
     if names.duplicated().any():
         warnings.warn(f"sub-{label}: {int(names.duplicated().sum())} training sample(s) repeat "
-                      f"an image of another training run (first: "
+                      f"an earlier training sample's image (first: "
                       f"{names[names.duplicated()].tolist()[:3]}); GOD shows each training "
                       "image once.", stacklevel=2)
     leak = sorted(set(names) & set(split_rows("test")["stimulus_name"].astype(str)))
@@ -522,16 +583,14 @@ def load_god(bids_root, subject, *, source="preproc-spm", rois=DEFAULT_ROIS, sti
     out = Subject(
         X_train=X_train, stimulus_train=train_rows["stimulus_name"].to_numpy(dtype=str),
         stimulus_id_train=ids(train_rows),
-        labels_train=train_rows["category_index"].to_numpy(dtype=int),
+        labels_train=_labels(train_rows),
         X_test=np.nanmean(trials, axis=1).astype(np.float32), X_test_trials=trials,
         stimulus_test=test_rows["stimulus_name"].to_numpy(dtype=str),
         stimulus_id_test=ids(test_rows),
-        labels_test=test_rows["category_index"].to_numpy(dtype=int),
+        labels_test=_labels(test_rows),
         X_imagery=X_imagery,
-        labels_imagery=imagery_rows["category_index"].to_numpy(dtype=int)
-        if len(imagery_rows) else np.zeros(0, int),
-        category_imagery=imagery_rows["category_name"].to_numpy(dtype=str)
-        if "category_name" in imagery_rows else np.zeros(0, str),
+        labels_imagery=_labels(imagery_rows),
+        category_imagery=_names(imagery_rows, "category_name"),
         roi=labels, roi_hemisphere=hemisphere, roi_masks=roi_masks,
         roi_imgs=roi_imgs, masker=masker, samples=table,
         meta={"dataset": "GOD (OpenNeuro ds001246)", "subject": label, "source": source,

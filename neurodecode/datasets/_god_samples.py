@@ -5,12 +5,17 @@ percent signal change relative to the initial rest, a shift of ``shift`` volumes
 haemodynamic delay, one sample per block (the mean of its shifted volumes), one-back
 repeats dropped, z-score per voxel over the run's samples.
 """
+import difflib
+
 import numpy as np
 import pandas as pd
 from scipy import signal
 
 from .._utils import zscore_runs
 
+#: The event types of ds001246's events files (others are ignored unless they look like
+#: a mistyped one or carry a stimulus or category).
+EVENT_TYPES = frozenset({"rest", "stimulus", "cue", "imagery", "evaluation", "inter_rest"})
 PERCEPTION_COLUMNS = ("onset", "duration", "event_type", "stimulus_name", "category_index")
 IMAGERY_COLUMNS = ("onset", "duration", "event_type", "category_index")
 
@@ -46,6 +51,18 @@ def check_events(events, task, path="events"):
                          + (" Is the file comma-separated? BIDS events files are "
                             "tab-separated." if len(events.columns) == 1
                             and "," in str(events.columns[0]) else ""))
+    types = events["event_type"]
+    for i in np.flatnonzero(~types.isin(EVENT_TYPES).to_numpy()):
+        value = types.iloc[i]
+        near = bool(difflib.get_close_matches(str(value).strip().lower(), EVENT_TYPES,
+                                              n=1, cutoff=0.8))
+        labelled = any(c in events and pd.notna(events[c].iloc[i])
+                       for c in ("stimulus_name", "category_index"))
+        if near or labelled:
+            raise ValueError(f"{_where(path, i)}: event_type is {_shown(value)}, not one of "
+                             f"ds001246's {sorted(EVENT_TYPES)}; the row "
+                             f"{'has a stimulus or category' if labelled else 'looks like one'}"
+                             ", so it would be dropped silently: fix its event_type.")
     return events
 
 

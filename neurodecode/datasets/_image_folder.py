@@ -1,11 +1,23 @@
 """ImageNet-style image folders (``root/<class>/<image>``): unpaired pools and class galleries."""
+import numbers
+import re
 from pathlib import Path
 
 import numpy as np
 from sklearn.utils import Bunch
 
 from .._docs import fill_doc
+from .._validation import check_number
 from ._god import IMAGE_EXTENSIONS, read_images
+
+
+def _as_list(values):
+    """A class list: None is empty, one name (or id) is a list of one."""
+    if values is None:
+        return []
+    if isinstance(values, (str, bytes, numbers.Number)):
+        return [values]
+    return list(values)
 
 
 @fill_doc
@@ -20,11 +32,12 @@ def load_image_folder(root, classes=None, exclude_classes=None, per_class=None, 
     ----------
     root : path-like
         The folder; its sub-folders are the classes (e.g. WordNet ids ``n01443537``).
-    classes : sequence of str or None, default=None
+    classes : str, sequence of str or None, default=None
         Classes to load (sub-folder names); None loads every class found.
-    exclude_classes : sequence of str or None, default=None
-        Classes left out (e.g. the test classes); names or GOD category ids
-        (``"n01443537"`` or ``1443537``).
+    exclude_classes : str, int, sequence of them or None, default=None
+        Classes left out (e.g. the test classes); names, WordNet ids or GOD category ids
+        (``"n01443537"``, ``1443537``; a stimulus id ``1443537.022563`` names its
+        category). Anything else is an error (a test class would leak into the pool).
     per_class : int or None, default=None
         At most this many images per class, drawn without replacement with
         ``random_state``; None loads all.
@@ -59,23 +72,31 @@ def load_image_folder(root, classes=None, exclude_classes=None, per_class=None, 
     if not root.is_dir():
         raise FileNotFoundError(f"root={str(root)!r} is not a folder.")
     found = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    check_number(per_class, "per_class", numbers.Integral, low=1, allow_none=True)
     if classes is None:
         names = found
     else:
-        names = [str(c) for c in classes]
+        names = [str(c) for c in _as_list(classes)]
         missing = [c for c in names if c not in found]
         if missing:
             raise FileNotFoundError(f"classes: {len(missing)} not in {root} (first: "
                                     f"{missing[:5]}); {len(found)} class folders found.")
 
     def norm(c):
-        c = str(c)
-        return c if c.startswith("n") else f"n{int(float(c)):08d}"
+        text = str(c).strip()
+        if re.fullmatch(r"n\d{8}", text) or text in found:
+            return text
+        try:
+            number = float(text)
+        except ValueError:
+            number = np.nan
+        if isinstance(c, (bool, np.bool_)) or not (np.isfinite(number) and number >= 1):
+            raise ValueError(f"exclude_classes: {c!r} is neither a class folder of {root} nor "
+                             "a WordNet id ('n01443537') or GOD category id (1443537).")
+        return f"n{int(number):08d}"  # a stimulus id (1443537.022563): its category
 
-    excluded = {norm(c) for c in (exclude_classes or ())}
+    excluded = {norm(c) for c in _as_list(exclude_classes)}
     names = [c for c in names if c not in excluded]
-    if per_class is not None and int(per_class) < 1:
-        raise ValueError(f"per_class must be >= 1 or None; got {per_class!r}.")
     rng = check_random_state(random_state)
     paths, labels = [], []
     for k, c in enumerate(names):

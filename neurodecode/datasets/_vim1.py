@@ -1,9 +1,11 @@
 """vim-1 (Kay et al. 2008; CRCNS): ``EstimatedResponses.mat`` and ``Stimuli.mat`` (v7.3)."""
+import numbers
 import warnings
 from pathlib import Path
 
 import numpy as np
 
+from .._validation import check_number
 from ._bids_files import check_fetched
 from ._subject import Subject
 from .._rois import OTHER, VIM1_ROIS
@@ -68,8 +70,9 @@ def load_vim1(responses_mat, stimuli_mat, subject=1, *, image_size=None):
     """
     import nibabel as nib
 
-    if subject not in (1, 2):
+    if isinstance(subject, (bool, np.bool_)) or subject not in (1, 2):
         raise ValueError(f"subject must be 1 or 2 (vim-1 has two subjects); got {subject!r}.")
+    check_number(image_size, "image_size", numbers.Integral, low=1, allow_none=True)
     s = int(subject)
     r = _h5(responses_mat, [f"dataTrnS{s}", f"dataValS{s}", f"roiS{s}", f"voxIdxS{s}"])
     st = _h5(stimuli_mat, ["stimTrn", "stimVal"])

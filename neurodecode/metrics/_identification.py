@@ -269,7 +269,11 @@ def pairwise_identification(pred_features, true_features, metric="correlation"):
         if not np.all(np.isfinite(a)):
             raise ValueError(f"{name} contains {int((~np.isfinite(a)).sum())} NaN or "
                              "infinite values.")
-    R = 1 - cdist(p, t, metric=metric)
+    try:
+        R = 1 - cdist(p, t, metric=metric)
+    except ValueError as exc:
+        raise ValueError(f"metric={metric!r}: {exc}; use a scipy.spatial.distance.cdist "
+                         "metric, e.g. 'correlation' or 'euclidean'.") from exc
     if not np.all(np.isfinite(R)):
         raise ValueError("similarities are undefined (constant feature vectors?).")
     N = len(R)

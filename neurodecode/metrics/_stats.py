@@ -2,11 +2,14 @@
 
 Every function reports N with its number.
 """
+import numbers
+
 import numpy as np
 from scipy import stats
 from sklearn.utils import check_random_state
 
 from .._docs import fill_doc
+from .._validation import check_number
 
 
 def _as_scores(values, name):
@@ -80,8 +83,9 @@ def bootstrap_ci(values, statistic=np.mean, n_boot=10000, confidence=0.95, rando
     True
     """
     a = _as_scores(values, "values")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be in (0, 1); got {confidence}.")
+    check_number(n_boot, "n_boot", numbers.Integral, low=1)
+    check_number(confidence, "confidence", low=0, high=1, low_inclusive=False,
+                 high_inclusive=False)
     rng = check_random_state(random_state)
     idx = rng.randint(0, a.size, size=(int(n_boot), a.size))
     boots = np.asarray(statistic(a[idx], axis=1), dtype=np.float64)
@@ -123,6 +127,7 @@ def bootstrap_se(values, statistic=np.median, n_boot=10000, random_state=0):
     True
     """
     a = _as_scores(values, "values")
+    check_number(n_boot, "n_boot", numbers.Integral, low=2)  # an SD needs two resamples
     rng = check_random_state(random_state)
     idx = rng.randint(0, a.size, size=(int(n_boot), a.size))
     return float(np.std(statistic(a[idx], axis=1), ddof=1))

@@ -1,4 +1,6 @@
 """Matplotlib figures for reconstructions and their evaluation (no pyplot state kept)."""
+import numbers
+
 import numpy as np
 
 from .._docs import fill_doc
@@ -52,7 +54,7 @@ def plot_reconstructions(images, reconstructions, n_columns=10, titles=None, fig
     >>> len(fig.axes)
     6
     """
-    from .._validation import as_numeric_array, check_images, check_same_length
+    from .._validation import as_numeric_array, check_images, check_number, check_same_length
 
     def shown(a, name):  # shape and NaN checked; float values clipped to [0, 1] as drawn
         a = as_numeric_array(a, name)
@@ -66,7 +68,11 @@ def plot_reconstructions(images, reconstructions, n_columns=10, titles=None, fig
         rec = shown(rec, f"reconstructions[{name!r}]")
         check_same_length(images, rec, "images", f"reconstructions[{name!r}]")
         rows.append((name, rec))
+    check_number(n_columns, "n_columns", numbers.Integral, low=1)
     n = min(n_columns, len(images))
+    if isinstance(titles, str):
+        raise TypeError(f"titles must be a sequence of column titles, one per image; got one "
+                        f"string {titles!r}.")
     if titles is not None and len(titles) < n:
         raise ValueError(f"titles has {len(titles)} entries for {n} images shown; give one "
                          "per column.")

@@ -171,3 +171,18 @@ def test_cache_entries_round_trip_a_table_with_missing_strings(tmp_path):
     np.testing.assert_array_equal(arrays["samples"], np.arange(6.0).reshape(3, 2))
     pd.testing.assert_frame_equal(back, table)
     assert store.get({"i": 2}) == (None, None, None)
+
+
+def test_text_cells_come_back_from_the_cache_exactly(ds, tmp_path):
+    """Review of issue 23: an events column of True / n/a came back from a cache hit as
+    other objects than from a fresh load, and a trailing NUL was stripped."""
+    for path in ds.glob("sub-01/ses-*/func/*_events.tsv"):
+        df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+        df["flag"] = ["True" if i % 2 else "n/a" for i in range(len(df))]
+        df["note"] = "a\x00"
+        df.to_csv(path, sep="\t", index=False)
+    fresh = _load(ds, None)
+    _load(ds, tmp_path / "cache")
+    hit = _load(ds, tmp_path / "cache")
+    pd.testing.assert_frame_equal(fresh.samples, hit.samples)
+    assert hit.samples["note"].iloc[0] == "a\x00"

@@ -11,6 +11,7 @@ from neurodecode.datasets import (
     load_image_folder,
     load_vim1,
     make_synthetic_subject,
+    read_images,
 )
 
 
@@ -372,3 +373,58 @@ def test_vim1_unreadable_files_are_named(tmp_path, name, files, error, words):
     with pytest.raises(error) as info:
         load_vim1(resp, stim, subject=1)
     assert words in str(info.value), f"{name}: {info.value}"
+
+
+@pytest.mark.hostile("loaders: BData (.h5/.mat)", cases={"error": 4})
+def test_bdata_float32_ids_and_missing_rois_are_refused(tmp_path):
+    """Review of issue 23: a float32 dataset merged the stimulus ids of a category
+    (1518878.010042 -> 1518878.0) silently; rois=None gave a raw TypeError."""
+    data, keys, value, *_ = _bdata_arrays(np.random.default_rng(0))
+    _write_bdata(path := tmp_path / "f32.h5", data.astype(np.float32), keys, value)
+    with pytest.raises(ValueError, match=r"f32.h5: the dataset is stored as float32, which "
+                                         "cannot hold GOD's stimulus_id values"):
+        load_god_bdata(path)
+    _write_bdata(path := tmp_path / "ok.h5", data, keys, value)
+    for rois in (None, ()):
+        with pytest.raises(ValueError, match="rois must name at least one ROI"):
+            load_god_bdata(path, rois=rois)
+    col = np.flatnonzero(value[keys.index("DataType")] == 1)[0]
+    rows = data[:, col] != 2  # drop the test samples
+    _write_bdata(path := tmp_path / "notest.h5", data[rows], keys, value)
+    with pytest.raises(ValueError, match=r"notest.h5: no test \(DataType 2\) samples"):
+        load_god_bdata(path)
+
+
+@pytest.mark.hostile("loaders: vim-1 (.mat)")
+@pytest.mark.parametrize("kwargs, error, words", [
+    ({"image_size": 0}, ValueError, "image_size must be in [1, inf); got 0"),
+    ({"image_size": 64.7}, TypeError, "image_size must be an int"),
+    ({"subject": True}, ValueError, "subject must be 1 or 2"),
+])
+def test_vim1_arguments_are_checked(tmp_path, kwargs, error, words):
+    resp, stim, *_ = _vim1_files(tmp_path, np.random.default_rng(7))
+    with pytest.raises(error) as info:
+        load_vim1(resp, stim, **{"subject": 1, **kwargs})
+    assert words in str(info.value), info.value
+
+
+@pytest.mark.hostile("loaders: image files", cases={"error": 4, "correct": 2})
+def test_image_folder_arguments(tmp_path):
+    """Review of issue 23: exclude_classes="n01443537" (one string) was iterated by
+    character and excluded nothing; bad names and per_class gave raw errors."""
+    for wnid in ("n01443537", "n01621127"):
+        (tmp_path / wnid).mkdir()
+        for i in range(2):
+            Image.new("RGB", (8, 8)).save(tmp_path / wnid / f"{wnid}_{i}.png")
+    one = load_image_folder(tmp_path, exclude_classes="n01443537", image_size=8)
+    assert one.class_names == ["n01621127"]
+    assert load_image_folder(tmp_path, exclude_classes=1443537, image_size=8).class_names == [
+        "n01621127"]
+    for bad in (["abc"], ["N01443537"]):
+        with pytest.raises(ValueError, match=r"exclude_classes: '\w+' is neither a class "
+                                             "folder"):
+            load_image_folder(tmp_path, exclude_classes=bad)
+    with pytest.raises(TypeError, match="per_class must be an int"):
+        load_image_folder(tmp_path, per_class="2")
+    with pytest.raises(TypeError, match=r"paths must be a sequence of image files"):
+        read_images(str(tmp_path / "n01443537" / "n01443537_0.png"))

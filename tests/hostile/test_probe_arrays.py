@@ -8,12 +8,15 @@ import pytest
 
 from neurodecode.analysis import (
     noise_ceiling,
+    prf_from_maps,
     noise_corrected_accuracy,
     prediction_accuracy,
     snr,
 )
 from neurodecode.metrics import (
     bootstrap_ci,
+    bootstrap_se,
+    pairwise_identification,
     class_ranks,
     edge_correlation,
     n_way_identification,
@@ -30,6 +33,8 @@ from ._probe import check_case
 rng = np.random.default_rng(0)
 IMG = rng.random((6, 8, 8, 3))
 TRIALS = rng.standard_normal((6, 4, 5))
+_yy, _xx = np.mgrid[0:32, 0:32]
+MAPS = np.exp(-((_xx - 24) ** 2 + (_yy - 8) ** 2) / 8.0)[None]  # at (+8.5, +7.5) of 32 deg
 CASES = [
     # (id, call, expected exception type or None, words in the message / a check)
     ("pixcorr: length mismatch", lambda: pixel_correlation(IMG, IMG[:5]), ValueError,
@@ -86,6 +91,8 @@ CASES = [
      "repeats first"),
     ("noise_ceiling: bad n_splits", lambda: noise_ceiling(TRIALS, n_splits=0), ValueError,
      "n_splits"),
+    ("noise_ceiling: n_splits True", lambda: noise_ceiling(TRIALS, n_splits=True),
+     ValueError, "n_splits must be a positive int"),
     ("noise_ceiling: bad method", lambda: noise_ceiling(TRIALS, method="ncsnr"), ValueError,
      "method"),
     ("noise_ceiling: noiseless repeats give 1", lambda: noise_ceiling(
@@ -109,6 +116,41 @@ CASES = [
     ("bootstrap_ci: NaN", lambda: bootstrap_ci([1.0, np.nan]), ValueError, "NaN"),
     ("paired_tests: no shared column", lambda: paired_tests({"a": [1, 2]}, {"b": [1, 2]}),
      ValueError, "share no column"),
+    ("snr: identical repeats give inf", lambda: snr(np.repeat(TRIALS[:, :1], 4, axis=1)),
+     None, lambda r: np.all(np.isinf(r))),
+    ("snr: a constant voxel gives 0", lambda: snr(np.zeros((6, 4, 2))), None,
+     lambda r: np.all(r == 0)),
+    ("noise_ceiling: n_images 'abc'", lambda: noise_ceiling(TRIALS, n_images="abc"),
+     TypeError, "n_images must be an int"),
+    ("noise_ceiling: text trials", lambda: noise_ceiling(np.full((6, 4, 2), "a")),
+     ValueError, "real numbers"),
+    ("prf_from_maps: negative degrees", lambda: prf_from_maps(MAPS, stimulus_degrees=-12),
+     ValueError, "stimulus_degrees must be in (0, inf)"),
+    ("prf_from_maps: NaN degrees", lambda: prf_from_maps(MAPS, stimulus_degrees=np.nan),
+     ValueError, "stimulus_degrees must be a finite"),
+    ("prf_from_maps: power 0", lambda: prf_from_maps(MAPS, 12.0, power=0), ValueError,
+     "power must be in (0, inf)"),
+    ("prf_from_maps: sigma inf", lambda: prf_from_maps(MAPS, 12.0, sigma=np.inf),
+     ValueError, "sigma must be a finite"),
+    ("prf_from_maps: empty maps", lambda: prf_from_maps(np.zeros((1, 0, 16)), 12.0),
+     ValueError, "h, w >= 1"),
+    ("prf_from_maps: text maps", lambda: prf_from_maps(np.full((1, 4, 4), "a"), 12.0),
+     ValueError, "real numbers"),
+    ("prf_from_maps: degrees as text", lambda: prf_from_maps(MAPS, "wide"), TypeError,
+     "stimulus_degrees must be a number"),
+    ("prf_from_maps: the blob's centre", lambda: prf_from_maps(MAPS, 32.0), None,
+     lambda r: np.allclose(r[["x", "y"]].to_numpy(float), [[8.5, 7.5]], atol=0.05)),
+    ("bootstrap_ci: n_boot 0", lambda: bootstrap_ci([1.0, 2.0], n_boot=0), ValueError,
+     "n_boot must be in [1, inf)"),
+    ("bootstrap_ci: n_boot 2.5", lambda: bootstrap_ci([1.0, 2.0], n_boot=2.5), TypeError,
+     "n_boot must be an int"),
+    ("bootstrap_se: n_boot 1", lambda: bootstrap_se([1.0, 2.0], n_boot=1), ValueError,
+     "n_boot must be in [2, inf)"),
+    ("summarize: n_boot -5", lambda: summarize([1.0, 2.0], n_boot=-5), ValueError,
+     "n_boot must be in [1, inf)"),
+    ("pairwise: unknown metric", lambda: pairwise_identification(
+        rng.random((4, 5)), rng.random((4, 5)), metric="bogus"), ValueError,
+     "metric='bogus'"),
     ("paired_tests: bad alternative", lambda: paired_tests({"a": [1, 2]}, {"a": [1, 2]},
                                                            alternative="up"), ValueError,
      "alternative"),

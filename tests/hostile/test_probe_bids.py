@@ -3,6 +3,7 @@ subject, copied for every case and damaged one way (a BOLD run of the wrong dime
 type or length, damaged events files, empty or missing masks, stimulus folders with the
 wrong files, bad arguments). Every case must end in a clear error naming the file (or the
 argument) or in a correct result; each takes well under a second."""
+import json
 import shutil
 import warnings
 
@@ -12,7 +13,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from neurodecode.datasets import load_god, simulate_bids
+from neurodecode.datasets import check_subject, load_god, simulate_bids
 
 SMALL = {"V1": 24, "V2": 16, "V3": 12, "hV4": 8, "LOC": 12, "FFA": 8, "PPA": 8}
 DERIV = "derivatives/preproc-spm/output/sub-01/"
@@ -25,7 +26,7 @@ def pristine(tmp_path_factory):
     simulate_bids(root, "01", n_voxels=SMALL, grid=(20, 20, 12), image_size=16,
                   n_runs={"perceptionTraining": 2, "perceptionTest": 3, "imageryTest": 1},
                   random_state=1)
-    return root, load_god(root, "01", verbose=0)
+    return root, load_god(root, "01", stimulus_dir=root / "stimuli", verbose=0)
 
 
 def _bold(root, ses="ses-perceptionTraining01", run="run-01"):
@@ -120,6 +121,117 @@ def _every_5th_inf(d, a):
     return d, a
 
 
+def _typo(event_type, task="perception", ses="ses-perceptionTraining01"):
+    kind = "stimulus" if task == "perception" else "imagery"
+
+    def edit(df):
+        i = df.index[df["event_type"] == kind][1]
+        df.loc[i, "event_type"] = event_type
+        return df
+    return lambda r: _edit_events(r, edit, ses=ses)
+
+
+def _mask_copy(root):
+    src = next(root.glob("sourcedata/sub-01/anat/*_mask_LH_V1d.nii.gz"))
+    (root / "sub-01" / "anat").mkdir(parents=True)
+    shutil.copy(src, root / "sub-01" / "anat" / src.name)
+
+
+def _edit_mask(root, edit):
+    path = next(root.glob("sourcedata/sub-01/anat/*_mask_LH_V1d.nii.gz"))
+    img = nib.load(str(path))
+    data = edit(np.asarray(img.dataobj).astype(np.float32))
+    nib.save(nib.Nifti1Image(data, img.affine), str(path))
+
+
+def _negative_mask(d):
+    d[d > 0] = -1
+    return d
+
+
+def _nan_mask(d):
+    d[0, 0, 0] = np.nan
+    return d
+
+
+def _stimulus_twice(root):
+    path = sorted((root / "stimuli").glob("*.png"))[0]
+    (root / "stimuli" / "more").mkdir()
+    shutil.copy(path, root / "stimuli" / "more" / (path.stem + ".jpg"))
+
+
+def _drop_run_entity(root):
+    path = _bold(root)
+    path.rename(path.with_name(path.name.replace("_run-01", "")))
+
+
+def _sidecars(root, **where):
+    """Remove every sidecar, then write RepetitionTime where asked (name: value)."""
+    for p in root.rglob("*_bold.json"):
+        p.unlink()
+    for name, value in where.items():
+        path = {"session": root / "sub-01/ses-perceptionTraining01/"
+                "sub-01_ses-perceptionTraining01_task-perception_bold.json",
+                "raw_run": _events(root).with_name(
+                    _events(root).name.replace("_events.tsv", "_bold.json")),
+                "top": root / "task-perception_bold.json"}[name]
+        path.write_text(json.dumps({"RepetitionTime": value}))
+
+
+def _header_tr(root, zoom, unit=None, **where):
+    path = _bold(root, **where)
+    img = nib.load(str(path))
+    header = img.header.copy()
+    header.set_zooms(header.get_zooms()[:3] + (zoom,))
+    if unit is not None:
+        header.set_xyzt_units("mm", unit)
+    nib.save(nib.Nifti1Image(np.asarray(img.dataobj), img.affine, header), str(path))
+
+
+def _every_header(root, zoom, unit=None):
+    for path in root.glob(DERIV + "ses-*/func/*_bold_preproc.nii.gz"):
+        img = nib.load(str(path))
+        header = img.header.copy()
+        header.set_zooms(header.get_zooms()[:3] + (zoom,))
+        if unit is not None:
+            header.set_xyzt_units("mm", unit)
+        nib.save(nib.Nifti1Image(np.asarray(img.dataobj), img.affine, header), str(path))
+
+
+def _mask_4d(root):
+    for path in root.glob("sourcedata/sub-01/anat/*_mask_*.nii.gz"):
+        img = nib.load(str(path))
+        nib.save(nib.Nifti1Image(np.asarray(img.dataobj)[..., None], img.affine), str(path))
+
+
+def _decomposed_stimulus_name(root):
+    """One training image renamed 'n_café_1' (NFC in the events), its file written with
+    the name decomposed (NFD, as macOS stores names)."""
+    import unicodedata
+
+    path = _events(root)
+    df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    i = df.index[df["event_type"] == "stimulus"][0]
+    old = df.loc[i, "stimulus_name"]
+    df.loc[i, "stimulus_name"] = unicodedata.normalize("NFC", "n_café_1")
+    df.to_csv(path, sep="\t", index=False)
+    (root / "stimuli" / f"{old}.png").rename(
+        root / "stimuli" / (unicodedata.normalize("NFD", "n_café_1") + ".png"))
+
+
+def _same_images(god, ref):
+    return _same(god, ref) and np.array_equal(god.images_train, ref.images_train)
+
+
+def _text_category_on_rest_rows(df):
+    df.loc[df["event_type"] == "rest", "category_index"] = "none"
+    return df
+
+
+def _no_category_name(df):
+    return df.drop(columns=[c for c in ("category_name",) if c in df])
+
+
 def _same(god, pristine_god, atol=0.0):
     return (np.allclose(god.X_train, pristine_god.X_train, atol=atol)
             and np.allclose(god.X_test_trials, pristine_god.X_test_trials, atol=atol))
@@ -179,6 +291,33 @@ ERROR = [
      NotADirectoryError, "which is a file"),
     ("source 'fmriprep'", lambda r: None, {"source": "fmriprep"}, ValueError,
      "source must be one of"),
+    ("events: event_type 'Stimulus'", _typo("Stimulus"), {}, ValueError,
+     "event_type is 'Stimulus', not one of ds001246's"),
+    ("events: event_type 'stimuli'", _typo("stimuli"), {}, ValueError,
+     "event_type is 'stimuli'"),
+    ("events: event_type 'Imagery' in an imagery run", _typo(
+        "Imagery", "imagery", "ses-imageryTest01"), {}, ValueError, "event_type is 'Imagery'"),
+    ("masks: a second copy of a mask file", _mask_copy, {}, ValueError,
+     "2 mask files for LH_V1d"),
+    ("masks: negative labels", lambda r: _edit_mask(r, _negative_mask), {}, ValueError,
+     "the mask has negative values"),
+    ("masks: NaN", lambda r: _edit_mask(r, _nan_mask), {}, ValueError,
+     "the mask has NaN or infinite values"),
+    ("masks: 2D", lambda r: _edit_mask(r, lambda d: d[..., 0]), {}, ValueError,
+     "mask grid (20, 20)"),
+    ("stimuli: two files of one name", _stimulus_twice, {"stimulus_dir": "stimuli"},
+     ValueError, "match more than one image file"),
+    ("a BOLD file without a run- entity", _drop_run_entity, {}, ValueError,
+     "a BOLD file without a run- entity"),
+    ("sidecar: not UTF-8", lambda r: (r / "task-perception_bold.json").write_bytes(
+        b'{"RepetitionTime": 3, "TaskName": "p\xe9rception"}'), {}, ValueError, "not UTF-8"),
+    ("sidecar: a folder", lambda r: ((r / "task-perception_bold.json").unlink(),
+                                     (r / "task-perception_bold.json").mkdir()), {},
+     ValueError, "is a folder, not a JSON sidecar"),
+    ("sidecar: a session sidecar disagrees with the header", lambda r: _sidecars(
+        r, top=3.0, session=2.0), {}, ValueError, "3 s in the NIfTI header but 2 s in the JSON"),
+    ("sidecar: RepetitionTime 1e400", lambda r: (r / "task-perception_bold.json").write_text(
+        '{"RepetitionTime": 1' + "0" * 400 + "}"), {}, ValueError, "RepetitionTime is 1000"),
 ]
 
 
@@ -214,6 +353,24 @@ CORRECT = [
     ("empty mask files inside a composite ROI: its other parts", _empty_masks, {}, None,
      lambda god, ref: god.X_train.shape[1] == ref.X_train.shape[1] - SMALL["V1"]
      and not (god.roi == "V1").any()),
+    ("masks stored as (x, y, z, 1)", _mask_4d, {}, None, _same),
+    ("stimuli: a decomposed (NFD) file name", _decomposed_stimulus_name,
+     {"stimulus_dir": "stimuli"}, None, _same_images),
+    ("header TR in ms (xyzt_units) agrees with the sidecar", lambda r: _every_header(
+        r, 3000.0, "msec"), {}, None, _same),
+    ("header TR in ms and no sidecar", lambda r: (_sidecars(r), _every_header(
+        r, 3000.0, "msec")), {}, None, _same),
+    # run-01's header has no TR and no top-level sidecar: only inheritance can give it
+    ("sidecar: a session-level sidecar gives the TR", lambda r: (
+        _sidecars(r, session=3.0), _header_tr(r, 0.0)), {}, None, _same),
+    ("sidecar: the raw run's sidecar applies to its derivative", lambda r: (
+        _sidecars(r, raw_run=3.0), _header_tr(r, 0.0)), {}, None, _same),
+    ("events: text in category_index of rest rows", lambda r: _edit_events(
+        r, _text_category_on_rest_rows), {}, None, _same),
+    ("events: imagery without category_name", lambda r: _edit_events(
+        r, _no_category_name, ses="ses-imageryTest01"), {}, None,
+     lambda god, ref: god.category_imagery.shape == god.labels_imagery.shape
+     and check_subject(god) is god),
     ("a test image missing from one run: NaN trial, warned", lambda r: _edit_events(
         r, _hide_a_test_image, ses="ses-perceptionTest01", run="run-01"), {},
      "unequal repeat counts", lambda god, ref: np.isnan(god.X_test_trials).any(axis=2).sum()

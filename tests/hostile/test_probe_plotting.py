@@ -50,6 +50,12 @@ CASES = [
      lambda img: np.asarray(img.dataobj).sum() == np.arange(18.0).sum()),
     ("values_to_img: no masker", lambda: values_to_img(np.ones(18), None), ValueError,
      "masker"),
+    ("reconstructions: 0 columns", lambda: plot_reconstructions(IMG, IMG, n_columns=0),
+     ValueError, "n_columns must be in [1, inf)"),
+    ("reconstructions: 2.5 columns", lambda: plot_reconstructions(IMG, IMG, n_columns=2.5),
+     TypeError, "n_columns must be an int"),
+    ("reconstructions: titles as one string", lambda: plot_reconstructions(
+        IMG, IMG, titles="abcd"), TypeError, "titles must be a sequence"),
     ("training curves: empty", lambda: plot_training_curves({}), ValueError, "histor"),
     ("training curves: a figure", lambda: plot_training_curves(
         {"a": {"epoch": [1, 2], "L_D": [2.0, 1.0]}}), None, lambda f: isinstance(f, Figure)),

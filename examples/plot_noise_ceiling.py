@@ -89,12 +89,12 @@ print(f"r tracks the true ceiling: correlation {np.corrcoef(r, true_ceiling)[0, 
 # -----------------
 # Any per-voxel array goes to NIfTI through the loader's masker (``values_to_img``);
 # ``plot_voxel_map`` draws it with nilearn. Native-space data get no MNI background: pass
-# the subject's anatomy as ``bg_img`` when you have it. (The figures are pyplot-free unless
-# ``figure=plt.figure()`` is passed, as here so that the gallery shows them.)
+# the subject's anatomy as ``bg_img`` when you have it. Like matplotlib's own functions, the
+# plot functions draw on a new pyplot figure (or on ``figure=`` / ``axes=``).
 from neurodecode.plotting import plot_voxel_map
 
 plot_voxel_map(ceiling, god, title="split-half noise ceiling", cmap="viridis",
-               display_mode="z", cut_coords=4, figure=plt.figure())
+               display_mode="z", cut_coords=4)
 plot_voxel_map(corrected, god, title="noise-corrected accuracy", cmap="viridis", vmax=1,
-               display_mode="z", cut_coords=4, figure=plt.figure())
+               display_mode="z", cut_coords=4)
 plt.show()

@@ -130,7 +130,7 @@ print(agreement(prf_gaussian))
 
 # %%
 plot_prf_maps(prf, roi=subject.roi, truth=truth,
-              stimulus_degrees=subject.meta["stimulus_degrees"], figure=plt.figure())
+              stimulus_degrees=subject.meta["stimulus_degrees"])
 plt.show()
 
 # %%

@@ -79,7 +79,7 @@ selfsup.fit(X[train], images[train], X_unpaired_fmri=X[unpaired_fmri],
 # ----------------------------------------------
 recon = {"supervised": supervised.predict(X[test]),
          "self-supervised": selfsup.predict(X[test])}
-plot_reconstructions(images[test], recon, n_columns=8, figure=plt.figure())
+plot_reconstructions(images[test], recon, n_columns=8)
 
 for name, dec in [("supervised", supervised), ("self-supervised", selfsup)]:
     print(f"{name}: mean pixel correlation {dec.score(X[test], images[test]):.2f}")

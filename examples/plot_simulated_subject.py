@@ -89,5 +89,5 @@ print(f"class ranks, self-supervised vs supervised: Wilcoxon p = {test['pvalue']
 # do not differ beyond their CIs (look at the p-value). The multi-seed comparison with tuned
 # baselines is ``benchmarks/honest_evidence.py`` (see the README): there, unpaired images
 # help identification, and the cycle on unpaired fMRI does not help.
-plot_reconstructions(subject.images_test, recon, n_columns=8, figure=plt.figure())
+plot_reconstructions(subject.images_test, recon, n_columns=8)
 plt.show()

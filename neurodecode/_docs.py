@@ -223,9 +223,13 @@ reconstructions : array-like of shape (n, H', W', 3)
 
 # -- plotting ---------------------------------------------------------------------------------
 docdict["figure"] = """figure : matplotlib.figure.Figure or None, default=None
-    Draw into this (empty) figure, e.g. ``plt.figure()`` so that pyplot shows it; it is
-    resized and given the constrained layout. None creates a new figure that is not
-    registered with pyplot (no global state is kept)."""
+    Draw into this (empty) figure; it is resized and given the constrained layout. None
+    creates a new pyplot figure (``plt.figure``), so that ``plt.show()``, notebooks and
+    sphinx-gallery show it; close it with ``plt.close(fig)`` when drawing many."""
+
+docdict["axes"] = """axes : matplotlib.axes.Axes or None, default=None
+    Draw into these axes (e.g. a panel of ``plt.subplots``) instead of a new figure;
+    ``figure``, when also given, must be theirs."""
 
 # -- the building blocks (neurodecode.backend, .models, .training, .datasets) ----------------
 docdict["device_torch"] = """device : torch.device

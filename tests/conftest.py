@@ -46,6 +46,17 @@ def _torch_threads():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """The plot functions draw on pyplot figures (as matplotlib's own do): close them after
+    every test, as a script or notebook would."""
+    yield
+    import sys
+
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
+
+
 def _unwritable(folder):
     import tempfile
 

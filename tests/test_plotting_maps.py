@@ -285,6 +285,9 @@ def test_plot_flatmap_clips_opacity_and_draws_constant_values(pycortex_s1):
     np.testing.assert_array_equal(
         _pixels(plot_flatmap(vol, "S1", "fullhead", opacity=np.full(shape, np.nan), **kw)),
         _pixels(plot_flatmap(vol, "S1", "fullhead", opacity=np.zeros(shape), **kw)))
+    import matplotlib.pyplot as plt
+
+    assert plt.get_fignums()  # drawn on pyplot figures (issue 24)
     # constant values (an empty automatic range) are drawn in one colour, not refused
     flat = _pixels(plot_flatmap(np.full(shape, 0.3), "S1", "fullhead", **kw))
     assert np.abs(flat - _pixels(plot_flatmap(vol, "S1", "fullhead", opacity=np.zeros(shape),

@@ -11,8 +11,12 @@ from .._utils import json_default
 
 
 def _png(fig, path):
+    """Write ``fig`` as a PNG (and close it: the plot functions draw on pyplot figures)."""
+    import matplotlib.pyplot as plt
+
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
     data = buf.getvalue()
     path.write_bytes(data)
     return base64.b64encode(data).decode("ascii")

@@ -1,4 +1,4 @@
-"""Matplotlib figures for reconstructions and their evaluation (no pyplot state kept)."""
+"""Matplotlib figures for reconstructions and their evaluation, on pyplot figures."""
 import numbers
 
 import numpy as np
@@ -7,14 +7,26 @@ from .._docs import fill_doc
 
 
 def _figure(figsize, figure=None):
-    """A new pyplot-free figure, or the caller's ``figure`` (e.g. ``plt.figure()``) resized."""
+    """A new pyplot figure (so that ``plt.show()`` and sphinx-gallery see it), or the
+    caller's ``figure`` resized; the constrained layout either way."""
     if figure is None:
-        from matplotlib.figure import Figure
+        import matplotlib.pyplot as plt
 
-        return Figure(figsize=figsize, layout="constrained")
+        return plt.figure(figsize=figsize, layout="constrained")
     figure.set_size_inches(figsize)
     figure.set_layout_engine("constrained")
     return figure
+
+
+def _figure_axes(figsize, figure=None, axes=None):
+    """``(figure, axes)``: the caller's ``axes`` (and its figure), else one axes on
+    :func:`_figure`."""
+    if axes is not None:
+        if figure is not None and axes.figure is not figure:
+            raise ValueError("axes belongs to another figure than figure; pass one of them.")
+        return axes.figure, axes
+    fig = _figure(figsize, figure)
+    return fig, fig.subplots()
 
 
 @fill_doc
@@ -39,7 +51,8 @@ def plot_reconstructions(images, reconstructions, n_columns=10, titles=None, fig
     Returns
     -------
     figure : matplotlib.figure.Figure
-        The figure drawn into: ``figure`` when given, else a new one.
+        The figure drawn into: ``figure`` (or that of ``axes``) when given, else a new
+        pyplot figure.
 
     See Also
     --------
@@ -92,7 +105,7 @@ def plot_reconstructions(images, reconstructions, n_columns=10, titles=None, fig
 
 
 @fill_doc
-def plot_identification(results, title="n-way identification", figure=None):
+def plot_identification(results, title="n-way identification", figure=None, axes=None):
     """Plot n-way identification accuracy versus n with 95% CIs, one line per method.
 
     Accuracies are in percent, n on a log axis, with the chance level (1/n) dotted.
@@ -104,11 +117,13 @@ def plot_identification(results, title="n-way identification", figure=None):
     title : str, default="n-way identification"
         Title of the axes.
     %(figure)s
+    %(axes)s
 
     Returns
     -------
     figure : matplotlib.figure.Figure
-        The figure drawn into: ``figure`` when given, else a new one.
+        The figure drawn into: ``figure`` (or that of ``axes``) when given, else a new
+        pyplot figure.
 
     See Also
     --------
@@ -127,8 +142,11 @@ def plot_identification(results, title="n-way identification", figure=None):
     >>> len(fig.axes), fig.axes[0].get_title()
     (1, 'n-way identification')
     """
-    fig = _figure((4.5, 3.2), figure)
-    ax = fig.subplots()
+    import textwrap
+
+    from matplotlib.ticker import FixedLocator, NullLocator
+
+    fig, ax = _figure_axes((4.5, 3.2), figure, axes)
     ns = None
     for name, res in results.items():
         ns = sorted(res)
@@ -139,17 +157,20 @@ def plot_identification(results, title="n-way identification", figure=None):
     if ns:
         ax.plot(ns, [100 / k for k in ns], "k:", label="chance")
         ax.set_xscale("log")
-        ax.set_xticks(ns)
+        ax.xaxis.set_major_locator(FixedLocator(ns))
+        ax.xaxis.set_minor_locator(NullLocator())  # no overprinted minor labels
         ax.set_xticklabels([str(k) for k in ns])
     ax.set_xlabel("n (candidates)")
     ax.set_ylabel("accuracy (%)")
-    ax.set_title(title, fontsize=9)
+    ax.set_ylim(0, 100)
+    ax.set_title(textwrap.fill(title, 48), fontsize=9)
     ax.legend(fontsize=7)
     return fig
 
 
 @fill_doc
-def plot_classification(results, title="n-way semantic classification", figure=None):
+def plot_classification(results, title="n-way semantic classification", figure=None,
+                        axes=None):
     """Plot n-way top-k classification accuracy as bars per method, with 95% CIs.
 
     One group of bars per (n, top) pair of the first method's results, one bar per method;
@@ -163,11 +184,13 @@ def plot_classification(results, title="n-way semantic classification", figure=N
     title : str, default="n-way semantic classification"
         Title of the axes.
     %(figure)s
+    %(axes)s
 
     Returns
     -------
     figure : matplotlib.figure.Figure
-        The figure drawn into: ``figure`` when given, else a new one.
+        The figure drawn into: ``figure`` (or that of ``axes``) when given, else a new
+        pyplot figure.
 
     See Also
     --------
@@ -187,8 +210,9 @@ def plot_classification(results, title="n-way semantic classification", figure=N
     """
     methods = list(results)
     keys = sorted(next(iter(results.values())))
-    fig = _figure((max(4.5, 0.9 * len(keys) + 2), 3.2), figure)
-    ax = fig.subplots()
+    import textwrap
+
+    fig, ax = _figure_axes((max(4.5, 0.9 * len(keys) + 2), 3.2), figure, axes)
     width = 0.8 / max(len(methods), 1)
     x = np.arange(len(keys))
     for i, name in enumerate(methods):
@@ -201,7 +225,7 @@ def plot_classification(results, title="n-way semantic classification", figure=N
     ax.set_xticks(x)
     ax.set_xticklabels([f"{n}-way\ntop-{t}" for n, t in keys], fontsize=7)
     ax.set_ylabel("accuracy (%)")
-    ax.set_title(title, fontsize=9)
+    ax.set_title(textwrap.fill(title, 60), fontsize=9)
     ax.legend(fontsize=7)
     return fig
 
@@ -224,7 +248,8 @@ def plot_training_curves(histories, keys=("L_D", "L_ED", "L_DE"), figure=None):
     Returns
     -------
     figure : matplotlib.figure.Figure
-        The figure drawn into: ``figure`` when given, else a new one.
+        The figure drawn into: ``figure`` (or that of ``axes``) when given, else a new
+        pyplot figure.
 
     Examples
     --------
@@ -240,13 +265,17 @@ def plot_training_curves(histories, keys=("L_D", "L_ED", "L_DE"), figure=None):
                          f"{histories!r:.80}.")
     fig = _figure((3.2 * len(keys), 2.8), figure)
     axes = fig.subplots(1, len(keys), squeeze=False)[0]
+    from matplotlib.lines import Line2D
+
+    colours = {name: f"C{i}" for i, name in enumerate(histories)}  # one per method, all panels
     for ax, key in zip(axes, keys):
         for name, hist in histories.items():
             values = np.asarray(hist.get(key, []), dtype=float)
             if values.size and np.isfinite(values).any():
-                ax.plot(hist["epoch"], values, marker=".", label=name)
+                ax.plot(hist["epoch"], values, marker=".", color=colours[name], label=name)
         ax.set_title(key, fontsize=9)
         ax.set_xlabel("epoch")
     axes[0].set_ylabel("loss")
-    axes[0].legend(fontsize=7)
+    axes[-1].legend([Line2D([], [], color=c, marker=".") for c in colours.values()],
+                    list(colours), fontsize=7)
     return fig

@@ -6,7 +6,7 @@ import numpy as np
 
 from .._docs import fill_doc
 from .._validation import check_number
-from ._figures import _figure
+from ._figures import _figure, _figure_axes
 
 
 def _n_mask_voxels(masker):
@@ -105,7 +105,7 @@ def _squeeze_img(img):
 
 @fill_doc
 def plot_voxel_map(values, masker, *, kind="stat_map", threshold=None, cmap=None, vmax=None,
-                   title=None, bg_img=None, colorbar=True, figure=None, **kwargs):
+                   title=None, bg_img=None, colorbar=True, figure=None, axes=None, **kwargs):
     """Plot per-voxel values (accuracy, noise ceiling, pRF parameters) as a brain map.
 
     The values go to NIfTI through the masker (:func:`values_to_img`) and are drawn with
@@ -138,6 +138,7 @@ def plot_voxel_map(values, masker, *, kind="stat_map", threshold=None, cmap=None
     colorbar : bool, default=True
         Draw a colour bar.
     %(figure)s
+    %(axes)s
     **kwargs
         Passed on to the nilearn function (e.g. ``cut_coords``, ``display_mode``).
 
@@ -167,12 +168,18 @@ def plot_voxel_map(values, masker, *, kind="stat_map", threshold=None, cmap=None
     if vmax is None:
         vmax = float(np.abs(values[finite]).max()) or 1.0
     img = _squeeze_img(masker.inverse_transform(np.where(finite, values, 0.0)[None]))
-    fig = _figure((7.5, 2.8) if kind == "stat_map" else (7.5, 2.6), figure)
-    fig.set_layout_engine(None)
+    if axes is None:
+        fig = _figure((7.5, 2.8) if kind == "stat_map" else (7.5, 2.6), figure)
+        fig.set_layout_engine(None)
+        where = {"figure": fig}
+    else:
+        if figure is not None and axes.figure is not figure:
+            raise ValueError("axes belongs to another figure than figure; pass one of them.")
+        where = {"figure": axes.figure, "axes": axes}
     if threshold is None:
         threshold = 1e-12 * vmax  # blank: outside the mask, and NaN voxels (set to 0)
     common = dict(threshold=threshold, vmax=vmax, title=title, colorbar=colorbar,
-                  figure=fig, **kwargs)
+                  **where, **kwargs)
     if cmap is not None:
         common["cmap"] = cmap
     if kind == "stat_map":
@@ -221,7 +228,7 @@ def _inkscape_available():
 @fill_doc
 def plot_flatmap(values, subject, xfm, *, masker=None, opacity=None, cmap="viridis", vmin=None,
                  vmax=None, with_rois=None, with_curvature=True, colorbar=True, height=512,
-                 figure=None, ax=None):
+                 figure=None, axes=None, ax=None):
     """Draw per-voxel values on a pycortex flatmap, transparency coded by e.g. noise ceiling.
 
     Needs pycortex (``pip install neurodecode[viz]``), imported only when this is called.
@@ -262,8 +269,9 @@ def plot_flatmap(values, subject, xfm, *, masker=None, opacity=None, cmap="virid
     height : int, default=512
         Height of the rendered flatmap in pixels (at least 16).
     %(figure)s
+    %(axes)s
     ax : matplotlib.axes.Axes or None, default=None
-        Draw into these axes instead (e.g. a panel of :func:`plot_prf_maps`).
+        Deprecated alias of ``axes`` (the name nilearn and matplotlib use).
 
     Returns
     -------
@@ -277,6 +285,14 @@ def plot_flatmap(values, subject, xfm, *, masker=None, opacity=None, cmap="virid
     >>> vol = np.random.default_rng(0).random((31, 100, 100))  # S1's "fullhead" space
     >>> fig = plot_flatmap(vol, "S1", "fullhead", opacity=vol)  # doctest: +SKIP
     """
+    if ax is not None:
+        import warnings
+
+        warnings.warn("plot_flatmap(ax=...) is deprecated; pass axes=... (as nilearn).",
+                      FutureWarning, stacklevel=2)
+        if axes is not None:
+            raise ValueError("pass axes only (ax is its deprecated alias).")
+        axes = ax
     try:
         import cortex
     except ImportError as exc:
@@ -334,10 +350,7 @@ def plot_flatmap(values, subject, xfm, *, masker=None, opacity=None, cmap="virid
     rgba = colormap(np.clip((np.nan_to_num(vol, nan=vmin) - vmin) / (vmax - vmin), 0, 1))
     rgb = (rgba[..., :3] * 255).round().astype(np.uint8)
     view = cortex.VolumeRGB(rgb[..., 0], rgb[..., 1], rgb[..., 2], subject, xfm, alpha=a)
-    if ax is None:
-        fig = _figure((8.0, 4.2), figure)
-        ax = fig.add_subplot(111)
-    fig = ax.figure
+    fig, ax = _figure_axes((8.0, 4.2), figure, axes)
     cortex.quickflat.make_figure(view, with_rois=rois, with_labels=rois, with_colorbar=False,
                                  with_curvature=with_curvature, height=height, fig=ax)
     ax.set_axis_off()

@@ -126,6 +126,8 @@ def plot_prf_maps(prf, *, roi=None, truth=None, stimulus_degrees=12.0, confined_
                 ax.set_title(f"{name} (n = {int(sel.sum())})", fontsize=9)
             if c == 0:
                 ax.set_ylabel("y (deg)", fontsize=8)
+            if r == len(rows) - 1:
+                ax.set_xlabel("x (deg)", fontsize=8)
         fig.colorbar(sc, ax=fig.axes[-len(names):], label=label, shrink=0.8)
     row = 2
     if truth is not None:
@@ -149,6 +151,6 @@ def plot_prf_maps(prf, *, roi=None, truth=None, stimulus_degrees=12.0, confined_
         for c, (key, cmap, lo, hi, _) in enumerate(rows):
             vals = np.where(keep, prf[key].to_numpy(dtype=float), np.nan)
             ax = fig.add_subplot(grid[row, c])
-            plot_flatmap(vals, cmap=cmap, vmin=lo, vmax=hi, ax=ax, **flat)
+            plot_flatmap(vals, cmap=cmap, vmin=lo, vmax=hi, axes=ax, **flat)
             ax.set_title(f"{key.replace('_', ' ')} on the flatmap", fontsize=9)
     return fig

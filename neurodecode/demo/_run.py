@@ -185,6 +185,27 @@ PAPER = {"encoder": "vgg19", "perceptual": "vgg16", "classifier": "alexnet",
          "coupled_distance": "vgg16", "mindvis": "efficientnet_lite2", "feature_size": None}
 
 
+#: Measured wall times of the two demos (2 CPU cores, EfficientNet-Lite0), for the plan.
+MEASURED = {"quick": "about 1 min on 2 CPU cores", "full": "about 67 min on 2 CPU cores"}
+
+
+def _plan(size, device):
+    """The stages of the run and its expected duration, announced before any work."""
+    from ..backend import resolve_device
+
+    s = size.settings
+    decoders = ["supervised", "self-supervised"] + (
+        ["L_ED-only", "L_DE-only"] if s.ablations else [])
+    kind = "quick" if size == QUICK else "full" if size == FULL else None
+    expected = MEASURED.get(kind, "not measured for these sizes")
+    if kind and resolve_device(device).type != "cpu":
+        expected += " (on a GPU: not measured yet, expected much less)"
+    return (f"plan: simulate the subject; phase I, the encoder ({s.encoder_epochs} epochs); "
+            f"phase II, {len(decoders)} decoders ({', '.join(decoders)}; {s.decoder_epochs} "
+            f"epochs each); the class gallery and the evaluation; the report. Expected: "
+            f"{expected}.")
+
+
 class _Log:
     def __init__(self, verbose):
         self.verbose, self.t0 = verbose, time.perf_counter()
@@ -432,6 +453,7 @@ def run_demo(out="neurodecode_demo", quick=False, device="auto", seed=0,
     nets = PAPER if paper_backbones else EFFICIENTNET
     log = _Log(verbose)
     t_start = time.perf_counter()
+    log(_plan(size, device))
     subject = make_synthetic_subject(
         n_train_classes=size.n_train_classes, n_train_per_class=size.n_train_per_class,
         n_test_classes=size.n_test_classes, n_test_repeats=size.n_test_repeats,
@@ -571,6 +593,8 @@ def run_pipeline(subject, out, settings, nets, protocol, device="auto", seed=0, 
     brain_maps = ({"encoder held-out r": voxel_r, "split-half noise ceiling": ceiling}
                   if subject.get("masker") is not None else None)
     write_outputs(out, results, subject, fits, brain_maps=brain_maps)
+    for sentence in results["verdicts"]:  # the verdict before "done"
+        log(f"verdict: {sentence}")
     log(f"done in {results['total_seconds']:.0f} s; report: {Path(out) / 'report.html'}")
     return results
 

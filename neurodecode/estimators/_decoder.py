@@ -89,7 +89,8 @@ class SelfSupervisedDecoder(NeuralEstimator):
     ----------
     encoder : ImageEncoder, FrozenEstimator or None, default=None
         The encoder E. A fitted :class:`ImageEncoder` is used as is (copied, frozen); an
-        unfitted one is cloned and fitted on the pairs in phase I. :func:`~sklearn.base.clone`
+        unfitted one is cloned and fitted on the pairs in phase I (showing its progress
+        when this decoder's ``verbose`` is higher than its own). :func:`~sklearn.base.clone`
         (and so every cross-validation helper) returns an *unfitted* copy of an encoder, so
         each fold refits phase I on its own pairs; to keep a pre-fitted encoder through
         cloning, wrap it: ``encoder=FrozenEstimator(fitted_encoder)``
@@ -314,7 +315,9 @@ class SelfSupervisedDecoder(NeuralEstimator):
                         f"{X.shape[1]}; fit it on these voxels, or pass it unfitted."
                     )
                 return copy.deepcopy(enc)
-            return clone(enc)._fit_checked(images, X, owner=owner)
+            fresh = clone(enc)  # the copy shows phase I's progress when the decoder's does
+            fresh.set_params(verbose=max(int(enc.verbose), int(self.verbose)))
+            return fresh._fit_checked(images, X, owner=owner)
         if not needed:
             return None
         enc = ImageEncoder(

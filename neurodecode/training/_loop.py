@@ -8,6 +8,27 @@ import time
 
 from tqdm.auto import tqdm
 
+
+def eta_text(seconds, remaining, window=5):
+    """The time left, from the mean of the last ``window`` epochs' ``seconds`` (the first
+    epoch left out once there are others: it carries the warm-up).
+
+    Examples
+    --------
+    >>> from neurodecode.training._loop import eta_text
+    >>> eta_text([0.5, 10.0, 12.0], remaining=3)
+    '00:33 left'
+    >>> eta_text([], remaining=3)
+    'time left: after epoch 1'
+    """
+    if remaining <= 0:
+        return "done"
+    recent = list(seconds)[1:] if len(seconds) > 1 else list(seconds)
+    if not recent:
+        return "time left: after epoch 1"
+    left = remaining * sum(recent[-window:]) / len(recent[-window:])
+    return f"{tqdm.format_interval(left)} left"
+
 from ._checkpoint import rng_state, set_rng_state
 
 
@@ -104,9 +125,13 @@ class EpochLoop:
         extra_state : callable or None
             Returns a dict of further entries for the checkpoint.
         """
+        # tqdm's own estimate follows the first epochs, which are faster or slower than
+        # the rest (warm-up, caches): the time left is the mean of the last few epochs
+        # (the first left out once there are others) times the epochs left
         bar = tqdm(range(self.start_epoch, self.n_epochs), desc=self.desc, unit="epoch",
                    disable=self.verbose < 1, initial=self.start_epoch, total=self.n_epochs,
-                   leave=self.verbose > 1)
+                   leave=self.verbose > 1,
+                   bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]")
         for epoch in bar:
             t0 = time.perf_counter()
             values = run_epoch(epoch)
@@ -117,7 +142,8 @@ class EpochLoop:
             for key in self.terms:
                 self.history[key].append(values[key])
             self.history["seconds"].append(time.perf_counter() - t0)
-            bar.set_postfix(loss=f"{values[self.terms[0]]:.4f}")
+            bar.set_postfix_str(f"loss={values[self.terms[0]]:.4f}, "
+                                f"{eta_text(self.history['seconds'], self.n_epochs - epoch - 1)}")
             if self.checkpoint is not None and self.checkpoint.due(epoch + 1, self.n_epochs):
                 self.checkpoint.save({
                     "phase": self.phase,

@@ -22,22 +22,42 @@ def verdicts(results, quick):
     >>> verdicts(r, quick=False)[0]
     'self-supervised vs supervised: 2-way identification 5.0 points better (Wilcoxon p = 0.01, N = 50 test images).'
     """
+    from ..metrics import bootstrap_ci
+
     methods = results["methods"]
 
     def two_way(name):
         ident = methods[name]["identification_perceptual"]
-        return ident[2 if 2 in ident else "2"]["mean"]
+        return ident[2 if 2 in ident else "2"]
 
+    seed = results.get("protocol", {}).get("seed")
+    seeds = "one training seed" + (f" ({seed})" if seed is not None else "")
     out = []
     for comparison, tests in results.get("wilcoxon", {}).items():
         name, ref = comparison.split(" vs ")
-        d = 100 * (two_way(name) - two_way(ref))
+        a, b = two_way(name), two_way(ref)
+        d = 100 * (a["mean"] - b["mean"])
         p, n = tests["2-way"]["pvalue"], tests["2-way"]["n"]
         if p is not None and np.isfinite(p) and p < 0.05:
             what = f"2-way identification {abs(d):.1f} points {'better' if d > 0 else 'worse'}"
         else:
             what = f"no significant 2-way difference, {d:+.1f} points"
-        out.append(f"{comparison}: {what} (Wilcoxon p = {p:.2g}, N = {n} test images).")
+        details = []
+        if "per_image" in a and "per_image" in b:  # the paired difference's bootstrap CI
+            low, high = bootstrap_ci(100 * (np.asarray(a["per_image"], float)
+                                            - np.asarray(b["per_image"], float)),
+                                     random_state=0)
+            details.append(f"{100 * a['mean']:.1f} % vs {100 * b['mean']:.1f} %, paired "
+                           f"difference 95 % CI {low:+.1f} to {high:+.1f}")
+        details.append(f"Wilcoxon p = {p:.2g}, N = {n} test images"
+                       + (f", {seeds}" if details else ""))
+        sentence = f"{comparison}: {what} ({'; '.join(details)})"
+        ranks = [methods[m].get("class_rank") for m in (name, ref)]
+        if all(ranks) and "class_rank" in tests:
+            sentence += (f"; median class rank {ranks[0]['median']:.1f} vs "
+                         f"{ranks[1]['median']:.1f} of {ranks[0]['n_classes']} (lower is "
+                         f"better; p = {tests['class_rank']['pvalue']:.2g})")
+        out.append(sentence + ".")
     for name, r in methods.items():
         mem = r.get("memorisation")
         if mem and mem["memorises"]:

@@ -46,6 +46,37 @@ def _simulated(meta):
             f"log-SD {meta.get('snr_spread', 0)}).")
 
 
+def _networks(nets):
+    """The networks of a run in words (not a JSON dict)."""
+    names = {"efficientnet_lite0": "EfficientNet-Lite0", "efficientnet_lite1":
+             "EfficientNet-Lite1", "efficientnet_lite2": "EfficientNet-Lite2",
+             "vgg16": "VGG16", "vgg19": "VGG19", "alexnet": "AlexNet"}
+
+    def n(key):
+        return names.get(nets.get(key), str(nets.get(key)))
+    return (f"trained with {n('encoder')} (encoder backbone) and {n('perceptual')} "
+            f"(perceptual loss); scored with {n('classifier')} (semantic classification), "
+            f"{n('distance')} (identification distance) and {n('mindvis')} (MinD-Vis "
+            f"50-way), networks the decoders never trained against; images at "
+            f"{nets.get('feature_size')} px for the networks.")
+
+
+def _underpowered(proto):
+    """Why a quick run's numbers may sit near chance, so that 'underpowered' and 'broken'
+    do not look alike."""
+    if not proto.get("quick"):
+        return ""
+    meta = proto.get("subject", {})
+    return ('<p class="caveat">This is the <b>quick</b> run: a subset of the simulated '
+            f"subject ({meta.get('n_voxels', '?')} voxels, {meta.get('n_train', '?')} "
+            "training pairs) and a few epochs, so that it ends in "
+            "minutes on a CPU. Its accuracies are below the full run's, and the harder "
+            "protocols (many-way classification) may sit near chance; that is the design, "
+            "not a broken install. The full "
+            "demo (<code>neurodecode demo</code>, a GPU job) and the multi-seed study "
+            "(<code>benchmarks/honest_evidence.py</code>) are the evidence.</p>")
+
+
 def _fmt(v, digits=2):
     return "n/a" if v is None or (isinstance(v, float) and v != v) else f"{v:.{digits}f}"
 
@@ -178,7 +209,9 @@ def write_outputs(out, results, subject, fits, brain_maps=None):
            for key, label in (("ground_truth_images", "ground-truth images"),
                               ("linear_fmri_oracle", "linear fMRI oracle (no images)"),
                               ("color_histogram_ground_truth",
-                               "colour histogram of the ground truth"))])
+                               "colour histogram of the ground truth"))]
+        + [["chance (a random ranking)", f"{(n_classes + 1) / 2:.1f}",
+            f"{(n_classes + 1) / 2:.1f}", ""]])
     st = results["subject_statistics"]
     true = st.get("noise_ceiling_true")
     hvc = st.get("hvc_clean_correlation")
@@ -209,14 +242,24 @@ def write_outputs(out, results, subject, fits, brain_maps=None):
 
     def ident_table(key):
         return _table(["method"] + [f"{n}-way" for n in ns],
-                      [[m] + [_pct(r[key][n]) for n in ns] for m, r in methods.items()])
+                      [[m] + [_pct(r[key][n]) for n in ns] for m, r in methods.items()]
+                      + [["chance"] + [f"{100 / int(n):.1f}%" for n in ns]])
 
     ident, ident_px, ident_edge, ident_coupled = (ident_table(f"identification_{k}") for k in (
         "perceptual", "pixel", "edge", "perceptual_coupled"))
     keys = list(next(iter(methods.values()))["n_way_classification"])
+    first_method = next(iter(methods.values()))
+
+    def chance(entry, default):
+        c = entry.get("chance")
+        return f"{100 * c:.1f}%" if c is not None else default
+
     cls_table = _table(["method"] + keys + ["MinD-Vis 50-way"],
                        [[m] + [_pct(r["n_way_classification"][k]) for k in keys]
-                        + [_pct(r["mindvis_50_way"])] for m, r in methods.items()])
+                        + [_pct(r["mindvis_50_way"])] for m, r in methods.items()]
+                       + [["chance"] + [chance(first_method["n_way_classification"][k],
+                                               "n/a") for k in keys]
+                          + [chance(first_method["mindvis_50_way"], "2.0%")]])
     scores = results.get("image_scores") or {  # a results.json written before image_scores
         k: {"label": label} for k, label in (("pixcorr", "PixCorr"), ("ssim", "SSIM"),
                                              ("edge_correlation", "edge r"))}
@@ -226,15 +269,16 @@ def write_outputs(out, results, subject, fits, brain_maps=None):
                        [[m] + [f"{r[k]['mean']:.3f} ({r[k]['sem']:.3f})" for k in scores]
                         + [f"{100 * r['pairwise_identification_pixels']['mean']:.1f}%",
                            r[first]["n"], f"{r['fit_seconds']:.0f} s"]
-                        for m, r in methods.items()])
+                        for m, r in methods.items()]
+                       + [["chance"] + ["—"] * len(scores) + ["50.0%", "", ""]])
     labels = {"class_rank": "class rank", **{k: v["label"] for k, v in scores.items()}}
     compared = list(next(iter(results["wilcoxon"].values()), {}))
     tests = _table(["comparison"] + [f"{labels.get(k, k)} p" for k in compared] + ["N"],
                    [[c] + [_p(t[k]["pvalue"]) for k in compared] + [t[compared[0]]["n"]]
                     for c, t in results["wilcoxon"].items()])
     enc = results["encoder"]
-    verdict_html = "<ul>" + "".join(f"<li>{html.escape(v)}</li>"
-                                    for v in results.get("verdicts", [])) + "</ul>"
+    verdict_html = '<ul class="verdict">' + "".join(
+        f"<li>{html.escape(v)}</li>" for v in results.get("verdicts", [])) + "</ul>"
 
     def img(key, alt):
         return f'<img alt="{alt}" src="data:image/png;base64,{figures[key]}">'
@@ -244,17 +288,18 @@ def write_outputs(out, results, subject, fits, brain_maps=None):
 <style>body{{font-family:sans-serif;max-width:1200px;margin:2em auto;color:#222}}
 table{{border-collapse:collapse;margin:1em 0;font-size:90%}}
 td,th{{border:1px solid #bbb;padding:4px 8px;text-align:left}} img{{max-width:100%}}
-.note{{color:#555;font-size:90%}}</style></head><body>
+.note{{color:#555;font-size:90%}} .meta th{{background:#f4f4f4;width:7em}}
+.verdict li{{margin:0.4em 0}} .caveat{{background:#fff7e0;border-left:4px solid #e0a800;
+padding:0.5em 1em}}</style></head><body>
 <h1>{html.escape(proto.get('title', 'neurodecode demo: self-supervised reconstruction on the simulated subject'))}</h1>
-<p class="note">neurodecode {html.escape(results['neurodecode_version'])}; seed {proto['seed']};
-{'quick run' if proto['quick'] else 'full run'}; {results['total_seconds']:.0f} s;
-peak RSS {results['peak_rss_gb']:.2f} GB; device {html.escape(results['machine']['device'])};
-networks: {html.escape(json.dumps(proto['networks']))}.</p>
-<p>{html.escape(proto['description']) if 'description' in proto else _simulated(meta)}
-Unpaired fMRI: {html.escape(proto['unpaired_fmri'])}. Encoder held-out voxel r: median
-{enc['voxel_r_median']:.3f} ({html.escape(enc.get('noise_ceiling_kind', 'true noise ceiling'))}
-median {enc['noise_ceiling_median']:.3f}).</p>
 <h2>Verdict</h2>{verdict_html}
+{_underpowered(proto)}
+<table class="meta"><tbody>
+<tr><th>run</th><td>{'quick run (small by design: minutes on a CPU)' if proto['quick'] else 'full run'}, seed {proto['seed']}, {results['total_seconds']:.0f} s, peak memory {results['peak_rss_gb']:.2f} GB, on {html.escape(results['machine']['device'])}; neurodecode {html.escape(results['neurodecode_version'])}</td></tr>
+<tr><th>networks</th><td>{html.escape(_networks(proto['networks']))}</td></tr>
+<tr><th>data</th><td>{html.escape(proto['description']) if 'description' in proto else _simulated(meta)} Unpaired fMRI: {html.escape(proto['unpaired_fmri'])}.</td></tr>
+<tr><th>encoder</th><td>held-out voxel r: median {enc['voxel_r_median']:.3f} ({html.escape(enc.get('noise_ceiling_kind', 'true noise ceiling'))} median {enc['noise_ceiling_median']:.3f})</td></tr>
+</tbody></table>
 <h2>How hard the subject is</h2>{subject_table}
 <p class="note">Decoders are trained with {html.escape(proto['networks']['perceptual'])}; every
 network score below uses {html.escape(proto['networks']['distance'])} (identification, gallery,
@@ -314,7 +359,8 @@ def analysis_figures(analyses, subject):
     ax2.bar(np.arange(len(rows)) + 0.2, [r["corrected_median"] for r in rows], 0.4,
             label="r / ceiling")
     ax2.set_xticks(np.arange(len(rows)), names, rotation=45, fontsize=7)
-    ax2.set(title="encoder accuracy per ROI (median)")
+    ax2.set(title="encoder accuracy per ROI (median)", xlabel="ROI",
+            ylabel="median over the voxels")
     ax2.legend(fontsize=7)
     prf_fig = None
     if "prf" in analyses:

@@ -266,6 +266,7 @@ def plot_training_curves(histories, keys=("L_D", "L_ED", "L_DE"), figure=None):
     fig = _figure((3.2 * len(keys), 2.8), figure)
     axes = fig.subplots(1, len(keys), squeeze=False)[0]
     from matplotlib.lines import Line2D
+    from matplotlib.ticker import MaxNLocator
 
     colours = {name: f"C{i}" for i, name in enumerate(histories)}  # one per method, all panels
     for ax, key in zip(axes, keys):
@@ -275,6 +276,7 @@ def plot_training_curves(histories, keys=("L_D", "L_ED", "L_DE"), figure=None):
                 ax.plot(hist["epoch"], values, marker=".", color=colours[name], label=name)
         ax.set_title(key, fontsize=9)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[0].set_ylabel("loss")
     axes[-1].legend([Line2D([], [], color=c, marker=".") for c in colours.values()],
                     list(colours), fontsize=7)

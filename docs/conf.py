@@ -13,6 +13,7 @@ import socket
 import sys
 
 sys.path.insert(0, os.path.abspath(".."))
+sys.path.insert(0, os.path.abspath(os.path.dirname(__file__)))  # gallery_order
 
 from neurodecode import __version__  # noqa: E402
 
@@ -77,4 +78,9 @@ sphinx_gallery_conf = {
     "filename_pattern": r"/plot_",
     "download_all_examples": False,
     "remove_config_comments": True,
+    "within_subsection_order": "gallery_order.ExampleOrder",  # the quick start first
+    # "Examples using this" on every API page (the templates' minigallery)
+    "backreferences_dir": "generated/backreferences",
+    "doc_module": ("neurodecode",),
+    "reference_url": {"neurodecode": None},
 }

@@ -11,6 +11,7 @@ follow. Maps that are not confined around a centre are discarded (the paper: ~15
 On real data the result can only be judged by how retinotopic it looks. On the simulated
 subject every voxel's true pRF is known, so here the estimates are scored.
 """
+# sphinx_gallery_thumbnail_number = 2
 
 # %%
 # Early visual voxels with known pRFs

@@ -226,7 +226,12 @@ def load_god_bdata(path, *, rois=DEFAULT_ROIS):
         return np.array([f"n{int(s):08d}_{int(round((s - int(s)) * 1e6))}" for s in ids])
 
     labels = labels.astype(str)
+    from ._fetch import DESCRIPTION
+
     return Subject(
+        description=DESCRIPTION.replace(
+            "OpenNeuro ds001246.", "from the authors' preprocessed BData file (figshare); "
+            "the BIDS version is OpenNeuro ds001246.", 1),
         X_train=X[train], stimulus_id_train=stim[train], stimulus_train=names_of(stim[train]),
         labels_train=np.floor(stim[train]).astype(int),
         X_test=np.nanmean(trials, axis=1).astype(np.float32) if len(test_ids) else X[:0],

@@ -580,7 +580,10 @@ def load_god(bids_root, subject, *, source="preproc-spm", rois=DEFAULT_ROIS, sti
             return np.full(len(rows), np.nan)
         return np.round(pd.to_numeric(rows["stimulus_id"], errors="coerce").to_numpy(), 6)
 
+    from ._fetch import DESCRIPTION
+
     out = Subject(
+        description=DESCRIPTION,
         X_train=X_train, stimulus_train=train_rows["stimulus_name"].to_numpy(dtype=str),
         stimulus_id_train=ids(train_rows),
         labels_train=_labels(train_rows),

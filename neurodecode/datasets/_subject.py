@@ -107,6 +107,8 @@ FIELDS = {
                              "classes of the semantic-classification gallery"),
     "gallery_images": Field(None, "stimulus", "callable", False,
                             "``gallery_images(classes, n_per_class) -> (images, labels)``"),
+    "description": Field(None, "info", "str", False,
+                         "what the data are, their licence and how to cite them (text)"),
     "meta": Field(None, "info", "mapping", True,
                   "``dataset``, ``n_voxels``, ``fmri_units`` and the loader's settings"),
 }

@@ -418,6 +418,12 @@ def make_synthetic_subject(n_train_classes=150, n_train_per_class=8, n_test_clas
 
     f32 = np.float32
     return Subject(
+        description=("The neurodecode simulated subject, matched to GOD (Horikawa & Kamitani "
+                     "2017): procedural class-structured images, voxels with Gabor-energy "
+                     "receptive fields in V1-V3 and category-selective higher areas, "
+                     "single-trial SNR as GOD's, z-scored per voxel per run as GOD's samples; "
+                     "its ground truth (pRFs, SNRs, noise ceiling, noiseless responses) is "
+                     "returned with it. Generated, no licence needed."),
         images_train=images_train, X_train=X_train.astype(f32), labels_train=labels_train,
         stimulus_train=stimulus_names(seed, labels_train), runs_train=runs_train,
         images_test=images_test, X_test=X_test_repeats.mean(0).astype(f32),

@@ -151,6 +151,11 @@ def load_vim1(responses_mat, stimuli_mat, subject=1, *, image_size=None):
     X_train = trn[:, keep][:, order].astype(np.float32)
     X_test = val[:, keep][:, order].astype(np.float32)
     return Subject(
+        description=("vim-1 (Kay, Naselaris, Prenger & Gallant 2008, Nature 452:352; CRCNS): "
+                     "two subjects saw 1750 training and 120 validation greyscale natural "
+                     "images; per-voxel response estimates (EstimatedResponses.mat) and the "
+                     "stimuli (Stimuli.mat). From CRCNS (crcns.org, data set vim-1), under its "
+                     "terms of use; cite Kay et al. 2008."),
         X_train=X_train, X_test=X_test, X_test_trials=X_test[:, None, :],
         images_train=rgb(trn_img), images_test=rgb(val_img),
         stimulus_train=np.array([f"trn_{i:04d}" for i in range(len(X_train))]),

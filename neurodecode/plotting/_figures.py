@@ -51,8 +51,7 @@ def plot_reconstructions(images, reconstructions, n_columns=10, titles=None, fig
     Returns
     -------
     figure : matplotlib.figure.Figure
-        The figure drawn into: ``figure`` (or that of ``axes``) when given, else a new
-        pyplot figure.
+        The figure drawn into: ``figure`` when given, else a new pyplot figure.
 
     See Also
     --------
@@ -248,8 +247,7 @@ def plot_training_curves(histories, keys=("L_D", "L_ED", "L_DE"), figure=None):
     Returns
     -------
     figure : matplotlib.figure.Figure
-        The figure drawn into: ``figure`` (or that of ``axes``) when given, else a new
-        pyplot figure.
+        The figure drawn into: ``figure`` when given, else a new pyplot figure.
 
     Examples
     --------

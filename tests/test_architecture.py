@@ -20,12 +20,18 @@ LAYERS = {
     "estimators": 4,
     "analysis": 5,
     "plotting": 6,
-    "demo": 7,
-    "cli": 8, "__init__": 8,
+    "reporting": 7,
+    "demo": 8,
+    "cli": 9, "__init__": 9,
 }
 
-#: Imports that break a rule today (lazy, inside functions), each to be removed.
-KNOWN_EXCEPTIONS = set()  # all fixed by issue 22; a new exception needs a reason here
+#: Imports that break a rule (lazy, inside functions), each with its reason.
+KNOWN_EXCEPTIONS = {
+    # ImageEncoder.generate_report / SelfSupervisedDecoder.generate_report: the estimator
+    # hands itself to the report layer (nilearn's API); the estimators use nothing else
+    # of it, and the reports import the estimators' public API only.
+    ("estimators", "reporting"),
+}
 
 
 def _imports():

@@ -16,7 +16,8 @@ numpydoc_validate = pytest.importorskip("numpydoc.validate")
 ROOT = Path(__file__).resolve().parents[1]
 PUBLIC_MODULES = ["neurodecode", "neurodecode.metrics", "neurodecode.datasets",
                   "neurodecode.plotting", "neurodecode.models", "neurodecode.training",
-                  "neurodecode.backend", "neurodecode.demo", "neurodecode.analysis"]
+                  "neurodecode.backend", "neurodecode.demo", "neurodecode.analysis",
+                  "neurodecode.reporting"]
 
 #: numpydoc checks not enforced, and why.
 IGNORED = {

@@ -1,32 +1,20 @@
 """The demo's outputs: PNG figures, results.json and a self-contained report.html."""
-import base64
 import html
-import io
 import json
 
 import numpy as np
 
 from .._rois import ROI_GROUPS
 from .._utils import json_default
+from ..reporting import figure_to_png, html_table
 
 
 def _png(fig, path):
-    """Write ``fig`` as a PNG (and close it: the plot functions draw on pyplot figures)."""
-    import matplotlib.pyplot as plt
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    data = buf.getvalue()
-    path.write_bytes(data)
-    return base64.b64encode(data).decode("ascii")
+    """Write ``fig`` as a PNG (closed after) and return it base64-encoded."""
+    return figure_to_png(fig, path)
 
 
-def _table(header, rows):
-    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>"
-                   for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+_table = html_table
 
 
 def _pct(b):

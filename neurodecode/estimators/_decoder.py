@@ -511,3 +511,35 @@ n_voxels), Niimg-like, Unpaired or None
             Mean over images of :func:`neurodecode.metrics.pixel_correlation`.
         """
         return pixcorr_scorer(self, X, images)
+
+    def generate_report(self, X=None, images=None, gallery=None, labels=None,
+                        distance="pixel_correlation", title=None):
+        """A self-contained HTML report of the fitted decoder, as nilearn's estimators give.
+
+        Its settings, the phase II training curves and, given test fMRI and the images
+        seen, the reconstructions, n-way identification and (with a class ``gallery`` and
+        ``labels``) the class ranks: see :func:`neurodecode.reporting.decoder_report`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, n_voxels) or None, default=None
+            Test fMRI.
+        images : array-like of shape (n, H, W, 3) or None, default=None
+            The images seen.
+        gallery : ClassGallery or None, default=None
+            A fitted class gallery.
+        labels : array-like of shape (n,) or None, default=None
+            The images' classes (with ``gallery``).
+        distance : str or callable, default="pixel_correlation"
+            Identification distance.
+        title : str or None, default=None
+            The page's title.
+
+        Returns
+        -------
+        report : neurodecode.reporting.Report
+            Shown inline in a notebook (``_repr_html_``); ``report.save_as_html(path)``.
+        """
+        from ..reporting import decoder_report  # the report layer draws the figures
+
+        return decoder_report(self, X, images, gallery, labels, distance, title)

@@ -430,6 +430,36 @@ class ImageEncoder(NeuralEstimator):
         """
         return float(np.mean(self.voxel_scores(images, X)))
 
+    def generate_report(self, images=None, X=None, X_test_trials=None, roi=None,
+                        title=None):
+        """A self-contained HTML report of the fitted encoder, as nilearn's estimators give.
+
+        Its settings, phase I's training curve and, given test images and their fMRI, the
+        per-voxel accuracy (against the noise ceiling of ``X_test_trials``, per ROI with
+        ``roi``) and its pRF maps: see :func:`neurodecode.reporting.encoder_report`.
+
+        Parameters
+        ----------
+        images : array-like of shape (n, H, W, 3) or None, default=None
+            Test images.
+        X : array-like of shape (n, n_voxels) or None, default=None
+            Their fMRI.
+        X_test_trials : array-like of shape (n, n_repeats, n_voxels) or None, default=None
+            The single trials behind ``X`` (for the noise ceiling).
+        roi : array-like of shape (n_voxels,) or None, default=None
+            Each voxel's ROI.
+        title : str or None, default=None
+            The page's title.
+
+        Returns
+        -------
+        report : neurodecode.reporting.Report
+            Shown inline in a notebook (``_repr_html_``); ``report.save_as_html(path)``.
+        """
+        from ..reporting import encoder_report  # the report layer draws the figures
+
+        return encoder_report(self, images, X, X_test_trials, roi, title)
+
 
 def _voxel_names(X):
     """The column names of a DataFrame with string columns (as scikit-learn records

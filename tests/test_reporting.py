@@ -84,3 +84,20 @@ def test_reports_need_a_fitted_estimator():
         ImageEncoder().generate_report()
     with pytest.raises(NotFittedError):
         SelfSupervisedDecoder().generate_report()
+
+
+def test_decoder_report_with_a_class_gallery(fitted):
+    """With a class gallery and the images' labels, the report ranks the true class."""
+    from neurodecode.metrics import ColorHistogramGallery, evaluate_reconstructions
+
+    subject, _, decoder = fitted
+    gallery = ColorHistogramGallery(bins=4).fit(subject.images_test, subject.labels_test)
+    page = decoder.generate_report(subject.X_test, subject.images_test, gallery=gallery,
+                                   labels=subject.labels_test).get_html()
+    res = evaluate_reconstructions(decoder.predict(subject.X_test), subject.images_test,
+                                   gallery=gallery, labels=subject.labels_test,
+                                   identification_n=(2,), distance="pixel_correlation",
+                                   classification_n=(), n_trials=1000, random_state=0,
+                                   n_boot=2000)
+    rank = res.summary[res.summary.metric.str.contains("rank")]
+    assert len(rank) and all(f"<td>{m:.3f}</td>" in page for m in rank["mean"])

@@ -62,8 +62,16 @@ def encoder_report(encoder, images=None, X=None, X_test_trials=None, roi=None, t
 
     Examples
     --------
-    >>> report = encoder.generate_report(subject.images_test, subject.X_test)  # doctest: +SKIP
-    >>> report.save_as_html("encoder.html")  # doctest: +SKIP
+    >>> import numpy as np
+    >>> from neurodecode import ImageEncoder
+    >>> rng = np.random.default_rng(0)
+    >>> images = rng.random((12, 64, 64, 3), dtype=np.float32)
+    >>> X = rng.standard_normal((12, 8)).astype(np.float32)
+    >>> encoder = ImageEncoder(backbone="efficientnet_lite0", weights=None, n_epochs=1,
+    ...                        batch_size=4, random_state=0).fit(images[:8], X[:8])
+    >>> report = encoder.generate_report(images[8:], X[8:])
+    >>> "Prediction accuracy on 4 test images" in report.get_html()
+    True
     """
     from ..analysis import estimate_prf, noise_ceiling
     from ..plotting import plot_prf_maps, plot_training_curves
@@ -160,7 +168,16 @@ def decoder_report(decoder, X=None, images=None, gallery=None, labels=None,
 
     Examples
     --------
-    >>> report = decoder.generate_report(subject.X_test, subject.images_test)  # doctest: +SKIP
+    >>> import numpy as np
+    >>> from neurodecode import SelfSupervisedDecoder
+    >>> rng = np.random.default_rng(0)
+    >>> images = rng.random((12, 32, 32, 3), dtype=np.float32)
+    >>> X = rng.standard_normal((12, 8)).astype(np.float32)
+    >>> decoder = SelfSupervisedDecoder(weights=None, loss_weights=(1, 0, 0), n_epochs=1,
+    ...                                 batch_sizes=(4, 4, 4), random_state=0)
+    >>> report = decoder.fit(X[:8], images[:8]).generate_report(X[8:], images[8:])
+    >>> "Reconstructions of 4 test images" in report.get_html()
+    True
     """
     from ..metrics import evaluate_reconstructions
     from ..plotting import plot_identification, plot_reconstructions, plot_training_curves

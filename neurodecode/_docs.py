@@ -227,6 +227,15 @@ docdict["figure"] = """figure : matplotlib.figure.Figure or None, default=None
     creates a new pyplot figure (``plt.figure``), so that ``plt.show()``, notebooks and
     sphinx-gallery show it; close it with ``plt.close(fig)`` when drawing many."""
 
+docdict["report_returns"] = """title : str or None, default=None
+    The page's title.
+
+Returns
+-------
+report : neurodecode.reporting.Report
+    Shown inline in a notebook (``_repr_html_``); ``report.save_as_html(path)`` writes
+    the page, figures included (nothing outside the file is read)."""
+
 docdict["axes"] = """axes : matplotlib.axes.Axes or None, default=None
     Draw into these axes (e.g. a panel of ``plt.subplots``) instead of a new figure;
     ``figure``, when also given, must be theirs."""

@@ -512,6 +512,7 @@ n_voxels), Niimg-like, Unpaired or None
         """
         return pixcorr_scorer(self, X, images)
 
+    @fill_doc
     def generate_report(self, X=None, images=None, gallery=None, labels=None,
                         distance="pixel_correlation", title=None):
         """A self-contained HTML report of the fitted decoder, as nilearn's estimators give.
@@ -532,13 +533,7 @@ n_voxels), Niimg-like, Unpaired or None
             The images' classes (with ``gallery``).
         distance : str or callable, default="pixel_correlation"
             Identification distance.
-        title : str or None, default=None
-            The page's title.
-
-        Returns
-        -------
-        report : neurodecode.reporting.Report
-            Shown inline in a notebook (``_repr_html_``); ``report.save_as_html(path)``.
+        %(report_returns)s
         """
         from ..reporting import decoder_report  # the report layer draws the figures
 

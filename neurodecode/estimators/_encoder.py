@@ -430,6 +430,7 @@ class ImageEncoder(NeuralEstimator):
         """
         return float(np.mean(self.voxel_scores(images, X)))
 
+    @fill_doc
     def generate_report(self, images=None, X=None, X_test_trials=None, roi=None,
                         title=None):
         """A self-contained HTML report of the fitted encoder, as nilearn's estimators give.
@@ -448,13 +449,7 @@ class ImageEncoder(NeuralEstimator):
             The single trials behind ``X`` (for the noise ceiling).
         roi : array-like of shape (n_voxels,) or None, default=None
             Each voxel's ROI.
-        title : str or None, default=None
-            The page's title.
-
-        Returns
-        -------
-        report : neurodecode.reporting.Report
-            Shown inline in a notebook (``_repr_html_``); ``report.save_as_html(path)``.
+        %(report_returns)s
         """
         from ..reporting import encoder_report  # the report layer draws the figures
 

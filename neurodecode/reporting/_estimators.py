@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 
+from .._docs import fill_doc
 from .._rois import ROI_GROUPS
 from ._html import Report, figure_to_png, html_table, image_tag
 
@@ -32,6 +33,7 @@ def _header(estimator, what):
             f"epochs in {seconds:.0f} s; {estimator.n_features_in_} voxels.</p>")
 
 
+@fill_doc
 def encoder_report(encoder, images=None, X=None, X_test_trials=None, roi=None, title=None):
     """The report of a fitted :class:`~neurodecode.ImageEncoder`.
 
@@ -52,13 +54,7 @@ def encoder_report(encoder, images=None, X=None, X_test_trials=None, roi=None, t
         The single trials behind ``X``, for the split-half noise ceiling.
     roi : array of shape (n_voxels,) or None, default=None
         Each voxel's ROI (a subject's ``roi``).
-    title : str or None, default=None
-        The page's title.
-
-    Returns
-    -------
-    report : Report
-        Shown inline in a notebook; ``report.save_as_html(path)``.
+    %(report_returns)s
 
     Examples
     --------
@@ -133,6 +129,7 @@ def encoder_report(encoder, images=None, X=None, X_test_trials=None, roi=None, t
     return Report(title or "ImageEncoder report", "\n".join(parts))
 
 
+@fill_doc
 def decoder_report(decoder, X=None, images=None, gallery=None, labels=None,
                    distance="pixel_correlation", title=None):
     """The report of a fitted :class:`~neurodecode.SelfSupervisedDecoder`.
@@ -158,13 +155,7 @@ def decoder_report(decoder, X=None, images=None, gallery=None, labels=None,
         Identification distance (``"perceptual"`` needs VGG16 weights; pass a
         :class:`~neurodecode.metrics.PerceptualDistance` of a network the decoder was not
         trained with).
-    title : str or None, default=None
-        The page's title.
-
-    Returns
-    -------
-    report : Report
-        Shown inline in a notebook; ``report.save_as_html(path)``.
+    %(report_returns)s
 
     Examples
     --------

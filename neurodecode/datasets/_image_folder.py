@@ -49,7 +49,7 @@ def load_image_folder(root, classes=None, exclude_classes=None, per_class=None, 
     -------
     data : Bunch
         ``images`` (n, s, s, 3) float32 in [0, 1], ``labels`` (index into
-        ``class_names``), ``class_names``, ``paths``.
+        ``class_names``), ``class_names``, ``paths``, ``description``.
 
     Examples
     --------
@@ -109,5 +109,9 @@ def load_image_folder(root, classes=None, exclude_classes=None, per_class=None, 
     if not paths:
         raise FileNotFoundError(f"no images ({', '.join(IMAGE_EXTENSIONS[:4])}, ...) in the "
                                 f"{len(names)} class folders of {root}.")
+    description = (f"Images of the ImageNet-style folder {root}: {len(names)} classes "
+                   f"(sub-folders), {len(paths)} images"
+                   + (f", at most {per_class} per class (seeded draw)" if per_class else "")
+                   + (f"; left out: {sorted(excluded)}" if excluded else "") + ".")
     return Bunch(images=read_images(paths, image_size), labels=np.asarray(labels),
-                 class_names=names, paths=[str(p) for p in paths])
+                 class_names=names, paths=[str(p) for p in paths], description=description)

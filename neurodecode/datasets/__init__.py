@@ -5,6 +5,7 @@ from ._fetch import fetch_god, get_data_dir
 from ._god import load_god, read_images
 from ._god_rois import resolve_roi
 from ._image_folder import load_image_folder
+from ._sbj_npz import load_sbj_npz
 from .._rois import COMPOSITES, GOD_COMPOSITES, GOD_MASK_ROIS, ROIS
 from ._images import class_recipe, load_photographs, make_class_images, pink_noise
 from ._simulate_bids import simulate_bids
@@ -29,6 +30,7 @@ __all__ = [
     "load_god_bdata",
     "load_image_folder",
     "load_photographs",
+    "load_sbj_npz",
     "load_vim1",
     "make_class_images",
     "make_synthetic_subject",

@@ -64,6 +64,9 @@ FIELDS = {
                             "name of each training image: its identity across subjects"),
     "stimulus_test": Field(("n_test",), "stimulus", "str", False,
                            "name of each test image: its identity across subjects"),
+    "image_index_train": Field(("n_train",), "stimulus", "int", False,
+                               "index of each training image in the image file "
+                               "(sbj_<N>.npz's arr_3)"),
     "stimulus_id_train": Field(("n_train",), "stimulus", "float", False,
                                "GOD's numeric stimulus id (``<wnid>.<image>``)"),
     "stimulus_id_test": Field(("n_test",), "stimulus", "float", False,

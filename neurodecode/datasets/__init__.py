@@ -11,7 +11,7 @@ from ._images import class_recipe, load_photographs, make_class_images, pink_noi
 from ._simulate_bids import simulate_bids
 from ._subject import FIELDS, Subject, check_subject, check_subjects
 from ._vim1 import load_vim1
-from ._synthetic import gabor_energy, make_synthetic_subject
+from ._synthetic import gabor_energy, make_synthetic_subject, make_synthetic_subjects
 
 __all__ = [
     "COMPOSITES",
@@ -34,6 +34,7 @@ __all__ = [
     "load_vim1",
     "make_class_images",
     "make_synthetic_subject",
+    "make_synthetic_subjects",
     "pink_noise",
     "read_images",
     "resolve_roi",

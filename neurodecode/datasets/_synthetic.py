@@ -21,9 +21,12 @@ image once), test repeats z-scored in their runs before they are averaged. Witho
 noisiest voxels (variance 1 + 1/SNR, up to ~1000 at GOD's SNR) dominate every unweighted
 loss, which real data never do.
 """
+import numbers
+
 import numpy as np
 
 from .._docs import fill_doc
+from .._validation import check_number
 from ..backend import seed_from_random_state
 from .._utils import zscore_runs
 from .._rois import COMPOSITES, ROIS
@@ -260,7 +263,8 @@ def stimulus_names(seed, labels, first_image=0):
 def make_synthetic_subject(n_train_classes=150, n_train_per_class=8, n_test_classes=50,
                            n_test_repeats=35, n_unpaired_classes=400, n_unpaired_per_class=5,
                            n_gallery_classes=1000, n_voxels=None, snr=0.02, snr_spread=1.7,
-                           image_size=32, stimulus_degrees=12.0, random_state=0):
+                           image_size=32, stimulus_degrees=12.0, random_state=0,
+                           image_random_state=None):
     """Simulate one subject of a GOD-like experiment, with its ground truth.
 
     Parameters
@@ -291,6 +295,11 @@ def make_synthetic_subject(n_train_classes=150, n_train_per_class=8, n_test_clas
     stimulus_degrees : float, default=12.0
         Visual angle spanned by the images (GOD: 12 deg).
     %(random_state_data)s
+    image_random_state : int, RandomState instance or None, default=None
+        Seeds the images (training, test, unpaired and gallery) and their names apart from
+        the voxels: subjects simulated with one ``image_random_state`` and different
+        ``random_state`` saw the same images (:func:`make_synthetic_subjects`). None: the
+        images follow ``random_state``.
 
     Returns
     -------
@@ -338,6 +347,8 @@ def make_synthetic_subject(n_train_classes=150, n_train_per_class=8, n_test_clas
     ((8, 10), (3, 2, 10), (4, 16, 16, 3))
     """
     seed = seed_from_random_state(random_state)
+    image_seed = seed if image_random_state is None else seed_from_random_state(
+        image_random_state)
     for name, value in (("n_train_classes", n_train_classes), ("n_test_classes", n_test_classes),
                         ("n_train_per_class", n_train_per_class),
                         ("n_test_repeats", n_test_repeats)):
@@ -354,12 +365,13 @@ def make_synthetic_subject(n_train_classes=150, n_train_per_class=8, n_test_clas
     gallery_classes = np.concatenate([test_classes, n_test_classes + np.arange(n_other)])
 
     images_train, labels_train = make_class_images(
-        n_per_class=n_train_per_class, image_size=image_size, random_state=seed,
+        n_per_class=n_train_per_class, image_size=image_size, random_state=image_seed,
         classes=train_classes)
     images_test, labels_test = make_class_images(
-        n_per_class=1, image_size=image_size, random_state=seed, classes=test_classes)
+        n_per_class=1, image_size=image_size, random_state=image_seed,
+        classes=test_classes)
     images_unpaired, labels_unpaired = make_class_images(
-        n_per_class=n_unpaired_per_class, image_size=image_size, random_state=seed,
+        n_per_class=n_unpaired_per_class, image_size=image_size, random_state=image_seed,
         classes=unpaired_classes, first_image=UNPAIRED_FIRST_IMAGE) if n_unpaired_classes \
         else (np.zeros((0, image_size, image_size, 3), np.float32), np.zeros(0, int))
 
@@ -389,7 +401,7 @@ def make_synthetic_subject(n_train_classes=150, n_train_per_class=8, n_test_clas
         """Gallery images of ``classes`` (default: all gallery classes), never used elsewhere."""
         classes = gallery_classes if classes is None else np.asarray(classes)
         return make_class_images(n_per_class=n_per_class, image_size=image_size,
-                                 random_state=seed, classes=classes,
+                                 random_state=image_seed, classes=classes,
                                  first_image=GALLERY_FIRST_IMAGE)
 
     def simulate_fmri(images, n_repeats=1, random_state=None, zscore=True):
@@ -425,10 +437,10 @@ def make_synthetic_subject(n_train_classes=150, n_train_per_class=8, n_test_clas
                      "its ground truth (pRFs, SNRs, noise ceiling, noiseless responses) is "
                      "returned with it. Generated, no licence needed."),
         images_train=images_train, X_train=X_train.astype(f32), labels_train=labels_train,
-        stimulus_train=stimulus_names(seed, labels_train), runs_train=runs_train,
+        stimulus_train=stimulus_names(image_seed, labels_train), runs_train=runs_train,
         images_test=images_test, X_test=X_test_repeats.mean(0).astype(f32),
         X_test_trials=np.ascontiguousarray(X_test_repeats.transpose(1, 0, 2)).astype(f32),
-        labels_test=labels_test, stimulus_test=stimulus_names(seed, labels_test),
+        labels_test=labels_test, stimulus_test=stimulus_names(image_seed, labels_test),
         images_unpaired=images_unpaired, labels_unpaired=labels_unpaired,
         gallery_classes=gallery_classes, gallery_images=gallery_images,
         simulate_fmri=simulate_fmri,
@@ -436,7 +448,8 @@ def make_synthetic_subject(n_train_classes=150, n_train_per_class=8, n_test_clas
         prf_center=model.prf_center, prf_size=model.prf_size, snr=voxel_snr,
         Y_train_clean=Y_train.astype(f32), Y_test_clean=Y_test.astype(f32),
         noise_ceiling=noise_ceiling, noise_ceiling_single_trial=noise_ceiling_single,
-        meta={"random_state": seed, "image_size": int(image_size),
+        meta={"random_state": seed, "image_random_state": image_seed,
+              "image_size": int(image_size),
               "stimulus_degrees": float(stimulus_degrees), "snr": float(snr),
               "snr_spread": float(snr_spread),
               "n_voxels": int(V), "n_train": len(labels_train), "n_test": len(labels_test),
@@ -448,3 +461,72 @@ def make_synthetic_subject(n_train_classes=150, n_train_per_class=8, n_test_clas
               "dataset": "simulated (neurodecode)",
               "description": "neurodecode simulated GOD-like subject"},
     )
+
+
+@fill_doc
+def make_synthetic_subjects(n_subjects=5, *, n_voxels=None, voxel_spread=0.15, snr=0.02,
+                            snr_between=0.3, random_state=0, **kwargs):
+    """Simulate several subjects who saw the same images (as GOD's five), each their own.
+
+    Every subject sees the same training, test, unpaired and gallery images (one image
+    seed) and has its own voxels: its own count per ROI (each default count scaled by a
+    factor drawn in ``1 +- voxel_spread``; GOD's subjects differ by ~10 %), receptive
+    fields, per-voxel SNRs around its own geometric mean (``snr`` times a log-normal factor
+    of SD ``snr_between``) and noise, in GOD's units like :func:`make_synthetic_subject`.
+
+    Parameters
+    ----------
+    n_subjects : int, default=5
+        How many subjects.
+    n_voxels : dict or None, default=None
+        The mean voxels per ROI (as in :func:`make_synthetic_subject`; default GOD's 4500).
+    voxel_spread : float, default=0.15
+        Half-width of the uniform factor on each ROI's count, per subject (0: equal sizes).
+    snr : float, default=0.02
+        The subjects' typical single-trial SNR (geometric mean over subjects).
+    snr_between : float, default=0.3
+        SD of the log of each subject's SNR around ``snr`` (0: equal SNRs).
+    %(random_state_data)s
+    **kwargs
+        The other parameters of :func:`make_synthetic_subject` (sizes, ``snr_spread``,
+        ``image_size``, ...), the same for every subject.
+
+    Returns
+    -------
+    subjects : list of Subject
+        One per subject, ``meta["subject"]`` = ``"sim01"``, ``"sim02"``, ...; the images
+        (and their names) are identical across subjects, the fMRI is not.
+
+    Examples
+    --------
+    >>> from neurodecode.datasets import make_synthetic_subjects
+    >>> subjects = make_synthetic_subjects(
+    ...     3, n_voxels={"V1": 20, "V2": 0, "V3": 0, "hV4": 0, "LOC": 10, "FFA": 0,
+    ...                  "PPA": 0}, n_train_classes=4, n_train_per_class=2,
+    ...     n_test_classes=3, n_test_repeats=2, n_unpaired_classes=0, n_gallery_classes=5,
+    ...     image_size=16)
+    >>> [s.X_train.shape[0] for s in subjects], len({s.X_train.shape[1] for s in subjects}) > 1
+    ([8, 8, 8], True)
+    """
+    check_number(n_subjects, "n_subjects", numbers.Integral, low=1)
+    check_number(voxel_spread, "voxel_spread", low=0, high=1, high_inclusive=False)
+    check_number(snr, "snr", low=0, low_inclusive=False)
+    check_number(snr_between, "snr_between", low=0)
+    for key in ("random_state", "image_random_state", "snr"):
+        if key in kwargs:
+            raise TypeError(f"make_synthetic_subjects sets {key!r} per subject; pass "
+                            "random_state (and snr) to it instead.")
+    seed = seed_from_random_state(random_state)
+    rng = np.random.default_rng([seed, 7919])
+    base = dict(DEFAULT_VOXELS, **(n_voxels or {}))
+    subjects = []
+    for k in range(int(n_subjects)):
+        counts = {r: int(round(n * rng.uniform(1 - voxel_spread, 1 + voxel_spread)))
+                  for r, n in base.items()}
+        subject_snr = float(snr * np.exp(rng.normal(0.0, snr_between)))
+        sub = make_synthetic_subject(n_voxels=counts, snr=subject_snr,
+                                     random_state=int(rng.integers(2**31 - 1)),
+                                     image_random_state=seed, **kwargs)
+        sub.meta["subject"] = f"sim{k + 1:02d}"
+        subjects.append(sub)
+    return subjects

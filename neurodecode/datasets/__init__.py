@@ -2,7 +2,7 @@
 subject (also written as a GOD-layout BIDS dataset)."""
 from ._bdata import load_god_bdata
 from ._fetch import fetch_god, get_data_dir
-from ._god import load_god, read_images
+from ._god import load_god, load_god_subjects, read_images
 from ._god_rois import resolve_roi
 from ._image_folder import load_image_folder
 from ._sbj_npz import load_sbj_npz
@@ -28,6 +28,7 @@ __all__ = [
     "get_data_dir",
     "load_god",
     "load_god_bdata",
+    "load_god_subjects",
     "load_image_folder",
     "load_photographs",
     "load_sbj_npz",

@@ -610,3 +610,59 @@ def load_god(bids_root, subject, *, source="preproc-spm", rois=DEFAULT_ROIS, sti
         out.images_train = read_images(train, image_size)
         out.images_test = read_images(test, image_size)
     return out
+
+
+def load_god_subjects(bids_root, subjects=None, **kwargs):
+    """Load several GOD subjects, who saw the same images, each with their own voxels.
+
+    Each subject is :func:`load_god`'s (with the same ``kwargs``); together they are
+    checked by :func:`~neurodecode.datasets.check_subjects` (an image two subjects saw has
+    one label). ds001246's five subjects each have their own voxel count.
+
+    Parameters
+    ----------
+    bids_root : path-like
+        The ds001246 root (e.g. ``fetch_god(subjects=[...]).root``).
+    subjects : sequence of str or None, default=None
+        Subject labels (``"01"``, ``"sub-02"``, 3); None loads every subject of the root.
+    **kwargs
+        Passed to :func:`load_god` for every subject (``rois``, ``stimulus_dir``,
+        ``cache``, ...).
+
+    Returns
+    -------
+    subjects : dict of str to Subject
+        ``{"01": subject, "02": ...}``, in label order.
+
+    Examples
+    --------
+    >>> from neurodecode.datasets import fetch_god, load_god_subjects
+    >>> files = fetch_god(subjects=["01", "02"])  # doctest: +SKIP
+    >>> god = load_god_subjects(files.root)  # doctest: +SKIP
+    >>> {k: s.X_train.shape for k, s in god.items()}  # doctest: +SKIP
+    {'01': (1200, 4466), '02': (1200, 4404)}
+    """
+    from ._subject import check_subjects
+
+    root = Path(bids_root)
+    if not (root / "dataset_description.json").exists():
+        raise FileNotFoundError(f"bids_root={str(bids_root)!r} is not a BIDS dataset root (no "
+                                "dataset_description.json).")
+    if subjects is None:
+        labels = sorted(bids_layout(root).get_subjects())
+        if not labels:
+            raise FileNotFoundError(f"bids_root={str(bids_root)!r}: no sub-<label> folders.")
+    else:
+        if isinstance(subjects, (str, int, np.integer)):
+            subjects = [subjects]
+        labels = list(subjects)
+        if not labels:
+            raise ValueError("subjects must name at least one subject, or be None (all).")
+    out = {}
+    for subject in labels:
+        sub = load_god(root, subject, **kwargs)
+        label = sub.meta["subject"]
+        if label in out:
+            raise ValueError(f"subjects: sub-{label} is named twice ({labels}).")
+        out[label] = sub
+    return check_subjects(dict(sorted(out.items())))

@@ -493,9 +493,10 @@ def make_synthetic_subjects(n_subjects=5, *, n_voxels=None, voxel_spread=0.15, s
 
     Returns
     -------
-    subjects : list of Subject
-        One per subject, ``meta["subject"]`` = ``"sim01"``, ``"sim02"``, ...; the images
-        (and their names) are identical across subjects, the fMRI is not.
+    subjects : dict of str to Subject
+        ``{"sim01": subject, "sim02": ...}`` (also each ``meta["subject"]``), as
+        :func:`check_subjects` and :func:`load_god_subjects` have them; the images (and
+        their names) are identical across subjects, the fMRI is not.
 
     Examples
     --------
@@ -505,8 +506,8 @@ def make_synthetic_subjects(n_subjects=5, *, n_voxels=None, voxel_spread=0.15, s
     ...                  "PPA": 0}, n_train_classes=4, n_train_per_class=2,
     ...     n_test_classes=3, n_test_repeats=2, n_unpaired_classes=0, n_gallery_classes=5,
     ...     image_size=16)
-    >>> [s.X_train.shape[0] for s in subjects], len({s.X_train.shape[1] for s in subjects}) > 1
-    ([8, 8, 8], True)
+    >>> list(subjects), [s.X_train.shape for s in subjects.values()]
+    (['sim01', 'sim02', 'sim03'], [(8, 32), (8, 29), (8, 28)])
     """
     check_number(n_subjects, "n_subjects", numbers.Integral, low=1)
     check_number(voxel_spread, "voxel_spread", low=0, high=1, high_inclusive=False)
@@ -519,7 +520,7 @@ def make_synthetic_subjects(n_subjects=5, *, n_voxels=None, voxel_spread=0.15, s
     seed = seed_from_random_state(random_state)
     rng = np.random.default_rng([seed, 7919])
     base = dict(DEFAULT_VOXELS, **(n_voxels or {}))
-    subjects = []
+    subjects = {}
     for k in range(int(n_subjects)):
         counts = {r: int(round(n * rng.uniform(1 - voxel_spread, 1 + voxel_spread)))
                   for r, n in base.items()}
@@ -528,5 +529,5 @@ def make_synthetic_subjects(n_subjects=5, *, n_voxels=None, voxel_spread=0.15, s
                                      random_state=int(rng.integers(2**31 - 1)),
                                      image_random_state=seed, **kwargs)
         sub.meta["subject"] = f"sim{k + 1:02d}"
-        subjects.append(sub)
+        subjects[sub.meta["subject"]] = sub
     return subjects

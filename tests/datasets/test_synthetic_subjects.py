@@ -12,7 +12,7 @@ SMALL = {"V1": 40, "V2": 30, "V3": 0, "hV4": 0, "LOC": 20, "FFA": 10, "PPA": 0}
 
 @pytest.fixture(scope="module")
 def five():
-    return make_synthetic_subjects(5, n_voxels=SMALL, random_state=2, **KW)
+    return list(make_synthetic_subjects(5, n_voxels=SMALL, random_state=2, **KW).values())
 
 
 def test_they_saw_the_same_images_and_have_their_own_voxels(five):
@@ -44,16 +44,16 @@ def test_each_is_in_gods_units_and_the_draw_is_seeded(five):
             x = s.X_train[s.runs_train == run].astype(np.float64)
             np.testing.assert_allclose(x.mean(0), 0, atol=1e-5)
             np.testing.assert_allclose(x.std(0), 1, atol=1e-4)
-    again = make_synthetic_subjects(5, n_voxels=SMALL, random_state=2, **KW)
+    again = make_synthetic_subjects(5, n_voxels=SMALL, random_state=2, **KW).values()
     for a, b in zip(five, again):
         np.testing.assert_array_equal(a.X_train, b.X_train)
     other = make_synthetic_subjects(2, n_voxels=SMALL, random_state=3, **KW)
-    assert not np.array_equal(other[0].images_train, five[0].images_train)
+    assert not np.array_equal(other["sim01"].images_train, five[0].images_train)
 
 
 def test_equal_subjects_when_the_spreads_are_zero():
-    two = make_synthetic_subjects(2, n_voxels=SMALL, voxel_spread=0, snr_between=0,
-                                  random_state=0, **KW)
+    two = list(make_synthetic_subjects(2, n_voxels=SMALL, voxel_spread=0, snr_between=0,
+                                       random_state=0, **KW).values())
     assert two[0].X_train.shape == two[1].X_train.shape
     assert two[0].meta["snr"] == two[1].meta["snr"] == pytest.approx(0.02)
     assert not np.allclose(two[0].X_train, two[1].X_train)  # still two brains

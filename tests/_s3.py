@@ -15,6 +15,7 @@ class Bucket(http.server.BaseHTTPRequestHandler):
     page = 7
     cut = {}
     log = []
+    extra = {}  # key -> bytes: listed and served besides the folder's files
 
     def log_message(self, *args):
         pass
@@ -26,10 +27,13 @@ class Bucket(http.server.BaseHTTPRequestHandler):
             return self._list(q)
         key = urllib.parse.unquote(path.lstrip("/"))
         file = self.folder / key
-        if not file.is_file():
+        if key in self.extra:
+            data = self.extra[key]
+        elif not file.is_file():
             self.send_error(404)
             return
-        data = file.read_bytes()
+        else:
+            data = file.read_bytes()
         start = 0
         rng = self.headers.get("Range")
         self.log.append((key, rng))
@@ -51,17 +55,20 @@ class Bucket(http.server.BaseHTTPRequestHandler):
 
     def _list(self, q):
         prefix, delimiter = q.get("prefix", ""), q.get("delimiter")
-        keys = sorted(p.relative_to(self.folder).as_posix()
-                      for p in self.folder.rglob("*") if p.is_file())
+        keys = sorted([p.relative_to(self.folder).as_posix()
+                       for p in self.folder.rglob("*") if p.is_file()] + list(self.extra))
         keys = [k for k in keys if k.startswith(prefix)]
         if delimiter:
             keys = [k for k in keys if delimiter not in k[len(prefix):]]
         start = int(q.get("continuation-token", 0))
         page = keys[start:start + self.page]
         more = start + self.page < len(keys)
+        def content(k):
+            return self.extra[k] if k in self.extra else (self.folder / k).read_bytes()
+
         items = "".join(
-            f"<Contents><Key>{escape(k)}</Key><Size>{(self.folder / k).stat().st_size}</Size>"
-            f"<ETag>&quot;{hashlib.md5((self.folder / k).read_bytes()).hexdigest()}&quot;"
+            f"<Contents><Key>{escape(k)}</Key><Size>{len(content(k))}</Size>"
+            f"<ETag>&quot;{hashlib.md5(content(k)).hexdigest()}&quot;"
             "</ETag></Contents>" for k in page)
         body = ('<?xml version="1.0" encoding="UTF-8"?><ListBucketResult '
                 'xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'

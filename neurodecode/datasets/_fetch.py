@@ -6,6 +6,7 @@ S3's ETag) matches the listing: an interrupted download resumes from its ``.part
 (HTTP Range), and a damaged file is fetched again.
 """
 import hashlib
+import http.client
 import json
 import numbers
 import os
@@ -81,6 +82,9 @@ def _open(url, timeout, headers=None):
     except URLError as exc:
         raise OSError(f"{url}: {exc.reason} (no internet access? fetch_god needs HTTPS to "
                       "s3.amazonaws.com)") from exc
+    except (TimeoutError, http.client.HTTPException) as exc:
+        raise OSError(f"{url}: {type(exc).__name__}: {exc} (the server did not answer "
+                      "in time, or not in HTTP); run fetch_god again.") from exc
 
 
 def _list(base_url, prefix, timeout, delimiter=None):
@@ -93,19 +97,26 @@ def _list(base_url, prefix, timeout, delimiter=None):
         if token:
             query["continuation-token"] = token
         url = f"{base_url}/?{urlencode(query)}"
-        with _open(url, timeout) as r:
-            text = r.read()
+        try:
+            with _open(url, timeout) as r:
+                text = r.read()
+        except (TimeoutError, http.client.HTTPException) as exc:
+            raise OSError(f"{url}: the listing was cut ({type(exc).__name__}: {exc}); run "
+                          "fetch_god again.") from exc
         try:
             root = ET.fromstring(text)
         except ET.ParseError as exc:
             raise OSError(f"{url}: not an S3 listing ({exc}).") from exc
         for c in root.iter(f"{_S3}Contents"):
-            out.append((c.findtext(f"{_S3}Key"), int(c.findtext(f"{_S3}Size")),
-                        (c.findtext(f"{_S3}ETag") or "").strip('"')))
+            key, size = c.findtext(f"{_S3}Key"), c.findtext(f"{_S3}Size")
+            if key is None or size is None or not size.strip().isdigit():
+                raise OSError(f"{url}: a listing entry without a key or a size.")
+            out.append((key, int(size), (c.findtext(f"{_S3}ETag") or "").strip('"')))
         if root.findtext(f"{_S3}IsTruncated") == "true":
-            token = root.findtext(f"{_S3}NextContinuationToken")
-            if not token:
-                raise OSError(f"{url}: a truncated listing without a continuation token.")
+            new = root.findtext(f"{_S3}NextContinuationToken")
+            if not new or new == token:
+                raise OSError(f"{url}: a truncated listing without a new continuation token.")
+            token = new
         else:
             return out
 
@@ -134,26 +145,36 @@ def _download(url, dest, size, etag, timeout, retries, bar):
         have = part.stat().st_size if part.exists() else 0
         if have > size:
             part.unlink()
+            bar.update(-size)  # credited when the call began
             have = 0
         try:
             headers = {"Range": f"bytes={have}-"} if 0 < have < size else None
-            if have < size:
+            if size == 0:
+                part.write_bytes(b"")
+            elif have < size:
                 with _open(url, timeout, headers) as r:
                     resumed = have > 0 and r.status == 206
                     if have and not resumed:  # the server sent the whole file
                         bar.update(-have)
                         have = 0
                     with open(part, "ab" if resumed else "wb") as f:
-                        for block in iter(lambda: r.read(1 << 16), b""):
-                            f.write(block)
-                            bar.update(len(block))
-        except (OSError, ConnectionError, TimeoutError) as exc:  # incl. IncompleteRead
-            last = exc
+                        left = size - have
+                        for block in iter(lambda: r.read(min(1 << 16, left + 1)), b""):
+                            f.write(block[:left + 1])
+                            bar.update(min(len(block), left))
+                            left -= len(block)
+                            if left < 0:  # more than listed: stop, do not fill the disk
+                                break
+        except (OSError, ConnectionError, TimeoutError, http.client.HTTPException) as exc:
+            last = exc  # incl. IncompleteRead of a chunked response
             time.sleep(min(2.0 ** attempt * 0.1, 5.0))
             continue
         got = part.stat().st_size
         if got != size:
             last = OSError(f"{got} bytes received, {size} listed")
+            if got > size:  # start over next time
+                part.unlink()
+                bar.update(-size)
             continue
         md5 = _simple_etag(etag)
         if md5 is not None and _md5(part) != md5:
@@ -222,7 +243,7 @@ def fetch_god(data_dir=None, subjects=("01",), derivatives=("preproc-spm",),
     data : Bunch
         ``root`` (the ``ds001246`` folder: pass it to :func:`load_god`), ``subjects``,
         ``files`` (every file, fetched or already there), ``n_downloaded``, ``n_bytes``
-        (downloaded this call) and ``description`` (the dataset, its licence, and how to get
+        (the size of the files fetched this call, resumed parts included) and ``description`` (the dataset, its licence, and how to get
         the stimulus images, which are not public).
 
     Raises
@@ -237,7 +258,6 @@ def fetch_god(data_dir=None, subjects=("01",), derivatives=("preproc-spm",),
     >>> god_files = fetch_god(subjects=["01"])  # doctest: +SKIP
     >>> god = load_god(god_files.root, "01")  # doctest: +SKIP
     """
-    from tqdm.auto import tqdm
 
     from .._validation import check_number
 
@@ -266,22 +286,62 @@ def fetch_god(data_dir=None, subjects=("01",), derivatives=("preproc-spm",),
         listing += _list(url, f"{DATASET}/{prefix}", timeout)
     files = []
     for key, size, etag in dict.fromkeys(listing):
+        if not key.startswith(f"{DATASET}/") or key.endswith("/"):
+            continue  # not a file of the dataset (a folder marker, another prefix)
         relative = key[len(DATASET) + 1:]
-        if relative and not relative.endswith("/") and _wanted(relative, labels, derivatives,
-                                                                include_raw):
+        parts = relative.split("/")
+        if any(p in ("", ".", "..") for p in parts) or "\\" in relative or ":" in parts[0]:
+            raise OSError(f"{url}: the listing names {key!r}, a path that would leave "
+                          f"{root}; refusing to write it (is this OpenNeuro's bucket?).")
+        if _wanted(relative, labels, derivatives, include_raw):
             files.append((relative, size, etag))
     if not any(r.endswith("_events.tsv") for r, _, _ in files):
         raise OSError(f"{url}: the listing of {DATASET} holds no events files for "
                       f"{labels}; is this OpenNeuro's bucket?")
+
+    root.mkdir(parents=True, exist_ok=True)
+    with _locked(root / ".neurodecode_fetch.lock"):
+        return _fetch_files(root, url, files, labels, timeout, retries, verbose)
+
+
+def _locked(path):
+    """An exclusive lock on ``path`` for the block (another fetch_god into the same folder
+    waits; the lock goes with the process, so a killed run leaves none)."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def lock():
+        with open(path, "a") as f:
+            try:
+                import fcntl
+            except ImportError:  # Windows: no advisory locks; concurrent runs may clash
+                yield
+                return
+            fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+    return lock()
+
+
+def _fetch_files(root, url, files, labels, timeout, retries, verbose):
+    """Check what is there, download the rest (under the lock)."""
+    from tqdm.auto import tqdm
 
     manifest_path = root / _MANIFEST
     try:
         manifest = json.loads(manifest_path.read_text())
     except (OSError, ValueError):
         manifest = {}
+    if not isinstance(manifest, dict):  # damaged: every file is checked again
+        manifest = {}
     todo = []
     for relative, size, etag in files:
         dest = root / relative
+        if dest.is_dir():
+            raise OSError(f"{dest} is a folder where the dataset has a file; remove it and "
+                          "run fetch_god again.")
         if dest.is_file():
             st = dest.stat()
             seen = manifest.get(relative)
@@ -291,7 +351,7 @@ def fetch_god(data_dir=None, subjects=("01",), derivatives=("preproc-spm",),
                 continue
             warnings.warn(f"{dest}: differs from OpenNeuro's copy ("
                           f"{'size ' + str(st.st_size) + ' != ' + str(size) if st.st_size != size else 'MD5'}"
-                          "); downloading it again.", stacklevel=2)
+                          "); downloading it again.", stacklevel=4)
         todo.append((relative, size, etag))
     n_bytes = sum(size for _, size, _ in todo)
     with tqdm(total=n_bytes, unit="B", unit_scale=True, desc=f"{DATASET} ({len(todo)} files)",

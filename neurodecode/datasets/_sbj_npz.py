@@ -24,6 +24,8 @@ def _test_image_of_each_trial(trials, means, test_labels, path):
     """The test image (row of ``means``) of each single trial: ``arr_4`` when the file has
     it, else the one order (image-major or repeat-major) whose means are ``arr_2``."""
     n_images = len(means)
+    if n_images == 0:
+        raise ValueError(f"{path}: arr_2 holds no test image.")
     if len(trials) % n_images:
         raise ValueError(f"{path}: arr_1 has {len(trials)} single trials, not a multiple of "
                          f"the {n_images} test images of arr_2.")
@@ -49,6 +51,21 @@ def _test_image_of_each_trial(trials, means, test_labels, path):
                      "from arr_2 (the means), but neither the image-major nor the "
                      "repeat-major order of arr_1 gives arr_2; the file is not in the "
                      "expected layout.")
+
+
+def _read_npz(path):
+    """The arrays of an .npz file (no pickles); errors name the file."""
+    try:
+        f = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path}: cannot read it as an .npz file of arrays ({exc}).") from exc
+    if not isinstance(f, np.lib.npyio.NpzFile):
+        raise ValueError(f"{path}: one array (.npy), not an .npz archive of named arrays.")
+    try:
+        with f:
+            return {k: f[k] for k in f.files}
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path}: cannot read it as an .npz file of arrays ({exc}).") from exc
 
 
 def load_sbj_npz(path, images=None, rois=DEFAULT_ROIS):
@@ -94,11 +111,7 @@ def load_sbj_npz(path, images=None, rois=DEFAULT_ROIS):
     """
     path = Path(path)
     check_fetched(path)
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            arrays = {k: f[k] for k in f.files}
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"{path}: cannot read it as an .npz file of arrays ({exc}).") from exc
+    arrays = _read_npz(path)
     missing = [f"arr_{k}" for k in range(4) if f"arr_{k}" not in arrays]
     if missing:
         raise ValueError(f"{path}: not a sbj_<N>.npz file: no {missing} (arr_0 training "
@@ -114,24 +127,38 @@ def load_sbj_npz(path, images=None, rois=DEFAULT_ROIS):
         raise ValueError(f"{path}: arr_0, arr_1 and arr_2 must have the same voxels; got "
                          f"{X.shape[1]}, {trials.shape[1]}, {means.shape[1]}.")
     index = np.asarray(index).ravel()
-    if len(index) != len(X) or index.dtype.kind not in "iu" and not np.array_equal(
-            index, np.round(index)):
+    integral = index.dtype.kind in "iu" or (
+        index.dtype.kind == "f" and np.isfinite(index).all()
+        and np.array_equal(index, np.round(index)) and np.abs(index).max(initial=0) < 2**31)
+    if len(X) == 0 or len(index) != len(X) or not integral:
         raise ValueError(f"{path}: arr_3 must give one integer image index per training "
-                         f"sample ({len(X)}); got {len(index)} values of dtype {index.dtype}.")
+                         f"sample ({len(X)}, at least one); got {len(index)} values of dtype "
+                         f"{index.dtype}.")
     index = index.astype(int)
+    if index.min() < 0:
+        raise ValueError(f"{path}: arr_3 holds negative image indices (first: "
+                         f"{int(index[index < 0][0])}).")
     order = _test_image_of_each_trial(trials, means, arrays.get("arr_4"), path)
     n_rep = np.bincount(order, minlength=len(means))
     if (n_rep != n_rep[0]).any():
         raise ValueError(f"{path}: test images have unequal repeat counts "
                          f"({n_rep.min()}-{n_rep.max()}).")
     X_test_trials = np.stack([trials[order == i] for i in range(len(means))])
-    masks = {k: np.asarray(v).ravel() for k, v in arrays.items()
-             if not re.fullmatch(r"arr_\d+", k)}
-    for key, m in masks.items():
+    masks = {}
+    for key, v in arrays.items():
+        if re.fullmatch(r"arr_\d+", key):
+            continue
+        m = np.asarray(v).ravel()
         if m.dtype != bool or len(m) != n_vox:
             raise ValueError(f"{path}: ROI key {key!r} must be a boolean mask of the {n_vox} "
                              f"voxels; got dtype {m.dtype}, length {len(m)}.")
+        name = canonical_roi(key)
+        if name in masks:
+            raise ValueError(f"{path}: two ROI keys name {name!r} (e.g. V4 and hV4); keep "
+                             "one.")
+        masks[name] = m
     rois = (rois,) if isinstance(rois, str) else tuple(rois)
+    rois = tuple(canonical_roi(r) if isinstance(r, str) else r for r in rois)
     unknown = [r for r in rois if r not in masks]
     if not rois or unknown:
         raise ValueError(f"rois: {unknown or rois!r} not among the ROI keys of {path}: "
@@ -151,7 +178,7 @@ def load_sbj_npz(path, images=None, rois=DEFAULT_ROIS):
     if not np.allclose(data["X_test"], means[:, keep], atol=1e-3 * max(
             float(np.abs(means).max()), 1.0)):
         raise ValueError(f"{path}: arr_2 is not the mean of arr_1's repeats per test image.")
-    roi_masks = {canonical_roi(k): m[keep] for k, m in masks.items() if m[keep].any()}
+    roi_masks = {k: m[keep] for k, m in masks.items() if m[keep].any()}
     labels = np.full(int(keep.sum()), OTHER, object)
     for name in [n for n in ROIS if n in roi_masks]:  # areas name voxels, not composites
         labels[roi_masks[name]] = name
@@ -163,11 +190,11 @@ def load_sbj_npz(path, images=None, rois=DEFAULT_ROIS):
     if images is not None:
         images = Path(images)
         check_fetched(images)
-        with np.load(images, allow_pickle=False) as f:
-            if not {"train_images", "test_images"} <= set(f.files):
-                raise ValueError(f"{images}: no 'train_images' and 'test_images' (the "
-                                 f"images_<res>.npz layout); keys: {sorted(f.files)}.")
-            train, test = f["train_images"], f["test_images"]
+        found = _read_npz(images)
+        if not {"train_images", "test_images"} <= set(found):
+            raise ValueError(f"{images}: no 'train_images' and 'test_images' (the "
+                             f"images_<res>.npz layout); keys: {sorted(found)}.")
+        train, test = found["train_images"], found["test_images"]
         if index.min() < 0 or index.max() >= len(train):
             raise ValueError(f"{path}: arr_3 indexes images {index.min()}-{index.max()} but "
                              f"{images} has {len(train)} train_images.")
@@ -179,8 +206,12 @@ def load_sbj_npz(path, images=None, rois=DEFAULT_ROIS):
             a = np.asarray(a)
             if a.ndim != 4 or a.shape[-1] != 3:
                 raise ValueError(f"{images}: {name} must be (n, H, W, 3); got {a.shape}.")
-            return (a.astype(np.float32) / 255.0) if a.dtype == np.uint8 else a.astype(
-                np.float32)
+            if a.dtype == np.uint8:
+                return a.astype(np.float32) / np.float32(255)
+            if a.dtype.kind == "f" and np.isfinite(a).all() and a.min() >= 0 and a.max() <= 1:
+                return a.astype(np.float32)
+            raise ValueError(f"{images}: {name} must be uint8 (0-255) or floats in [0, 1]; "
+                             f"got {a.dtype} in [{a.min()}, {a.max()}].")
         out["images_train"] = as_float(train, "train_images")[index]
         out["images_test"] = as_float(test, "test_images")
     if len(np.unique(index)) != len(index):

@@ -89,6 +89,9 @@ def encoder_report(encoder, images=None, X=None, X_test_trials=None, roi=None, t
         ceiling = None
         if X_test_trials is not None:
             ceiling = noise_ceiling(X_test_trials, n_images=len(X), random_state=0)
+            if ceiling.shape != r.shape:
+                raise ValueError(f"X_test_trials has {ceiling.shape[0]} voxels; X has "
+                                 f"{r.shape[0]}: pass the trials behind X.")
         rows = []
         labels = np.asarray(roi) if roi is not None else np.full(len(r), "all voxels")
         if labels.shape != r.shape:

@@ -45,8 +45,10 @@ def figure_to_png(fig, path=None):
     import matplotlib.pyplot as plt
 
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
+    try:
+        fig.savefig(buf, format="png", dpi=110)
+    finally:
+        plt.close(fig)
     data = buf.getvalue()
     if path is not None:
         Path(path).write_bytes(data)

@@ -103,3 +103,19 @@ def test_bad_arguments_and_an_unreachable_server(bucket, tmp_path):
         fetch_god(tmp_path, url=url + "/nobucket", verbose=0)
     with pytest.raises(OSError, match="no internet access"):
         fetch_god(tmp_path, url="http://127.0.0.1:9", timeout=2, verbose=0)
+
+
+@pytest.mark.hostile("loaders: fetch_god", cases={"error": 1, "correct": 2})
+def test_hostile_listings(bucket, tmp_path, monkeypatch):
+    """Review of issue 24: a listed key with '..' wrote outside the data folder; a
+    zero-byte file crashed every run; a manifest that is JSON but not an object crashed."""
+    url, _ = bucket
+    monkeypatch.setattr(Bucket, "extra", {"ds001246/sub-01/../../../escape.json": b"x"})
+    with pytest.raises(OSError, match="a path that would leave"):
+        fetch_god(tmp_path / "data", url=url, verbose=0)
+    assert not any(tmp_path.rglob("escape.json"))
+    monkeypatch.setattr(Bucket, "extra", {"ds001246/sub-01/empty.json": b""})
+    data = fetch_god(tmp_path / "data", url=url, verbose=0)
+    assert (data.root / "sub-01" / "empty.json").read_bytes() == b""
+    (data.root / ".neurodecode_fetch.json").write_text("[]")
+    assert fetch_god(tmp_path / "data", url=url, verbose=0).n_downloaded == 0

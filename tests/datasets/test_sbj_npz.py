@@ -93,3 +93,27 @@ def test_files_in_another_layout_are_refused(tmp_path):
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
     with pytest.raises(ValueError, match="junk.npz: cannot read it as an .npz"):
         load_sbj_npz(tmp_path / "junk.npz")
+
+
+@pytest.mark.hostile("loaders: sbj_<N>.npz", cases={"error": 4, "correct": 1})
+def test_review_cases(tmp_path):
+    """Review of issue 25: an .npy file, a boolean arr_3, images outside [0, 1] and two
+    keys for one ROI gave raw errors or wrong values; 'hV4' now finds a 'V4' key."""
+    path, images, X, per_image, index = _write(tmp_path)
+    np.save(tmp_path / "one.npy", X)
+    with pytest.raises(ValueError, match=r"one.npy: one array \(.npy\), not an .npz"):
+        load_sbj_npz(tmp_path / "one.npy")
+    np.savez(bad := tmp_path / "b.npz", X, per_image.reshape(-1, 25), per_image.mean(1),
+             np.ones(12, bool), VC=np.ones(25, bool))
+    with pytest.raises(ValueError, match="arr_3 must give one integer image index"):
+        load_sbj_npz(bad)
+    rng = np.random.default_rng(0)
+    np.savez(imgs := tmp_path / "f.npz", train_images=rng.random((12, 8, 8, 3)) * 255,
+             test_images=rng.random((5, 8, 8, 3)))
+    with pytest.raises(ValueError, match="must be uint8 .0-255. or floats in .0, 1."):
+        load_sbj_npz(path, images=imgs)
+    np.savez(bad, X, per_image.reshape(-1, 25), per_image.mean(1), index,
+             V4=np.ones(25, bool), hV4=np.ones(25, bool))
+    with pytest.raises(ValueError, match="two ROI keys name 'hV4'"):
+        load_sbj_npz(bad, rois="hV4")
+    assert load_sbj_npz(path, rois="hV4").X_train.shape[1] == 3  # the file's key is V4

@@ -5,6 +5,7 @@ The files are listed with S3's ListObjectsV2 API (paginated), each is streamed o
 S3's ETag) matches the listing: an interrupted download resumes from its ``.part`` file
 (HTTP Range), and a damaged file is fetched again.
 """
+import contextlib
 import hashlib
 import http.client
 import json
@@ -304,25 +305,21 @@ def fetch_god(data_dir=None, subjects=("01",), derivatives=("preproc-spm",),
         return _fetch_files(root, url, files, labels, timeout, retries, verbose)
 
 
+@contextlib.contextmanager
 def _locked(path):
     """An exclusive lock on ``path`` for the block (another fetch_god into the same folder
     waits; the lock goes with the process, so a killed run leaves none)."""
-    import contextlib
-
-    @contextlib.contextmanager
-    def lock():
-        with open(path, "a") as f:
-            try:
-                import fcntl
-            except ImportError:  # Windows: no advisory locks; concurrent runs may clash
-                yield
-                return
-            fcntl.flock(f, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(f, fcntl.LOCK_UN)
-    return lock()
+    with open(path, "a") as f:
+        try:
+            import fcntl
+        except ImportError:  # Windows: no advisory locks; concurrent runs may clash
+            yield
+            return
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def _fetch_files(root, url, files, labels, timeout, retries, verbose):

@@ -178,8 +178,8 @@ def _sidecars(root, **where):
         path.write_text(json.dumps({"RepetitionTime": value}))
 
 
-def _header_tr(root, zoom, unit=None, **where):
-    path = _bold(root, **where)
+def _set_tr(path, zoom, unit=None):
+    """Rewrite one BOLD file's header TR (and its time unit)."""
     img = nib.load(str(path))
     header = img.header.copy()
     header.set_zooms(header.get_zooms()[:3] + (zoom,))
@@ -188,14 +188,13 @@ def _header_tr(root, zoom, unit=None, **where):
     nib.save(nib.Nifti1Image(np.asarray(img.dataobj), img.affine, header), str(path))
 
 
+def _header_tr(root, zoom, unit=None, **where):
+    _set_tr(_bold(root, **where), zoom, unit)
+
+
 def _every_header(root, zoom, unit=None):
     for path in root.glob(DERIV + "ses-*/func/*_bold_preproc.nii.gz"):
-        img = nib.load(str(path))
-        header = img.header.copy()
-        header.set_zooms(header.get_zooms()[:3] + (zoom,))
-        if unit is not None:
-            header.set_xyzt_units("mm", unit)
-        nib.save(nib.Nifti1Image(np.asarray(img.dataobj), img.affine, header), str(path))
+        _set_tr(path, zoom, unit)
 
 
 def _mask_4d(root):
@@ -321,6 +320,14 @@ ERROR = [
 ]
 
 
+def _damaged(pristine, tmp_path, damage):
+    """A copy of the pristine tree, damaged one way."""
+    root = tmp_path / "ds"
+    shutil.copytree(pristine[0], root)
+    damage(root)
+    return root
+
+
 def _run(root, kwargs):
     kwargs = {k: root / v if k in ("stimulus_dir", "cache") else v for k, v in kwargs.items()}
     return load_god(root, "01", verbose=0, **kwargs)
@@ -330,9 +337,7 @@ def _run(root, kwargs):
                          ids=[c[0] for c in ERROR])
 def test_damaged_tree_gives_a_clear_error(pristine, tmp_path, name, damage, kwargs, error,
                                           words):
-    root = tmp_path / "ds"
-    shutil.copytree(pristine[0], root)
-    damage(root)
+    root = _damaged(pristine, tmp_path, damage)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with pytest.raises(error) as info:
@@ -382,9 +387,7 @@ CORRECT = [
                          ids=[c[0] for c in CORRECT])
 def test_damaged_tree_gives_a_correct_result(pristine, tmp_path, name, damage, kwargs, warns,
                                              check):
-    root = tmp_path / "ds"
-    shutil.copytree(pristine[0], root)
-    damage(root)
+    root = _damaged(pristine, tmp_path, damage)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         god = _run(root, kwargs)
